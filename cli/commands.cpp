@@ -1,0 +1,136 @@
+// The ergonomic commands, generated from the operation table: every table entry with command
+// words becomes `pki WORD... [PARAM...] [--field-name VALUE ...] [key=value ...]`, so every field
+// exists both as a flag and as key=value.
+#include <cstdlib>
+#include <map>
+
+#include "cli/session.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::cli {
+namespace {
+
+// Global options take these names; a field that would collide gets another flag name.
+std::string flag_name(const std::string& field) {
+    if (field == "format") return "encoding";
+    return util::dashed(field);
+}
+
+std::string option_help(const api::FieldSpec& f) {
+    std::string h = f.help;
+    if (!f.default_value.is_null()) {
+        std::string d = f.default_value.is_string() ? f.default_value.get<std::string>() : f.default_value.dump();
+        if (!d.empty()) h += " [default: " + d + "]";
+    }
+    if (flag_name(f.name) != util::dashed(f.name)) h += " (field " + f.name + ")";
+    return h;
+}
+
+struct Generated {
+    std::string mount = "pki";
+    std::vector<std::string> positionals;            // one per path parameter
+    std::map<std::string, std::vector<std::string>> values;
+    std::map<std::string, CLI::Option*> options;
+    std::vector<std::string> extra;                  // key=value arguments
+};
+
+CLI::App* subcommand(CLI::App& root, const api::Table& table, std::map<std::string, CLI::App*>& made, const std::vector<std::string>& words,
+                     size_t upto) {
+    CLI::App* parent = &root;
+    std::string key;
+    for (size_t i = 0; i < upto; ++i) {
+        key += "/" + words[i];
+        auto it = made.find(key);
+        if (it == made.end()) {
+            CLI::App* sub = parent->add_subcommand(words[i], table.group_help(words[i]));
+            if (parent == &root) sub->group("Commands");
+            sub->fallthrough();
+            if (i + 1 < words.size()) sub->require_subcommand(1);
+            it = made.emplace(key, sub).first;
+        }
+        parent = it->second;
+    }
+    return parent;
+}
+
+void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& made, const api::PathSpec& spec,
+                 const api::OpSpec& op) {
+    CLI::App* cmd = subcommand(root, s.table, made, op.command, op.command.size());
+    cmd->description(op.summary + "\n" + spec.description + "\nPath: " + spec.display() + " (" +
+                     std::string(api::op_name(op.op)) + ")");
+
+    auto g = std::make_shared<Generated>();
+    s.keep_alive.emplace_back([g] {});
+    if (const char* m = std::getenv("PKI_MOUNT"); m && *m) g->mount = m;
+    if (!spec.sys) cmd->add_option("-m,--mount", g->mount, "Mount to use (default: pki, or $PKI_MOUNT).")->type_name("MOUNT");
+
+    auto params = spec.params();
+    g->positionals.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+        std::string help;
+        for (const auto& f : spec.fields)
+            if (f.name == params[i]) help = f.help;
+        auto* o = cmd->add_option(params[i], g->positionals[i], help)->required();
+        o->type_name(util::to_lower(params[i]) == params[i] ? util::dashed(params[i]) : params[i]);
+    }
+    bool takes_fields = op.op == api::Op::Write || op.op == api::Op::Patch;
+    if (takes_fields) {
+        for (const auto& f : spec.fields) {
+            if (f.in_path) continue;
+            auto& store = g->values[f.name];
+            CLI::Option* o;
+            std::string name = "--" + flag_name(f.name);
+            if (f.type == api::FieldType::Bool) {
+                o = cmd->add_option(name, store, option_help(f))->expected(0, 1)->type_name("BOOL");
+            } else if (f.type == api::FieldType::List) {
+                o = cmd->add_option(name, store, option_help(f) + " Repeat or comma-separate.")->type_name("LIST");
+            } else {
+                o = cmd->add_option(name, store, option_help(f))->expected(1)->type_name(
+                    f.type == api::FieldType::Duration ? "DURATION" : f.type == api::FieldType::Int ? "INT" : "VALUE");
+            }
+            g->options[f.name] = o;
+        }
+        cmd->add_option("fields", g->extra, "More fields as key=value, key=@file or key=-.")->type_name("KEY=VALUE...");
+    }
+
+    const api::PathSpec* sp = &spec;
+    api::Op o = op.op;
+    cmd->callback([&s, g, sp, o] {
+        s.action = [&s, g, sp, o] {
+            std::string path = sp->sys ? "sys/" : g->mount + "/";
+            auto params = sp->params();
+            size_t pi = 0;
+            bool first = true;
+            for (auto seg : util::split(sp->pattern, '/')) {
+                if (!first) path += "/";
+                first = false;
+                if (!seg.empty() && seg.front() == ':') path += g->positionals[pi++];
+                else path += seg;
+            }
+            api::Json data = parse_kv_args(g->extra, s.in);
+            for (const auto& [name, opt] : g->options) {
+                if (opt->count() == 0) continue;
+                const auto& vals = g->values[name];
+                const api::FieldSpec* f = nullptr;
+                for (const auto& fs : sp->fields)
+                    if (fs.name == name) f = &fs;
+                if (f->type == api::FieldType::Bool) data[name] = vals.empty() ? "true" : vals.back();
+                else if (f->type == api::FieldType::List) data[name] = util::join(vals, ",");
+                else data[name] = read_value(vals.back(), s.in);
+            }
+            return s.run_request(api::Request{o, path, data});
+        };
+    });
+}
+
+}  // namespace
+
+void add_table_commands(CLI::App& app, Session& s) {
+    std::map<std::string, CLI::App*> made;
+    for (const auto& spec : s.table.paths())
+        for (const auto& op : spec.ops)
+            if (!op.command.empty()) add_command(app, s, made, spec, op);
+}
+
+}  // namespace pki::cli

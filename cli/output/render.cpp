@@ -1,0 +1,223 @@
+#include "cli/output/render.hpp"
+
+#include <algorithm>
+
+#include <yaml-cpp/yaml.h>
+
+#include "crypto/random.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::cli {
+namespace {
+
+using api::Json;
+
+std::string scalar_text(const Json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_null()) return "n/a";
+    if (v.is_array()) {
+        std::string out = "[";
+        for (size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + scalar_text(v[i]);
+        return out + "]";
+    }
+    if (v.is_object()) {
+        std::string out = "map[";
+        bool first = true;
+        for (const auto& [k, item] : v.items()) {
+            out += (first ? "" : " ") + k + ":" + scalar_text(item);
+            first = false;
+        }
+        return out + "]";
+    }
+    return v.dump();
+}
+
+void print_table(const Json& data, std::ostream& out) {
+    if (data.contains("keys") && data["keys"].is_array() && data.size() <= 2 &&
+        (data.size() == 1 || data.contains("key_info"))) {
+        // A LIST response: one key a line, with what key_info says of each beside it.
+        const Json& keys = data["keys"];
+        const Json info = data.value("key_info", Json::object());
+        std::vector<std::string> cols{"Keys"};
+        for (const auto& k : keys)
+            if (info.contains(k.get<std::string>()))
+                for (const auto& [col, _] : info[k.get<std::string>()].items())
+                    if (std::find(cols.begin(), cols.end(), col) == cols.end()) cols.push_back(col);
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& k : keys) {
+            std::vector<std::string> row{k.get<std::string>()};
+            for (size_t c = 1; c < cols.size(); ++c) {
+                const Json& entry = info.value(row[0], Json::object());
+                row.push_back(entry.contains(cols[c]) ? scalar_text(entry[cols[c]]) : "");
+            }
+            rows.push_back(std::move(row));
+        }
+        print_columns(out, cols, rows);
+        return;
+    }
+    size_t w = 3;
+    for (const auto& [k, _] : data.items()) w = std::max(w, k.size());
+    out << "Key" << std::string(w - 3 + 4, ' ') << "Value\n";
+    out << "---" << std::string(w - 3 + 4, ' ') << "-----\n";
+    for (const auto& [k, v] : data.items()) out << k << std::string(w - k.size() + 4, ' ') << scalar_text(v) << "\n";
+}
+
+YAML::Node to_yaml(const Json& v) {
+    if (v.is_object()) {
+        YAML::Node n(YAML::NodeType::Map);
+        for (const auto& [k, item] : v.items()) n[k] = to_yaml(item);
+        return n;
+    }
+    if (v.is_array()) {
+        YAML::Node n(YAML::NodeType::Sequence);
+        for (const auto& item : v) n.push_back(to_yaml(item));
+        return n;
+    }
+    if (v.is_null()) return YAML::Node();
+    if (v.is_string()) return YAML::Node(v.get<std::string>());
+    return YAML::Node(v.dump());
+}
+
+// The object a pem/der output prints: the first of these fields present in the response.
+const Json* primary_object(const Json& data, std::string& label) {
+    static constexpr std::pair<const char*, const char*> kFields[] = {
+        {"certificate", "CERTIFICATE"}, {"csr", "CERTIFICATE REQUEST"}, {"crl", "X509 CRL"}, {"private_key", "PRIVATE KEY"}};
+    if (!data.is_object()) return nullptr;
+    for (const auto& [name, pem_label] : kFields)
+        if (data.contains(name) && data[name].is_string() && !data[name].get<std::string>().empty()) {
+            label = pem_label;
+            return &data[name];
+        }
+    return nullptr;
+}
+
+std::string first_pem_block_der(const std::string& pem) {
+    auto begin = pem.find("-----BEGIN ");
+    if (begin == std::string::npos) return util::base64_decode(pem);  // already base64 DER
+    auto body = pem.find('\n', begin);
+    auto end = pem.find("-----END ", body);
+    if (body == std::string::npos || end == std::string::npos) fail(ErrorKind::Internal, "malformed PEM in response");
+    return util::base64_decode(pem.substr(body + 1, end - body - 1));
+}
+
+std::string as_pem(const std::string& value, const std::string& label) {
+    if (value.find("-----BEGIN ") != std::string::npos) return value;
+    std::string b64(util::trim(value));
+    std::string out = "-----BEGIN " + label + "-----\n";
+    for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+    return out + "-----END " + label + "-----";
+}
+
+void ensure_newline(std::ostream& out, const std::string& s) {
+    out << s;
+    if (s.empty() || s.back() != '\n') out << '\n';
+}
+
+}  // namespace
+
+void print_columns(std::ostream& out, const std::vector<std::string>& headers,
+                   const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> w(headers.size());
+    for (size_t c = 0; c < headers.size(); ++c) w[c] = headers[c].size();
+    for (const auto& r : rows)
+        for (size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], r[c].size());
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string text;
+        for (size_t c = 0; c < cells.size(); ++c) {
+            text += cells[c];
+            if (c + 1 < cells.size()) text += std::string(w[c] - cells[c].size() + 4, ' ');
+        }
+        out << text << "\n";
+    };
+    line(headers);
+    std::vector<std::string> rule;
+    for (const auto& h : headers) rule.emplace_back(h.size(), '-');
+    line(rule);
+    for (const auto& r : rows) line(r);
+}
+
+Format parse_format(const std::string& name) {
+    if (name == "table") return Format::Table;
+    if (name == "json") return Format::Json;
+    if (name == "yaml") return Format::Yaml;
+    if (name == "pem") return Format::Pem;
+    if (name == "der") return Format::Der;
+    fail(ErrorKind::Usage, "output format \"{}\" is not supported; use table, json, yaml, pem or der", name);
+}
+
+nlohmann::ordered_json envelope(const api::Response& response) {
+    nlohmann::ordered_json env;
+    env["request_id"] = crypto::random_uuid();
+    env["lease_id"] = response.lease_id;
+    env["lease_duration"] = response.lease_duration;
+    env["renewable"] = false;
+    env["data"] = response.data.is_null() ? nlohmann::ordered_json() : nlohmann::ordered_json::parse(response.data.dump());
+    env["wrap_info"] = nullptr;
+    env["warnings"] = response.warnings.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(response.warnings);
+    env["auth"] = nullptr;
+    return env;
+}
+
+void render(const api::Response& response, const OutputOptions& options, const std::string& path, api::Op op,
+            std::ostream& out, std::ostream& err) {
+    for (const auto& w : response.warnings) err << "Warning: " << w << "\n";
+
+    if (response.raw) {  // raw endpoints write the exact bytes the HTTP API returns
+        out << response.raw->body;
+        return;
+    }
+    const Json& data = response.data;
+
+    if (!options.field.empty()) {
+        if (!data.is_object() || !data.contains(options.field))
+            fail(ErrorKind::NotFound, "field \"{}\" is not present in the response from {}", options.field, path);
+        const Json& v = data[options.field];
+        if (v.is_array()) {
+            for (const auto& item : v) ensure_newline(out, item.is_string() ? item.get<std::string>() : item.dump());
+        } else if (v.is_string()) {
+            ensure_newline(out, v.get<std::string>());
+        } else {
+            ensure_newline(out, v.is_null() ? "" : v.dump());
+        }
+        return;
+    }
+
+    switch (options.format) {
+        case Format::Json: out << envelope(response).dump(2) << "\n"; return;
+        case Format::Yaml: {
+            YAML::Emitter em;
+            em << to_yaml(Json{{"request_id", crypto::random_uuid()},
+                               {"lease_id", response.lease_id},
+                               {"lease_duration", response.lease_duration},
+                               {"renewable", false},
+                               {"data", data},
+                               {"warnings", response.warnings.empty() ? Json() : Json(response.warnings)}});
+            out << em.c_str() << "\n";
+            return;
+        }
+        case Format::Pem:
+        case Format::Der: {
+            std::string label;
+            const Json* obj = primary_object(data, label);
+            if (!obj)
+                fail(ErrorKind::Usage, "the response from {} holds no certificate, CSR, CRL or key to print as {}; use -format=json",
+                     path, options.format == Format::Pem ? "pem" : "der");
+            const std::string& value = obj->get_ref<const std::string&>();
+            if (options.format == Format::Pem) ensure_newline(out, as_pem(value, label));
+            else out << first_pem_block_der(value);
+            return;
+        }
+        case Format::Table:
+            if (data.is_null() || (data.is_object() && data.empty())) {
+                if (op == api::Op::Delete) out << "Success! Data deleted (if it existed) at: " << path << "\n";
+                else if (op == api::Op::List) out << "No entries found at " << path << "\n";
+                else out << "Success! Data written to: " << path << "\n";
+                return;
+            }
+            print_table(data, out);
+            return;
+    }
+}
+
+}  // namespace pki::cli

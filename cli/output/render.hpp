@@ -1,0 +1,33 @@
+#pragma once
+// Output formatters shared by every command: table (Vault's Key/Value), json (the Vault API
+// envelope), yaml, pem and der (the object itself), and --field NAME (one value, raw).
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "api/request.hpp"
+
+namespace pki::cli {
+
+enum class Format { Table, Json, Yaml, Pem, Der };
+Format parse_format(const std::string& name);  // throws Error(Usage)
+
+struct OutputOptions {
+    Format format = Format::Table;
+    std::string field;
+    bool color = false;
+};
+
+// Write `response` to `out`; warnings go to `err`. `path` and `op` shape the success lines
+// Vault prints for writes and deletes that return no data.
+void render(const api::Response& response, const OutputOptions& options, const std::string& path, api::Op op,
+            std::ostream& out, std::ostream& err);
+
+// An aligned table with a header row and a dashed rule under it.
+void print_columns(std::ostream& out, const std::vector<std::string>& headers,
+                   const std::vector<std::vector<std::string>>& rows);
+
+// The envelope of the Vault API for `response`.
+nlohmann::ordered_json envelope(const api::Response& response);
+
+}  // namespace pki::cli

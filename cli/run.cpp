@@ -1,0 +1,83 @@
+// Builds the command tree (global options, the families) and runs it.
+#include <cctype>
+
+#include "cli/session.hpp"
+#include "util/error.hpp"
+
+namespace pki::cli {
+namespace {
+
+constexpr const char* kDescription =
+    "pki: a certificate authority in one binary, with the Vault PKI secrets engine's paths, fields and JSON,\n"
+    "kept in a local state directory.";
+
+constexpr const char* kFooter = R"(Examples:
+  pki secrets enable pki
+  pki write pki/root/generate/internal common_name=example.com ttl=8760h
+  pki role write web --allowed-domains example.com --allow-subdomains
+  pki issue web --common-name www.example.com -format=json
+
+Exit codes: 0 success; 1 request refused (bad input, policy, not found); 2 usage error;
+3 state directory or internal failure. See pki(1).)";
+
+// Vault spells long options with one dash (-format=json, -path=pki_int). Rewrite those to
+// the two-dash form before parsing; single-letter options and negative numbers are left alone.
+std::vector<std::string> normalise_args(int argc, char** argv) {
+    std::vector<std::string> out;
+    bool options_done = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--") options_done = true;
+        if (!options_done && a.size() > 2 && a[0] == '-' && a[1] != '-' && std::isalpha(static_cast<unsigned char>(a[1])) &&
+            std::isalpha(static_cast<unsigned char>(a[2])))
+            a.insert(0, "-");
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+}  // namespace
+
+int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
+    api::Table table = api::build_table();
+    Session s{in, out, err, table};
+
+    CLI::App app{kDescription, "pki"};
+    app.footer(kFooter);
+    app.set_version_flag("--version", std::string("pki ") + PKI_VERSION);
+    app.option_defaults()->always_capture_default(false);
+    app.add_option("--state-dir", s.state_dir,
+                   "State directory (default: $PKI_STATE_DIR, else $XDG_DATA_HOME/pki, else ~/.local/share/pki).")
+        ->type_name("DIR");
+    app.add_option("--format", s.format, "Output format: table (default; or $PKI_FORMAT), json, yaml, pem, der.")
+        ->type_name("FORMAT");
+    app.add_option("--field", s.field, "Print only this field of the response, raw (lists one item a line).")
+        ->type_name("NAME");
+    app.add_flag("-q,--quiet", s.quiet, "No progress output on standard error.");
+    app.require_subcommand(1);
+    app.fallthrough();
+
+    add_secrets_commands(app, s);
+    add_generic_commands(app, s);
+    add_table_commands(app, s);
+
+    auto args = normalise_args(argc, argv);
+    std::vector<const char*> cargv{"pki"};
+    for (const auto& a : args) cargv.push_back(a.c_str());
+    try {
+        app.parse(static_cast<int>(cargv.size()), cargv.data());
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::ParseError& e) {
+        std::string msg = e.what();
+        fail(ErrorKind::Usage, "{}; run 'pki --help' or 'pki COMMAND --help'", msg);
+    }
+    if (!s.action) fail(ErrorKind::Usage, "no command given; run 'pki --help'");
+    return s.action();
+}
+
+}  // namespace pki::cli

@@ -1,0 +1,77 @@
+#include "cli/session.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "engine/engine.hpp"
+#include "util/error.hpp"
+
+namespace pki::cli {
+
+OutputOptions Session::output_options() const {
+    OutputOptions o;
+    std::string f = format;
+    if (f.empty())
+        if (const char* env = std::getenv("PKI_FORMAT"); env && *env) f = env;
+    o.format = f.empty() ? Format::Table : parse_format(f);
+    o.field = field;
+    return o;
+}
+
+bool Session::wants_table() const {
+    return output_options().format == Format::Table && field.empty();
+}
+
+int Session::run_request(const api::Request& request) {
+    OutputOptions options = output_options();  // a bad -format fails before anything runs
+    api::Response response = execute(request);
+    render(response, options, request.path, request.op, out, err);
+    return 0;
+}
+
+api::Response Session::execute(const api::Request& request) {
+    engine::EngineOptions eo;
+    eo.state_dir = state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(state_dir);
+    engine::Engine engine(eo, table);
+    api::Response response;
+    try {
+        response = engine.execute(request);
+    } catch (...) {
+        for (const auto& w : engine.take_open_warnings()) err << "Warning: " << w << "\n";
+        throw;
+    }
+    for (const auto& w : engine.take_open_warnings()) err << "Warning: " << w << "\n";
+    return response;
+}
+
+std::string read_value(const std::string& value, std::istream& in) {
+    if (value == "-") return std::string(std::istreambuf_iterator<char>(in), {});
+    if (value.size() > 1 && value[0] == '@') {
+        std::ifstream f(value.substr(1), std::ios::binary);
+        if (!f) fail(ErrorKind::Invalid, "cannot read file {}: {}", value.substr(1), std::strerror(errno));
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    }
+    return value;
+}
+
+api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in) {
+    api::Json data = api::Json::object();
+    for (const auto& arg : args) {
+        if (arg == "-") {
+            api::Json body = api::Json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false);
+            if (body.is_discarded() || !body.is_object())
+                fail(ErrorKind::Invalid, "standard input is not a JSON object of fields");
+            for (auto& [k, v] : body.items()) data[k] = v;
+            continue;
+        }
+        auto eq = arg.find('=');
+        if (eq == std::string::npos || eq == 0)
+            fail(ErrorKind::Usage, "argument \"{}\" is not of the form key=value (or key=@file, key=-)", arg);
+        data[arg.substr(0, eq)] = read_value(arg.substr(eq + 1), in);
+    }
+    return data;
+}
+
+}  // namespace pki::cli

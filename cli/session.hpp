@@ -1,0 +1,56 @@
+#pragma once
+// What every command shares: the streams, the global options, the operation table, and the
+// action a parsed subcommand leaves to run once parsing is over.
+#include <deque>
+#include <functional>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "api/request.hpp"
+#include "api/table.hpp"
+#include "cli/output/render.hpp"
+
+namespace pki::cli {
+
+struct Session {
+    Session(std::istream& i, std::ostream& o, std::ostream& e, const api::Table& t) : in(i), out(o), err(e), table(t) {}
+    std::istream& in;
+    std::ostream& out;
+    std::ostream& err;
+    const api::Table& table;
+
+    std::string state_dir;   // --state-dir; empty: PKI_STATE_DIR, XDG_DATA_HOME/pki, ~/.local/share/pki
+    std::string format;      // --format; empty: PKI_FORMAT, else table
+    std::string field;       // --field
+    bool quiet = false;
+
+    std::function<int()> action;  // set by the chosen subcommand's callback
+    std::deque<std::function<void()>> keep_alive;  // storage owned by generated commands
+
+    OutputOptions output_options() const;
+    // Execute one request against the state directory; warnings are printed to `err`.
+    api::Response execute(const api::Request& request);
+    // Execute one request and print its response in the chosen format.
+    int run_request(const api::Request& request);
+    // Table output prints a custom view (`table`), other formats the response itself.
+    bool wants_table() const;
+};
+
+// Values on a command line: "@file" reads a file, "-" reads standard input.
+std::string read_value(const std::string& value, std::istream& in);
+// key=value, key=@file, key=- arguments into a JSON object of strings; a lone "-" reads a JSON
+// object from standard input.
+api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in);
+
+void add_generic_commands(CLI::App& app, Session& s);
+void add_secrets_commands(CLI::App& app, Session& s);
+void add_table_commands(CLI::App& app, Session& s);
+
+// Build the whole command tree and run argv; pki::Error escapes for app/main.cpp to map.
+int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err);
+
+}  // namespace pki::cli

@@ -1,0 +1,199 @@
+#include "api/fields.hpp"
+
+#include <charconv>
+
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::api {
+
+std::string_view op_name(Op op) {
+    switch (op) {
+        case Op::Read: return "read";
+        case Op::Write: return "write";
+        case Op::List: return "list";
+        case Op::Delete: return "delete";
+        case Op::Patch: return "patch";
+    }
+    return "?";
+}
+
+std::optional<Op> parse_op(std::string_view name) {
+    for (Op op : {Op::Read, Op::Write, Op::List, Op::Delete, Op::Patch})
+        if (op_name(op) == name) return op;
+    return std::nullopt;
+}
+
+std::string_view type_name(FieldType t) {
+    switch (t) {
+        case FieldType::String: return "string";
+        case FieldType::Int: return "int";
+        case FieldType::Bool: return "bool";
+        case FieldType::Duration: return "duration";
+        case FieldType::List: return "list";
+        case FieldType::Map: return "map";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string shown(const FieldSpec& spec, const Json& raw) {
+    if (spec.sensitive) return "(value hidden)";
+    std::string s = raw.is_string() ? raw.get<std::string>() : raw.dump();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return "\"" + s + "\"";
+}
+
+[[noreturn]] void bad(const FieldSpec& spec, const Json& raw, std::string_view path, std::string_view expect) {
+    fail(ErrorKind::Invalid, "field \"{}\" on {}: {} is not {}", spec.name, path, shown(spec, raw), expect);
+}
+
+Json parse_bool(const FieldSpec& spec, const Json& raw, std::string_view path) {
+    if (raw.is_boolean()) return raw;
+    if (raw.is_number_integer()) {
+        if (raw.get<int64_t>() == 0 || raw.get<int64_t>() == 1) return raw.get<int64_t>() == 1;
+    }
+    if (raw.is_string()) {
+        auto s = util::to_lower(util::trim(raw.get<std::string>()));
+        if (s == "true" || s == "1" || s == "t" || s == "yes") return true;
+        if (s == "false" || s == "0" || s == "f" || s == "no") return false;
+    }
+    bad(spec, raw, path, "a boolean (use true or false)");
+}
+
+Json parse_int(const FieldSpec& spec, const Json& raw, std::string_view path) {
+    if (raw.is_number_integer()) return raw.get<int64_t>();
+    if (raw.is_string()) {
+        auto s = util::trim(raw.get<std::string>());
+        int64_t v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc() && p == s.data() + s.size() && !s.empty()) return v;
+    }
+    bad(spec, raw, path, "an integer");
+}
+
+Json parse_duration(const FieldSpec& spec, const Json& raw, std::string_view path) {
+    if (raw.is_number_integer() && raw.get<int64_t>() >= 0) return raw.get<int64_t>();
+    if (raw.is_string()) {
+        auto s = util::trim(raw.get<std::string>());
+        if (s.empty()) return int64_t{0};
+        if (auto v = util::parse_duration(s)) return *v;
+    }
+    bad(spec, raw, path, "a duration (use forms like 72h, 30m, 45s, 1d or a number of seconds)");
+}
+
+Json parse_list(const FieldSpec& spec, const Json& raw, std::string_view path) {
+    Json out = Json::array();
+    if (raw.is_array()) {
+        for (const auto& item : raw) {
+            if (!item.is_string()) bad(spec, raw, path, "a list of strings");
+            auto s = util::trim(item.get<std::string>());
+            if (!s.empty()) out.push_back(std::string(s));
+        }
+        return out;
+    }
+    if (raw.is_string()) {
+        const auto& s = raw.get_ref<const std::string&>();
+        auto t = util::trim(s);
+        if (!t.empty() && t.front() == '[') {
+            Json parsed = Json::parse(t, nullptr, false);
+            if (!parsed.is_discarded() && parsed.is_array()) return parse_list(spec, parsed, path);
+        }
+        for (auto& piece : util::split_list(s, ',')) out.push_back(piece);
+        return out;
+    }
+    bad(spec, raw, path, "a list (a comma-separated string or a JSON array of strings)");
+}
+
+}  // namespace
+
+Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path) {
+    Json v;
+    switch (spec.type) {
+        case FieldType::String:
+            if (raw.is_string()) v = raw;
+            else if (raw.is_number() || raw.is_boolean()) v = raw.dump();
+            else if (raw.is_null()) v = "";
+            else bad(spec, raw, path, "a string");
+            break;
+        case FieldType::Int: v = parse_int(spec, raw, path); break;
+        case FieldType::Bool: v = parse_bool(spec, raw, path); break;
+        case FieldType::Duration: v = parse_duration(spec, raw, path); break;
+        case FieldType::List: v = parse_list(spec, raw, path); break;
+        case FieldType::Map:
+            if (raw.is_object()) v = raw;
+            else if (raw.is_string()) {
+                v = Json::parse(raw.get<std::string>(), nullptr, false);
+                if (v.is_discarded() || !v.is_object()) bad(spec, raw, path, "a JSON object");
+            } else bad(spec, raw, path, "a JSON object");
+            break;
+    }
+    if (!spec.choices.empty()) {
+        auto check = [&](const std::string& s) {
+            for (const auto& c : spec.choices)
+                if (c == s) return;
+            fail(ErrorKind::Invalid, "field \"{}\" on {}: \"{}\" is not one of: {}", spec.name, path, s,
+                 util::join(spec.choices, ", "));
+        };
+        if (v.is_string()) check(v.get<std::string>());
+        else if (v.is_array())
+            for (const auto& item : v) check(item.get<std::string>());
+    }
+    return v;
+}
+
+Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string_view path) {
+    for (const auto& spec : specs)
+        if (!spec.default_value.is_null()) values_[spec.name] = parse_field(spec, spec.default_value, path);
+    if (raw.is_null()) return;
+    if (!raw.is_object()) fail(ErrorKind::Invalid, "request data for {} must be a JSON object", path);
+    for (const auto& [name, value] : raw.items()) {
+        const FieldSpec* spec = nullptr;
+        for (const auto& s : specs)
+            if (s.name == name) spec = &s;
+        if (!spec) {
+            std::vector<std::string> known;
+            for (const auto& s : specs)
+                if (!s.in_path) known.push_back(s.name);
+            fail(ErrorKind::Invalid, "unknown field \"{}\" for {}; accepted fields: {}", name, path,
+                 known.empty() ? std::string("none") : util::join(known, ", "));
+        }
+        values_[name] = parse_field(*spec, value, path);
+        given_.insert(name);
+    }
+}
+
+const Json& Fields::value(const std::string& name) const {
+    static const Json null_value;
+    auto it = values_.find(name);
+    return it == values_.end() ? null_value : it->second;
+}
+
+std::string Fields::str(const std::string& name) const {
+    const Json& v = value(name);
+    return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+int64_t Fields::integer(const std::string& name) const {
+    const Json& v = value(name);
+    return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
+bool Fields::boolean(const std::string& name) const {
+    const Json& v = value(name);
+    return v.is_boolean() && v.get<bool>();
+}
+
+int64_t Fields::duration(const std::string& name) const { return integer(name); }
+
+std::vector<std::string> Fields::list(const std::string& name) const {
+    const Json& v = value(name);
+    std::vector<std::string> out;
+    if (v.is_array())
+        for (const auto& item : v) out.push_back(item.get<std::string>());
+    return out;
+}
+
+}  // namespace pki::api

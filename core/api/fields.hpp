@@ -1,0 +1,53 @@
+#pragma once
+// Field schemas and their parsing. Values arrive as strings (key=value on a command line) or as
+// JSON values; each field's type says how to read it, as the reference describes:
+// lists as comma strings or JSON arrays, durations as 72h/30m/45s/1d or seconds, booleans as
+// true/false/1/0, integers as numbers or digit strings.
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/request.hpp"
+
+namespace pki::api {
+
+enum class FieldType { String, Int, Bool, Duration, List, Map };
+std::string_view type_name(FieldType t);
+
+struct FieldSpec {
+    std::string name;
+    FieldType type = FieldType::String;
+    Json default_value;                  // null: no default (absent unless given)
+    std::string help;
+    std::vector<std::string> choices;    // fixed set of accepted values, when there is one
+    bool in_path = false;                // part of the path (":name"), not of the body
+    bool sensitive = false;              // never echoed in errors
+};
+
+class Fields {
+public:
+    Fields() = default;
+    // Parse `raw` (an object) against `specs`. Unknown names and malformed values throw
+    // Error(Invalid) naming the field and `path`.
+    Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string_view path);
+
+    bool has(const std::string& name) const { return given_.count(name) > 0; }
+    const Json& value(const std::string& name) const;  // parsed value, default when not given
+    std::string str(const std::string& name) const;
+    int64_t integer(const std::string& name) const;
+    bool boolean(const std::string& name) const;
+    int64_t duration(const std::string& name) const;  // seconds
+    std::vector<std::string> list(const std::string& name) const;
+    void set(const std::string& name, Json v) { values_[name] = std::move(v); }
+
+private:
+    std::map<std::string, Json> values_;
+    std::set<std::string> given_;
+};
+
+// Parse one value for `spec`; throws Error(Invalid) naming the field.
+Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path);
+
+}  // namespace pki::api

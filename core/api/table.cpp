@@ -1,0 +1,72 @@
+#include "api/table.hpp"
+
+#include "api/paths.hpp"
+#include "util/strings.hpp"
+
+namespace pki::api {
+
+const OpSpec* PathSpec::find(Op op) const {
+    for (const auto& o : ops)
+        if (o.op == op) return &o;
+    return nullptr;
+}
+
+std::vector<std::string> PathSpec::params() const {
+    std::vector<std::string> out;
+    for (auto seg : util::split(pattern, '/'))
+        if (!seg.empty() && seg.front() == ':') out.emplace_back(seg.substr(1));
+    return out;
+}
+
+std::string PathSpec::display() const { return sys ? "sys/" + pattern : ":mount/" + pattern; }
+
+std::string Table::group_help(const std::string& word) const {
+    auto it = groups_.find(word);
+    return it == groups_.end() ? std::string() : it->second;
+}
+
+void Table::add(PathSpec spec) {
+    // Every path parameter is a field too (a string, in the path), declared here when the
+    // family did not declare it with its own help.
+    for (const auto& p : spec.params()) {
+        bool declared = false;
+        for (auto& f : spec.fields)
+            if (f.name == p) {
+                f.in_path = true;
+                declared = true;
+            }
+        if (!declared) spec.fields.push_back(FieldSpec{p, FieldType::String, nullptr, "Part of the path.", {}, true});
+    }
+    paths_.push_back(std::move(spec));
+}
+
+std::optional<Match> Table::match(std::string_view subpath, bool sys) const {
+    auto segs = util::split(subpath, '/');
+    if (!segs.empty() && segs.back().empty() && segs.size() > 1) segs.pop_back();  // trailing slash
+    for (const auto& spec : paths_) {
+        if (spec.sys != sys) continue;
+        auto pat = util::split(spec.pattern, '/');
+        if (pat.size() != segs.size()) continue;
+        Match m{&spec, {}};
+        bool ok = true;
+        for (size_t i = 0; i < pat.size() && ok; ++i) {
+            if (!pat[i].empty() && pat[i].front() == ':') {
+                if (segs[i].empty()) ok = false;
+                else m.params[std::string(pat[i].substr(1))] = std::string(segs[i]);
+            } else {
+                ok = pat[i] == segs[i];
+            }
+        }
+        if (ok) return m;
+    }
+    return std::nullopt;
+}
+
+Table build_table() {
+    Table t;
+    add_sys_paths(t);
+    add_key_paths(t);
+    return t;
+}
+
+}  // namespace pki::api

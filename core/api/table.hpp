@@ -1,0 +1,64 @@
+#pragma once
+// The operation table: every endpoint is one PathSpec (pattern, field schema, operations with
+// their handlers, help). The generic commands, the ergonomic commands, help, man pages and
+// completions are all built from it.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/fields.hpp"
+#include "api/request.hpp"
+
+namespace pki::engine {
+struct Context;
+}
+
+namespace pki::api {
+
+using Handler = Response (*)(engine::Context&);
+
+struct OpSpec {
+    Op op;
+    Handler handler;
+    std::string summary;                // one line, used in help and man pages
+    std::vector<std::string> command;   // ergonomic command words ("key", "generate"); empty: none
+};
+
+struct PathSpec {
+    std::string pattern;   // "issuer/:issuer_ref/sign/:role"; under sys/ when `sys`
+    std::string family;    // grouping for help and man pages: "key", "issuer", "role" ...
+    std::string description;
+    std::vector<FieldSpec> fields;  // body fields and, with in_path, the pattern's parameters
+    std::vector<OpSpec> ops;
+    bool sys = false;      // a path of the tool itself (sys/mounts...), not of a mount
+
+    const OpSpec* find(Op op) const;
+    std::vector<std::string> params() const;  // the ":name" parts, in order
+    std::string display() const;              // "sys/mounts/:path" or ":mount/keys/generate/:type"
+};
+
+struct Match {
+    const PathSpec* spec = nullptr;
+    std::map<std::string, std::string> params;
+};
+
+class Table {
+public:
+    void add(PathSpec spec);
+    std::optional<Match> match(std::string_view subpath, bool sys) const;
+    const std::vector<PathSpec>& paths() const { return paths_; }
+    // One-line help for a command word that groups others ("key", "role", "config" ...).
+    void describe_group(std::string word, std::string help) { groups_[std::move(word)] = std::move(help); }
+    std::string group_help(const std::string& word) const;
+
+private:
+    std::vector<PathSpec> paths_;
+    std::map<std::string, std::string> groups_;
+};
+
+// Every family of the tool, registered explicitly.
+Table build_table();
+
+}  // namespace pki::api

@@ -1,0 +1,26 @@
+#include "crypto/handles.hpp"
+
+#include <openssl/err.h>
+
+namespace pki::crypto {
+
+std::string openssl_error() {
+    std::string out;
+    while (unsigned long e = ERR_get_error()) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        if (!out.empty()) out += "; ";
+        out += buf;
+    }
+    return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+Bio mem_bio(std::string_view data) { return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size()))); }
+
+std::string bio_string(BIO* bio) {
+    char* p = nullptr;
+    long n = BIO_get_mem_data(bio, &p);
+    return std::string(p, static_cast<size_t>(n));
+}
+
+}  // namespace pki::crypto

@@ -1,0 +1,53 @@
+#pragma once
+// Private keys: generation, import, export. Only rsa (2048-8192), ec (P-224..P-521) and ed25519.
+#include <string>
+#include <string_view>
+
+#include "crypto/handles.hpp"
+
+namespace pki::crypto {
+
+struct KeySpec {
+    std::string type;  // "rsa", "ec", "ed25519"
+    int bits = 0;      // rsa modulus bits, ec curve bits, 0 for ed25519
+};
+
+// Validate a requested type/bits pair; bits 0 means the type's default (rsa 2048, ec 256).
+// Throws Error(Invalid) naming the allowed values.
+KeySpec normalize_key_spec(std::string_view type, int bits);
+PKey generate_key(const KeySpec& spec);
+
+// Describe an existing key. Throws Error(Invalid) for unsupported algorithms or sizes.
+KeySpec describe_key(EVP_PKEY* key);
+
+enum class PrivateKeyFormat { Der, Pkcs8 };
+PrivateKeyFormat parse_private_key_format(std::string_view s);  // "" or "der" -> Der; "pkcs8"
+
+// Any PEM private key (PKCS#8, PKCS#1, SEC1). Throws Error(Invalid) on anything else.
+PKey parse_private_key(std::string_view pem);
+// PEM text without a trailing newline, as Vault returns it.
+// `Der` gives the traditional form (RSA PRIVATE KEY / EC PRIVATE KEY; PKCS#8 for ed25519).
+std::string private_key_pem(EVP_PKEY* key, PrivateKeyFormat format);
+std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format);
+// SubjectPublicKeyInfo DER: used to compare keys and to find a certificate's key.
+std::string public_key_der(EVP_PKEY* key);
+
+// Where private keys are written to and read from storage. Callers never see the stored form,
+// so encryption at rest can be added by another implementation without touching them.
+class KeySealer {
+public:
+    virtual ~KeySealer() = default;
+    virtual std::string scheme() const = 0;
+    virtual std::string seal(EVP_PKEY* key) const = 0;
+    virtual PKey unseal(std::string_view sealed) const = 0;
+};
+
+// The stored form is PKCS#8 PEM, protected by the state directory's 0700/0600 permissions.
+class PlainSealer final : public KeySealer {
+public:
+    std::string scheme() const override { return "plain"; }
+    std::string seal(EVP_PKEY* key) const override;
+    PKey unseal(std::string_view sealed) const override;
+};
+
+}  // namespace pki::crypto

@@ -1,0 +1,71 @@
+#pragma once
+// The engine: resolves a request to its table entry, parses its fields, runs its handler in one
+// LMDB transaction (write or read), and returns the response. It never prints.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/request.hpp"
+#include "api/table.hpp"
+#include "crypto/keys.hpp"
+#include "store/store.hpp"
+
+namespace pki::engine {
+
+struct MountInfo {
+    std::string name;
+    std::string description;
+    int64_t default_lease_ttl = 0;
+    int64_t max_lease_ttl = 0;
+    std::string accessor;
+    int64_t created = 0;
+};
+
+// What a handler gets: the open transaction, its parsed fields, the mount, the time.
+struct Context {
+    store::Txn& txn;
+    api::Fields fields;
+    std::string path;                 // the request path as given, for messages
+    std::optional<MountInfo> mount;   // absent for sys/ paths
+    int64_t now;                      // Unix seconds, from the engine's clock
+    const crypto::KeySealer& sealer;
+    api::Op op;
+
+    const MountInfo& m() const { return *mount; }
+    const std::string& mount_name() const { return mount->name; }
+};
+
+struct EngineOptions {
+    std::filesystem::path state_dir;
+    std::function<int64_t()> clock;   // defaults to the system clock
+};
+
+class Engine {
+public:
+    // `table` must outlive the engine (build it once with api::build_table()).
+    Engine(EngineOptions options, const api::Table& table);
+    ~Engine();
+
+    api::Response execute(const api::Request& request);
+    const api::Table& table() const { return table_; }
+    // Warnings from opening the state directory (loose permissions ...), once.
+    std::vector<std::string> take_open_warnings();
+    int64_t now() const;
+
+private:
+    store::Env& env(bool create);
+    EngineOptions options_;
+    const api::Table& table_;
+    std::unique_ptr<store::Env> env_;
+    std::vector<std::string> open_warnings_;
+    crypto::PlainSealer sealer_;
+};
+
+// Default state directory: $PKI_STATE_DIR, else $XDG_DATA_HOME/pki, else ~/.local/share/pki.
+std::filesystem::path default_state_dir();
+
+}  // namespace pki::engine

@@ -1,0 +1,211 @@
+#include "engine/keys.hpp"
+
+#include <cctype>
+
+#include "crypto/random.hpp"
+#include "engine/records.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::engine {
+namespace {
+
+constexpr char kKind[] = "key";
+
+KeyEntry entry_of(const Json& r) {
+    return KeyEntry{r.at("key_id").get<std::string>(), r.value("key_name", ""), r.value("key_type", ""), r.value("key_bits", 0)};
+}
+
+Json describe(const KeyEntry& k) {
+    return Json{{"key_id", k.id}, {"key_name", k.name}, {"key_type", k.type}, {"key_bits", k.bits}};
+}
+
+std::string default_key_id(const store::Txn& txn, std::string_view mount) {
+    auto cfg = load(txn, rec_key(mount, "config", "keys"));
+    return cfg ? cfg->value("default", "") : "";
+}
+
+void set_default_key(store::Txn& txn, std::string_view mount, const std::string& id) {
+    save(txn, rec_key(mount, "config", "keys"), Json{{"default", id}});
+}
+
+}  // namespace
+
+void check_object_name(std::string_view what, std::string_view name) {
+    if (name == "default")
+        fail(ErrorKind::Invalid, "{} \"default\" is reserved; choose another name", what);
+    bool ok = name.size() <= 128;
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    if (!ok)
+        fail(ErrorKind::Invalid, "{} \"{}\" is not allowed; use up to 128 letters, digits, '-', '_' or '.'", what, name);
+}
+
+std::optional<KeyEntry> find_key(const store::Txn& txn, std::string_view mount, std::string_view ref) {
+    std::string id(ref);
+    if (ref == "default") {
+        id = default_key_id(txn, mount);
+        if (id.empty()) return std::nullopt;
+    }
+    if (auto r = load(txn, rec_key(mount, kKind, id))) return entry_of(*r);
+    std::optional<KeyEntry> found;
+    txn.scan(rec_prefix(mount, kKind), [&](std::string_view, std::string_view value) {
+        auto r = Json::parse(value);
+        if (r.value("key_name", "") == ref) {
+            found = entry_of(r);
+            return false;
+        }
+        return true;
+    });
+    return found;
+}
+
+KeyEntry require_key(const store::Txn& txn, std::string_view mount, std::string_view ref) {
+    if (auto k = find_key(txn, mount, ref)) return *k;
+    if (ref == "default")
+        fail(ErrorKind::NotFound, "mount {} has no default key; generate one with: pki write {}/keys/generate/internal", mount, mount);
+    fail(ErrorKind::NotFound, "no key \"{}\" in mount {}; list keys with: pki list {}/keys", ref, mount, mount);
+}
+
+void check_key_name_free(const store::Txn& txn, std::string_view mount, const std::string& name, std::string_view except_id) {
+    if (name.empty()) return;
+    check_object_name("key name", name);
+    if (auto k = find_key(txn, mount, name); k && k->id != except_id)
+        fail(ErrorKind::Invalid, "key name \"{}\" is already used by key {} in mount {}; choose another name", name, k->id, mount);
+}
+
+crypto::PKey load_private_key(const Context& ctx, std::string_view key_id) {
+    auto r = load(ctx.txn, rec_key(ctx.mount_name(), kKind, key_id));
+    if (!r) fail(ErrorKind::NotFound, "key {} of mount {} is missing", key_id, ctx.mount_name());
+    return ctx.sealer.unseal(r->at("private_key").get<std::string>());
+}
+
+std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_view mount, std::string_view spki_der) {
+    std::string hex = util::base64(spki_der);
+    std::optional<KeyEntry> found;
+    txn.scan(rec_prefix(mount, kKind), [&](std::string_view, std::string_view value) {
+        auto r = Json::parse(value);
+        if (r.value("public_key", "") == hex) {
+            found = entry_of(r);
+            return false;
+        }
+        return true;
+    });
+    return found;
+}
+
+KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed) {
+    const auto& mount = ctx.mount_name();
+    auto spec = crypto::describe_key(key);
+    if (spec.type == "rsa" && spec.bits < 2048)
+        fail(ErrorKind::Invalid, "RSA keys of {} bits are refused; use at least 2048 bits", spec.bits);
+    std::string spki = crypto::public_key_der(key);
+    if (auto k = find_key_by_public(ctx.txn, mount, spki)) {
+        if (existed) *existed = true;
+        return *k;
+    }
+    if (existed) *existed = false;
+    check_key_name_free(ctx.txn, mount, name, "");
+    KeyEntry e{crypto::random_uuid(), name, spec.type, spec.bits};
+    save(ctx.txn, rec_key(mount, kKind, e.id),
+         Json{{"key_id", e.id},
+              {"key_name", e.name},
+              {"key_type", e.type},
+              {"key_bits", e.bits},
+              {"public_key", util::base64(spki)},
+              {"seal", ctx.sealer.scheme()},
+              {"private_key", ctx.sealer.seal(key)},
+              {"created", ctx.now}});
+    if (default_key_id(ctx.txn, mount).empty()) set_default_key(ctx.txn, mount, e.id);
+    return e;
+}
+
+api::Response generate_key(Context& ctx) {
+    std::string type = ctx.fields.str("type");
+    if (type == "kms")
+        fail(ErrorKind::Invalid, "managed keys (type kms) are not available in pki; use internal or exported");
+    if (type != "internal" && type != "exported")
+        fail(ErrorKind::Invalid, "key generation type \"{}\" is not supported; use internal or exported", type);
+    auto spec = crypto::normalize_key_spec(ctx.fields.str("key_type"), static_cast<int>(ctx.fields.integer("key_bits")));
+    check_key_name_free(ctx.txn, ctx.mount_name(), ctx.fields.str("key_name"), "");
+    crypto::PKey key = crypto::generate_key(spec);
+    KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"));
+    Json data = describe(e);
+    if (type == "exported") {
+        data["private_key"] = crypto::private_key_pem(key.get(), crypto::PrivateKeyFormat::Der);
+        data["private_key_type"] = e.type;
+    }
+    return api::reply(std::move(data));
+}
+
+api::Response import_key(Context& ctx) {
+    std::string pem = ctx.fields.str("pem_bundle");
+    if (util::trim(pem).empty()) fail(ErrorKind::Invalid, "pem_bundle is empty; give the PEM private key to import (pem_bundle=@key.pem)");
+    crypto::PKey key = crypto::parse_private_key(pem);
+    bool existed = false;
+    KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"), &existed);
+    std::vector<std::string> warnings;
+    if (existed) warnings.push_back(fmt::format("key already present as {}; nothing was imported", e.id));
+    return api::reply(describe(e), std::move(warnings));
+}
+
+api::Response list_keys(Context& ctx) {
+    Json keys = Json::array(), info = Json::object();
+    ctx.txn.scan(rec_prefix(ctx.mount_name(), kKind), [&](std::string_view, std::string_view value) {
+        auto e = entry_of(Json::parse(value));
+        keys.push_back(e.id);
+        info[e.id] = Json{{"key_name", e.name}};
+        return true;
+    });
+    return api::reply(Json{{"keys", keys}, {"key_info", info}});
+}
+
+api::Response read_key(Context& ctx) {
+    return api::reply(describe(require_key(ctx.txn, ctx.mount_name(), ctx.fields.str("key_ref"))));
+}
+
+api::Response update_key(Context& ctx) {
+    const auto& mount = ctx.mount_name();
+    KeyEntry e = require_key(ctx.txn, mount, ctx.fields.str("key_ref"));
+    std::string name = ctx.fields.str("key_name");
+    check_key_name_free(ctx.txn, mount, name, e.id);
+    auto r = *load(ctx.txn, rec_key(mount, kKind, e.id));
+    r["key_name"] = name;
+    save(ctx.txn, rec_key(mount, kKind, e.id), r);
+    e.name = name;
+    return api::reply(describe(e));
+}
+
+api::Response delete_key(Context& ctx) {
+    const auto& mount = ctx.mount_name();
+    KeyEntry e = require_key(ctx.txn, mount, ctx.fields.str("key_ref"));
+    std::vector<std::string> users;
+    ctx.txn.scan(rec_prefix(mount, "issuer"), [&](std::string_view, std::string_view value) {
+        auto r = Json::parse(value);
+        if (r.value("key_id", "") == e.id) users.push_back(r.value("issuer_id", ""));
+        return true;
+    });
+    if (!users.empty())
+        fail(ErrorKind::Denied, "key {} is used by issuer(s) {}; delete those issuers first", e.id, util::join(users, ", "));
+    ctx.txn.del(rec_key(mount, kKind, e.id));
+    std::vector<std::string> warnings;
+    if (default_key_id(ctx.txn, mount) == e.id) {
+        ctx.txn.del(rec_key(mount, "config", "keys"));
+        warnings.push_back(fmt::format("key {} was the default key; the mount now has no default key", e.id));
+    }
+    return api::reply(nullptr, std::move(warnings));
+}
+
+api::Response read_keys_config(Context& ctx) {
+    return api::reply(Json{{"default", default_key_id(ctx.txn, ctx.mount_name())}});
+}
+
+api::Response write_keys_config(Context& ctx) {
+    const auto& mount = ctx.mount_name();
+    std::string ref = ctx.fields.str("default");
+    if (ref.empty()) fail(ErrorKind::Invalid, "field \"default\" is required: the key (id or name) to make the default");
+    KeyEntry e = require_key(ctx.txn, mount, ref);
+    set_default_key(ctx.txn, mount, e.id);
+    return api::reply(Json{{"default", e.id}});
+}
+
+}  // namespace pki::engine

@@ -1,0 +1,33 @@
+#include "engine/records.hpp"
+
+#include <fmt/format.h>
+
+#include "util/error.hpp"
+
+namespace pki::engine {
+
+std::string mount_key(std::string_view mount) { return fmt::format("sys/mount/{}", mount); }
+std::string rec_key(std::string_view mount, std::string_view kind, std::string_view id) {
+    return fmt::format("{}/{}/{}", mount, kind, id);
+}
+std::string rec_prefix(std::string_view mount, std::string_view kind) { return fmt::format("{}/{}/", mount, kind); }
+
+std::optional<Json> load(const store::Txn& txn, std::string_view key) {
+    auto raw = txn.get(key);
+    if (!raw) return std::nullopt;
+    Json j = Json::parse(*raw, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        fail(ErrorKind::Storage, "state directory: record {} is corrupt", key);
+    int v = j.value("v", 0);
+    if (v > kRecordVersion)
+        fail(ErrorKind::Storage, "state directory: record {} has version {} from a newer pki; upgrade pki", key, v);
+    // Records are at version 1; later versions migrate older ones here, on read.
+    return j;
+}
+
+void save(store::Txn& txn, std::string_view key, Json record) {
+    record["v"] = kRecordVersion;
+    txn.put(key, record.dump());
+}
+
+}  // namespace pki::engine

@@ -1,0 +1,107 @@
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <openssl/evp.h>
+
+#include "util/error.hpp"
+
+namespace pki::util {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    while (true) {
+        size_t pos = s.find(sep, start);
+        out.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+        if (pos == std::string_view::npos) break;
+        start = pos + 1;
+    }
+    return out;
+}
+
+std::vector<std::string> split_list(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    for (auto piece : split(s, sep)) {
+        piece = trim(piece);
+        if (!piece.empty()) out.emplace_back(piece);
+    }
+    return out;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i) out += sep;
+        out += parts[i];
+    }
+    return out;
+}
+
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+               return std::tolower(x) == std::tolower(y);
+           });
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string dashed(std::string_view field) {
+    std::string out(field);
+    std::replace(out.begin(), out.end(), '_', '-');
+    return out;
+}
+
+std::string hex_colon(const unsigned char* data, size_t len) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(len * 3);
+    for (size_t i = 0; i < len; ++i) {
+        if (i) out += ':';
+        out += digits[data[i] >> 4];
+        out += digits[data[i] & 0xf];
+    }
+    return out;
+}
+
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+std::string base64_decode(std::string_view text) {
+    std::string clean;
+    for (char c : text)
+        if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
+    if (clean.size() % 4 != 0) fail(ErrorKind::Invalid, "invalid base64 data (length {} is not a multiple of 4)", clean.size());
+    std::string out(clean.size() / 4 * 3 + 1, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+    if (n < 0) fail(ErrorKind::Invalid, "invalid base64 data");
+    size_t pad = 0;
+    if (!clean.empty() && clean.back() == '=') ++pad;
+    if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++pad;
+    out.resize(static_cast<size_t>(n) - pad);
+    return out;
+}
+
+}  // namespace pki::util

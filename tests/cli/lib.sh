@@ -1,0 +1,48 @@
+# Shared helpers for the end-to-end tests: each test drives the real binary ($PKI) against a
+# throwaway state directory and checks what a user would check.
+set -euo pipefail
+: "${PKI:?set PKI to the pki binary}"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export PKI_STATE_DIR="$WORK/state"
+unset PKI_FORMAT PKI_MOUNT
+cd "$WORK"
+FAILS=0
+CHECKS=0
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+ok() { CHECKS=$((CHECKS + 1)); }
+
+# expect_ok CMD...: the command succeeds.
+expect_ok() {
+  if "$@" >"$WORK/out" 2>"$WORK/err"; then ok; else fail "expected success: $* (exit $?): $(head -c 400 "$WORK/err")"; fi
+}
+# expect_exit CODE CMD...: the command exits with CODE and prints exactly one line on stderr.
+expect_exit() {
+  local want=$1; shift
+  local got=0
+  "$@" >"$WORK/out" 2>"$WORK/err" || got=$?
+  if [ "$got" != "$want" ]; then fail "expected exit $want, got $got: $* :: $(head -c 400 "$WORK/err")"; return; fi
+  local lines; lines=$(grep -vc '^Warning: ' "$WORK/err" || true)
+  if [ "$lines" != 1 ]; then fail "expected one error line for: $* :: $(cat "$WORK/err")"; return; fi
+  ok
+}
+# expect_err_contains TEXT: the last command's stderr contains TEXT.
+expect_err_contains() { if grep -qF -- "$1" "$WORK/err"; then ok; else fail "stderr lacks '$1': $(cat "$WORK/err")"; fi; }
+expect_out_contains() { if grep -qF -- "$1" "$WORK/out"; then ok; else fail "stdout lacks '$1': $(head -c 600 "$WORK/out")"; fi; }
+expect_eq() { if [ "$1" == "$2" ]; then ok; else fail "${3:-values differ}: '$1' != '$2'"; fi; }
+
+# A dump of the whole state, to show a refused request changed nothing.
+state_dump() { if [ -e "$PKI_STATE_DIR/data.mdb" ]; then mdb_dump "$PKI_STATE_DIR" | md5sum; else echo none; fi; }
+# expect_unchanged_exit CODE CMD...: exit CODE, one error line, state byte-for-byte the same.
+expect_refused() {
+  local before; before=$(state_dump)
+  expect_exit "$@"
+  local after; after=$(state_dump)
+  if [ "$before" != "$after" ]; then fail "state changed after refused: ${*:2}"; else ok; fi
+}
+
+finish() {
+  echo "$CHECKS checks, $FAILS failures"
+  [ "$FAILS" -eq 0 ]
+}
