@@ -36,4 +36,54 @@ FieldSpec key_name_field() {
     return string_field("key_name", "Name for the new key; unique in the mount, and not \"default\".", "");
 }
 
+std::vector<FieldSpec> subject_fields() {
+    return {
+        string_field("common_name", "Common name (CN) of the subject."),
+        list_field("ou", "Organizational unit (OU) values of the subject."),
+        list_field("organization", "Organization (O) values of the subject."),
+        list_field("country", "Country (C) values of the subject."),
+        list_field("locality", "Locality (L) values of the subject."),
+        list_field("province", "Province or state (ST) values of the subject."),
+        list_field("street_address", "Street address values of the subject."),
+        list_field("postal_code", "Postal code values of the subject."),
+        string_field("serial_number", "The subject's serialNumber attribute (not the certificate serial, which is random)."),
+    };
+}
+
+std::vector<FieldSpec> san_fields() {
+    return {
+        list_field("alt_names", "Subject alternative names: host names and e-mail addresses."),
+        list_field("ip_sans", "IP address subject alternative names."),
+        list_field("uri_sans", "URI subject alternative names."),
+        list_field("other_sans", "Other names, each OID;UTF8:value."),
+        bool_field("exclude_cn_from_sans", "Do not copy the common name into the DNS or e-mail SANs.", false),
+    };
+}
+
+std::vector<FieldSpec> validity_fields() {
+    return {
+        duration_field("ttl", "Requested lifetime (e.g. 8760h); capped by the maximum TTL."),
+        string_field("not_after", "Absolute expiry, YYYY-MM-DDTHH:MM:SSZ (9999-12-31T23:59:59Z allowed); not with ttl."),
+        duration_field("not_before_duration", "How far to backdate notBefore.", "30s"),
+    };
+}
+
+FieldSpec format_field() {
+    return string_field("format", "Encoding of returned objects: pem, der (base64) or pem_bundle.", "pem", {"pem", "der", "pem_bundle"});
+}
+
+FieldSpec private_key_format_field() {
+    return string_field("private_key_format", "Private key encoding: der (PKCS#1/SEC1, PEM-wrapped unless format=der) or pkcs8.", "der",
+                        {"der", "pkcs8", ""});
+}
+
+std::vector<FieldSpec> ca_constraint_fields() {
+    return {
+        int_field("max_path_length", "Maximum CA path length: -1 for no limit, 0 and above literally.", -1),
+        list_field("permitted_dns_domains", "DNS domains the CA may issue for (critical name constraints)."),
+    };
+}
+
+FieldSpec issuer_ref_field() { return path_field("issuer_ref", "Issuer id, issuer name, or \"default\"."); }
+
 }  // namespace pki::api

@@ -21,4 +21,17 @@ std::vector<FieldSpec> key_generation_fields();
 // key_name for a newly created key.
 FieldSpec key_name_field();
 
+// common_name, ou, organization, country, locality, province, street_address, postal_code, serial_number.
+std::vector<FieldSpec> subject_fields();
+// alt_names, ip_sans, uri_sans, other_sans, exclude_cn_from_sans.
+std::vector<FieldSpec> san_fields();
+// ttl, not_after, not_before_duration.
+std::vector<FieldSpec> validity_fields();
+// format (pem, der, pem_bundle).
+FieldSpec format_field();
+FieldSpec private_key_format_field();
+// max_path_length, permitted_dns_domains.
+std::vector<FieldSpec> ca_constraint_fields();
+FieldSpec issuer_ref_field();
+
 }  // namespace pki::api

@@ -22,6 +22,7 @@ using Handle = std::unique_ptr<T, Deleter<T, Free>>;
 inline void bio_free(BIO* b) { BIO_free_all(b); }
 inline void gens_free(GENERAL_NAMES* g) { GENERAL_NAMES_free(g); }
 inline void x509_stack_free(STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); }
+inline void ext_stack_free(STACK_OF(X509_EXTENSION)* s) { sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free); }
 
 using PKey = Handle<EVP_PKEY, EVP_PKEY_free>;
 using PKeyCtx = Handle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
@@ -40,6 +41,7 @@ using Asn1Octets = Handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
 using Asn1Object = Handle<ASN1_OBJECT, ASN1_OBJECT_free>;
 using BigNum = Handle<BIGNUM, BN_free>;
 using CertStack = Handle<STACK_OF(X509), x509_stack_free>;
+using Extensions = Handle<STACK_OF(X509_EXTENSION), ext_stack_free>;
 
 // The text of OpenSSL's error queue (then cleared), for error messages.
 std::string openssl_error();

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "crypto/random.hpp"
+#include "engine/issuers.hpp"
 #include "engine/records.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -143,6 +144,7 @@ api::Response import_key(Context& ctx) {
     crypto::PKey key = crypto::parse_private_key(pem);
     bool existed = false;
     KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"), &existed);
+    link_issuer_keys(ctx);  // an issuer imported before its key now gets it
     std::vector<std::string> warnings;
     if (existed) warnings.push_back(fmt::format("key already present as {}; nothing was imported", e.id));
     return api::reply(describe(e), std::move(warnings));

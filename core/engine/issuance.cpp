@@ -1,0 +1,160 @@
+#include "engine/issuance.hpp"
+
+#include "crypto/random.hpp"
+#include "engine/records.hpp"
+#include "policy/idna.hpp"
+#include "policy/names.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+#include "x509/cert.hpp"
+
+namespace pki::engine {
+
+x509::Subject subject_from_fields(const api::Fields& f) {
+    x509::Subject s;
+    s.common_name = f.str("common_name");
+    s.ou = f.list("ou");
+    s.organization = f.list("organization");
+    s.country = f.list("country");
+    s.locality = f.list("locality");
+    s.province = f.list("province");
+    s.street_address = f.list("street_address");
+    s.postal_code = f.list("postal_code");
+    s.serial_number = f.str("serial_number");
+    return s;
+}
+
+void add_name_san(x509::Sans& sans, const std::string& name) {
+    auto push_unique = [](std::vector<std::string>& v, const std::string& s) {
+        if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+    };
+    if (name.find('@') != std::string::npos) {
+        push_unique(sans.email, name);
+        return;
+    }
+    auto ascii = policy::to_ascii(name);
+    if (!ascii) fail(ErrorKind::Invalid, "\"{}\" is not a valid international domain name", name);
+    if (policy::is_hostname(*ascii) || (ascii->find('*') != std::string::npos && policy::is_hostname("x" + ascii->substr(ascii->find('*') + 1))))
+        push_unique(sans.dns, *ascii);
+}
+
+x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name) {
+    x509::Sans sans;
+    if (!common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(sans, common_name);
+    for (const auto& n : f.list("alt_names")) add_name_san(sans, n);
+    for (const auto& ip : f.list("ip_sans")) sans.ip.push_back(ip);
+    for (const auto& u : f.list("uri_sans")) sans.uri.push_back(u);
+    for (const auto& o : f.list("other_sans")) {
+        auto parsed = policy::parse_other_san(o);
+        if (!parsed) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
+        sans.other.emplace_back(parsed->oid, parsed->value);
+    }
+    return sans;
+}
+
+Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t max_ttl, std::vector<std::string>& warnings,
+                              int64_t not_before_duration) {
+    const auto& f = ctx.fields;
+    Validity v;
+    v.not_before = ctx.now - not_before_duration;
+    std::string not_after = f.str("not_after");
+    int64_t ttl = f.duration("ttl");
+    if (!not_after.empty() && ttl > 0)
+        fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
+    if (!not_after.empty()) {
+        auto t = util::parse_utc_time(not_after);
+        if (!t) fail(ErrorKind::Invalid, "not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", not_after);
+        if (*t <= ctx.now) fail(ErrorKind::Invalid, "not_after {} is in the past", not_after);
+        v.not_after = *t;
+        return v;
+    }
+    if (ttl <= 0) ttl = default_ttl;
+    if (max_ttl > 0 && ttl > max_ttl) {
+        warnings.push_back(fmt::format("TTL \"{}\" is longer than the maximum of {}; capping to {}", util::format_duration(ttl),
+                                       util::format_duration(max_ttl), util::format_duration(max_ttl)));
+        ttl = max_ttl;
+    }
+    v.not_after = ctx.now + ttl;
+    return v;
+}
+
+std::vector<unsigned char> new_serial(const Context& ctx) {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        auto serial = crypto::random_serial();
+        std::string hex = util::hex_colon(serial.data() + (serial[0] == 0 ? 1 : 0), serial.size() - (serial[0] == 0 ? 1 : 0));
+        if (!ctx.txn.get(rec_key(ctx.mount_name(), "cert", hex))) return serial;
+    }
+    fail(ErrorKind::Internal, "could not find an unused serial number");
+}
+
+void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id) {
+    std::string serial = x509::serial_hex(cert);
+    save(ctx.txn, rec_key(ctx.mount_name(), "cert", serial),
+         Json{{"serial_number", serial},
+              {"certificate", x509::cert_pem(cert)},
+              {"issuer_id", issuer_id},
+              {"common_name", x509::common_name(X509_get_subject_name(cert))},
+              {"not_after", x509::not_after(cert)},
+              {"issued", ctx.now}});
+}
+
+void check_format(const std::string& format) {
+    if (format != "pem" && format != "der" && format != "pem_bundle")
+        fail(ErrorKind::Invalid, "format \"{}\" is not supported; use pem, der or pem_bundle", format);
+}
+
+std::string encode_cert(X509* cert, const std::string& format) {
+    return format == "der" ? util::base64(x509::cert_der(cert)) : x509::cert_pem(cert);
+}
+
+std::string encode_csr(X509_REQ* req, const std::string& format) {
+    return format == "der" ? util::base64(x509::csr_der(req)) : x509::csr_pem(req);
+}
+
+std::string encode_private_key(EVP_PKEY* key, const std::string& format, const std::string& private_key_format) {
+    auto pkf = crypto::parse_private_key_format(private_key_format);
+    if (format == "der") return util::base64(crypto::private_key_der(key, pkf));
+    return crypto::private_key_pem(key, pkf);
+}
+
+x509::Urls load_urls(const store::Txn& txn, const std::string& mount) {
+    x509::Urls u;
+    if (auto r = load(txn, rec_key(mount, "config", "urls"))) {
+        u.issuing_certificates = r->value("issuing_certificates", std::vector<std::string>{});
+        u.crl_distribution_points = r->value("crl_distribution_points", std::vector<std::string>{});
+        u.ocsp_servers = r->value("ocsp_servers", std::vector<std::string>{});
+    }
+    return u;
+}
+
+namespace {
+Json urls_json(const x509::Urls& u) {
+    return Json{{"issuing_certificates", u.issuing_certificates},
+                {"crl_distribution_points", u.crl_distribution_points},
+                {"ocsp_servers", u.ocsp_servers}};
+}
+}  // namespace
+
+api::Response read_urls(Context& ctx) { return api::reply(urls_json(load_urls(ctx.txn, ctx.mount_name()))); }
+
+api::Response write_urls(Context& ctx) {
+    auto u = load_urls(ctx.txn, ctx.mount_name());
+    auto take = [&](const char* name, std::vector<std::string>& into) {
+        if (!ctx.fields.has(name)) return;
+        into = ctx.fields.list(name);
+        for (const auto& url : into) {
+            auto colon = url.find("://");
+            if (colon == std::string::npos || colon == 0 || url.find(',') != std::string::npos ||
+                url.find(' ') != std::string::npos)
+                fail(ErrorKind::Invalid, "{}: \"{}\" is not a URL (expected a form like http://host/path, without commas)", name, url);
+        }
+    };
+    take("issuing_certificates", u.issuing_certificates);
+    take("crl_distribution_points", u.crl_distribution_points);
+    take("ocsp_servers", u.ocsp_servers);
+    save(ctx.txn, rec_key(ctx.mount_name(), "config", "urls"), urls_json(u));
+    return api::reply(urls_json(u));
+}
+
+}  // namespace pki::engine

@@ -1,0 +1,49 @@
+#pragma once
+// What every signing path shares: subject and SAN fields, validity, output formats, the
+// certificate store and serial numbers.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/request.hpp"
+#include "engine/engine.hpp"
+#include "x509/build.hpp"
+
+namespace pki::engine {
+
+using Json = nlohmann::json;
+
+x509::Subject subject_from_fields(const api::Fields& f);
+// alt_names (split into DNS names and e-mail addresses), ip_sans, uri_sans, other_sans; the
+// common name is added (to DNS or e-mail) unless exclude_cn_from_sans. DNS names are IDNA-encoded.
+x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name);
+// Add `name` to the DNS or e-mail SANs as Vault does: e-mail when it has an '@', DNS when it is a host name.
+void add_name_san(x509::Sans& sans, const std::string& name);
+
+struct Validity {
+    int64_t not_before = 0;
+    int64_t not_after = 0;
+};
+// ttl / not_after / not_before_duration from the fields. `default_ttl` applies when neither is
+// given; `max_ttl` caps ttl (a warning, not an error). ttl and not_after together are an error.
+Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t max_ttl, std::vector<std::string>& warnings,
+                              int64_t not_before_duration);
+
+// A new serial number, unique in the mount's certificate store.
+std::vector<unsigned char> new_serial(const Context& ctx);
+// Store an issued certificate under its serial.
+void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id);
+
+// Write a certificate into `data[field]` in the requested format: "pem", "der" (base64 DER),
+// "pem_bundle" (PEM, the caller appends the rest).
+std::string encode_cert(X509* cert, const std::string& format);
+std::string encode_csr(X509_REQ* req, const std::string& format);
+std::string encode_private_key(EVP_PKEY* key, const std::string& format, const std::string& private_key_format);
+void check_format(const std::string& format);
+
+// config/urls of the mount.
+x509::Urls load_urls(const store::Txn& txn, const std::string& mount);
+api::Response read_urls(Context& ctx);
+api::Response write_urls(Context& ctx);
+
+}  // namespace pki::engine

@@ -1,0 +1,67 @@
+#pragma once
+// Issuers of a mount: generated roots, signed intermediates, imported CA certificates; the
+// default issuer; chain building; the CA endpoints (roots, intermediates, import, reads).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/request.hpp"
+#include "crypto/handles.hpp"
+#include "engine/engine.hpp"
+
+namespace pki::engine {
+
+struct Issuer {
+    std::string id;
+    std::string name;
+    std::string key_id;  // "" when the mount does not hold the key
+    std::string certificate;
+    std::string leaf_not_after_behavior = "err";
+    std::vector<std::string> manual_chain;
+    std::vector<std::string> usage{"read-only", "issuing-certificates", "crl-signing"};
+    std::vector<std::string> ca_chain;  // computed: this certificate, then its parents
+    int64_t created = 0;
+
+    bool can(const std::string& u) const;
+    crypto::Cert cert() const;
+};
+
+std::vector<Issuer> all_issuers(const store::Txn& txn, const std::string& mount);
+std::optional<Issuer> find_issuer(const store::Txn& txn, const std::string& mount, const std::string& ref);
+Issuer require_issuer(const store::Txn& txn, const std::string& mount, const std::string& ref);
+std::string default_issuer_id(const store::Txn& txn, const std::string& mount);
+// An issuer allowed to sign certificates, with its key: refusals name the issuer and the fix.
+Issuer signing_issuer(const Context& ctx, const std::string& ref);
+// Attach keys to key-less issuers whose public key they hold.
+void link_issuer_keys(Context& ctx);
+
+api::Response generate_root(Context& ctx);
+api::Response generate_intermediate(Context& ctx);
+api::Response cross_sign(Context& ctx);
+api::Response sign_intermediate(Context& ctx);
+api::Response sign_self_issued(Context& ctx);
+api::Response set_signed(Context& ctx);
+api::Response import_bundle(Context& ctx);
+api::Response import_cert(Context& ctx);
+api::Response delete_root(Context& ctx);
+
+api::Response list_issuers(Context& ctx);
+api::Response read_issuer(Context& ctx);
+api::Response write_issuer(Context& ctx);
+api::Response patch_issuer(Context& ctx);
+api::Response delete_issuer(Context& ctx);
+api::Response read_issuer_json(Context& ctx);
+api::Response read_issuer_der(Context& ctx);
+api::Response read_issuer_pem(Context& ctx);
+api::Response read_issuers_config(Context& ctx);
+api::Response write_issuers_config(Context& ctx);
+
+api::Response read_ca_der(Context& ctx);
+api::Response read_ca_pem(Context& ctx);
+api::Response read_ca_chain_pem(Context& ctx);
+api::Response read_cert(Context& ctx);        // cert/:serial, with the special serials ca and ca_chain
+api::Response read_cert_raw(Context& ctx);    // cert/:serial/raw
+api::Response read_cert_raw_pem(Context& ctx);
+api::Response list_certs(Context& ctx);
+
+}  // namespace pki::engine

@@ -1,0 +1,74 @@
+#pragma once
+// Building and signing certificates and CSRs. Time and serial numbers come in as arguments,
+// so the same inputs always give the same to-be-signed certificate.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/handles.hpp"
+
+namespace pki::x509 {
+
+struct Subject {
+    std::string common_name;
+    std::vector<std::string> ou, organization, country, locality, province, street_address, postal_code;
+    std::string serial_number;
+};
+crypto::Name build_name(const Subject& subject);
+
+struct Sans {
+    std::vector<std::string> dns, email, ip, uri;
+    std::vector<std::pair<std::string, std::string>> other;  // (oid, UTF-8 value)
+    bool empty() const { return dns.empty() && email.empty() && ip.empty() && uri.empty() && other.empty(); }
+};
+crypto::GeneralNames build_general_names(const Sans& sans);  // Error(Invalid) for a bad IP or OID
+
+struct Urls {
+    std::vector<std::string> issuing_certificates, crl_distribution_points, ocsp_servers;
+};
+
+struct CertSpec {
+    const X509_NAME* subject = nullptr;
+    EVP_PKEY* public_key = nullptr;
+    std::vector<unsigned char> serial;
+    int64_t not_before = 0;
+    int64_t not_after = 0;
+    bool ca = false;
+    int max_path_len = -1;                      // CA only; -1 means no limit
+    bool basic_constraints_for_non_ca = false;  // leaf: add CA:FALSE basic constraints
+    std::vector<std::string> key_usage;         // OpenSSL names: digitalSignature, keyCertSign ...
+    std::vector<std::string> ext_key_usage;     // OIDs in dotted form
+    Sans sans;
+    std::vector<std::string> permitted_dns_domains;
+    Urls urls;
+    std::vector<std::string> policy_oids;
+    // Extensions copied as they are (from a CSR); those the spec sets itself take precedence.
+    const STACK_OF(X509_EXTENSION)* copy_extensions = nullptr;
+};
+
+// The digest for a signer: SHA-256 for RSA unless signature_bits says 384/512, the curve's own
+// hash for EC, none for Ed25519.
+const EVP_MD* digest_for(EVP_PKEY* signer, int signature_bits);
+
+// Sign `spec` with `signer`, as `issuer` (nullptr: self-signed with spec.subject as issuer).
+crypto::Cert sign_certificate(const CertSpec& spec, X509* issuer, EVP_PKEY* signer, int signature_bits = 0);
+
+// Re-sign a self-issued certificate as issued by `issuer`: only the issuer name, the authority
+// key identifier and the distribution points change.
+crypto::Cert resign_certificate(X509* cert, X509* issuer, EVP_PKEY* signer, const Urls& urls);
+
+struct CsrSpec {
+    const X509_NAME* subject = nullptr;
+    Sans sans;
+    bool add_basic_constraints = false;
+};
+crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key);
+
+// Key usage names as the reference spells them (Go's KeyUsage without the prefix, any case)
+// to OpenSSL's names; Error(Invalid) for unknown names.
+std::vector<std::string> key_usage_names(const std::vector<std::string>& reference_names);
+// Extended key usage names (ServerAuth, ClientAuth ...) to dotted OIDs.
+std::string ext_key_usage_oid(const std::string& reference_name);
+
+}  // namespace pki::x509

@@ -1,0 +1,261 @@
+#include "x509/cert.hpp"
+
+#include <arpa/inet.h>
+#include <openssl/pem.h>
+
+#include <cctype>
+#include <ctime>
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::x509 {
+
+using crypto::openssl_error;
+
+std::vector<PemBlock> pem_blocks(std::string_view text) {
+    std::vector<PemBlock> out;
+    size_t pos = 0;
+    while (true) {
+        auto begin = text.find("-----BEGIN ", pos);
+        if (begin == std::string_view::npos) break;
+        auto label_end = text.find("-----", begin + 11);
+        if (label_end == std::string_view::npos) break;
+        std::string label(text.substr(begin + 11, label_end - begin - 11));
+        std::string end_marker = "-----END " + label + "-----";
+        auto end = text.find(end_marker, label_end);
+        if (end == std::string_view::npos)
+            fail(ErrorKind::Invalid, "PEM block \"{}\" has no END line", label);
+        out.push_back({label, std::string(text.substr(begin, end + end_marker.size() - begin))});
+        pos = end + end_marker.size();
+    }
+    return out;
+}
+
+crypto::Cert parse_cert(std::string_view pem) {
+    auto blocks = pem_blocks(pem);
+    if (blocks.empty() || blocks[0].label != "CERTIFICATE")
+        fail(ErrorKind::Invalid, "expected a PEM certificate (-----BEGIN CERTIFICATE-----)");
+    auto bio = crypto::mem_bio(blocks[0].text);
+    X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (!c) {
+        openssl_error();
+        fail(ErrorKind::Invalid, "could not parse the PEM certificate: its contents are not a valid X.509 certificate");
+    }
+    return crypto::Cert(c);
+}
+
+crypto::Cert cert_from_der(std::string_view der) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    X509* c = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+    if (!c) fail(ErrorKind::Invalid, "could not parse the DER certificate: {}", openssl_error());
+    return crypto::Cert(c);
+}
+
+std::string cert_pem(X509* cert) {
+    crypto::Bio bio(BIO_new(BIO_s_mem()));
+    PEM_write_bio_X509(bio.get(), cert);
+    return std::string(util::trim(crypto::bio_string(bio.get())));
+}
+
+std::string cert_der(X509* cert) {
+    unsigned char* buf = nullptr;
+    int n = i2d_X509(cert, &buf);
+    if (n <= 0) fail(ErrorKind::Internal, "encoding a certificate failed: {}", openssl_error());
+    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
+    OPENSSL_free(buf);
+    return out;
+}
+
+crypto::Req parse_csr(std::string_view pem) {
+    auto blocks = pem_blocks(pem);
+    if (blocks.empty() || (blocks[0].label != "CERTIFICATE REQUEST" && blocks[0].label != "NEW CERTIFICATE REQUEST"))
+        fail(ErrorKind::Invalid, "expected a PEM certificate signing request (-----BEGIN CERTIFICATE REQUEST-----)");
+    auto bio = crypto::mem_bio(blocks[0].text);
+    X509_REQ* r = PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr);
+    if (!r) {
+        openssl_error();
+        fail(ErrorKind::Invalid, "could not parse the CSR: its contents are not a valid PKCS#10 request");
+    }
+    crypto::Req req(r);
+    EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
+    if (!key) fail(ErrorKind::Invalid, "the CSR carries no usable public key");
+    if (X509_REQ_verify(req.get(), key) != 1) {
+        openssl_error();
+        fail(ErrorKind::Invalid, "the CSR's signature does not verify with its own public key; create a new CSR");
+    }
+    return req;
+}
+
+std::string csr_pem(X509_REQ* req) {
+    crypto::Bio bio(BIO_new(BIO_s_mem()));
+    PEM_write_bio_X509_REQ(bio.get(), req);
+    return std::string(util::trim(crypto::bio_string(bio.get())));
+}
+
+std::string csr_der(X509_REQ* req) {
+    unsigned char* buf = nullptr;
+    int n = i2d_X509_REQ(req, &buf);
+    if (n <= 0) fail(ErrorKind::Internal, "encoding a CSR failed: {}", openssl_error());
+    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
+    OPENSSL_free(buf);
+    return out;
+}
+
+std::string serial_hex(const ASN1_INTEGER* serial) {
+    crypto::BigNum bn(ASN1_INTEGER_to_BN(serial, nullptr));
+    std::vector<unsigned char> bytes(static_cast<size_t>(BN_num_bytes(bn.get())));
+    BN_bn2bin(bn.get(), bytes.data());
+    if (bytes.empty()) bytes.push_back(0);
+    return util::hex_colon(bytes.data(), bytes.size());
+}
+
+std::string serial_hex(X509* cert) { return serial_hex(X509_get0_serialNumber(cert)); }
+
+std::string normalise_serial(std::string_view text) {
+    std::string hex;
+    for (char c : util::trim(text)) {
+        if (c == ':' || c == '-') continue;
+        if (!std::isxdigit(static_cast<unsigned char>(c)))
+            fail(ErrorKind::Invalid, "serial number \"{}\" is not hexadecimal (expected a form like 1d:2e:c6:...)", text);
+        hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (hex.empty()) fail(ErrorKind::Invalid, "serial number is empty");
+    if (hex.size() % 2) hex.insert(0, "0");
+    while (hex.size() > 2 && hex[0] == '0' && hex[1] == '0') hex.erase(0, 2);
+    std::string out;
+    for (size_t i = 0; i < hex.size(); i += 2) {
+        if (i) out += ':';
+        out += hex.substr(i, 2);
+    }
+    return out;
+}
+
+static int64_t asn1_time_unix(const ASN1_TIME* t) {
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    return static_cast<int64_t>(timegm(&tm));
+}
+
+int64_t not_before(X509* cert) { return asn1_time_unix(X509_get0_notBefore(cert)); }
+int64_t not_after(X509* cert) { return asn1_time_unix(X509_get0_notAfter(cert)); }
+
+std::string name_der(const X509_NAME* name) {
+    const unsigned char* der = nullptr;
+    size_t len = 0;
+    X509_NAME_get0_der(const_cast<X509_NAME*>(name), &der, &len);
+    return std::string(reinterpret_cast<const char*>(der), len);
+}
+
+std::string name_text(const X509_NAME* name) {
+    crypto::Bio bio(BIO_new(BIO_s_mem()));
+    X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    return crypto::bio_string(bio.get());
+}
+
+std::string common_name(const X509_NAME* name) {
+    int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (idx < 0) return "";
+    ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, s);
+    if (n < 0) return "";
+    std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+    OPENSSL_free(utf8);
+    return out;
+}
+
+bool is_ca(X509* cert) { return X509_check_ca(cert) == 1 && (X509_get_extension_flags(cert) & EXFLAG_CA); }
+
+int path_len(X509* cert) {
+    if (!is_ca(cert)) return -1;
+    long p = X509_get_pathlen(cert);
+    return p < 0 ? -1 : static_cast<int>(p);
+}
+
+bool self_issued(X509* cert) { return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0; }
+
+bool signed_by(X509* cert, EVP_PKEY* key) {
+    bool ok = X509_verify(cert, key) == 1;
+    if (!ok) openssl_error();  // clear the queue
+    return ok;
+}
+
+std::string public_key_der(X509* cert) {
+    unsigned char* buf = nullptr;
+    int n = i2d_PUBKEY(X509_get0_pubkey(cert), &buf);
+    if (n <= 0) fail(ErrorKind::Internal, "encoding a public key failed");
+    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
+    OPENSSL_free(buf);
+    return out;
+}
+
+std::string key_algorithm(EVP_PKEY* key) {
+    switch (EVP_PKEY_get_base_id(key)) {
+        case EVP_PKEY_RSA: return "rsa";
+        case EVP_PKEY_EC: return "ec";
+        case EVP_PKEY_ED25519: return "ed25519";
+        default: return EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "unknown";
+    }
+}
+
+std::string subject_key_id(X509* cert) {
+    const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(cert);
+    if (!id) return "";
+    return util::hex_colon(ASN1_STRING_get0_data(id), static_cast<size_t>(ASN1_STRING_length(id)));
+}
+
+std::string fingerprint(X509* cert) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), md, &len);
+    return util::hex_colon(md, len);
+}
+
+SanList sans_of(const GENERAL_NAMES* names) {
+    SanList out;
+    if (!names) return out;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+        auto str = [](const ASN1_STRING* s) {
+            return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+        };
+        switch (gn->type) {
+            case GEN_DNS: out.dns.push_back(str(gn->d.dNSName)); break;
+            case GEN_EMAIL: out.email.push_back(str(gn->d.rfc822Name)); break;
+            case GEN_URI: out.uri.push_back(str(gn->d.uniformResourceIdentifier)); break;
+            case GEN_IPADD: {
+                const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+                char buf[INET6_ADDRSTRLEN] = {};
+                if (ip->length == 4 && inet_ntop(AF_INET, ip->data, buf, sizeof buf)) out.ip.push_back(buf);
+                if (ip->length == 16 && inet_ntop(AF_INET6, ip->data, buf, sizeof buf)) out.ip.push_back(buf);
+                break;
+            }
+            case GEN_OTHERNAME: {
+                char oid[128];
+                OBJ_obj2txt(oid, sizeof oid, gn->d.otherName->type_id, 1);
+                const ASN1_TYPE* v = gn->d.otherName->value;
+                if (v->type == V_ASN1_UTF8STRING) out.other.push_back(std::string(oid) + ";UTF8:" + str(v->value.utf8string));
+                break;
+            }
+            default: break;
+        }
+    }
+    return out;
+}
+
+SanList cert_sans(X509* cert) {
+    crypto::GeneralNames names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+    return sans_of(names.get());
+}
+
+SanList csr_sans(X509_REQ* req) {
+    crypto::Extensions exts(X509_REQ_get_extensions(req));
+    if (!exts) return {};
+    int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
+    if (idx < 0) return {};
+    crypto::GeneralNames names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
+    return sans_of(names.get());
+}
+
+}  // namespace pki::x509
