@@ -115,7 +115,7 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
                 const api::FieldSpec* f = nullptr;
                 for (const auto& fs : sp->fields)
                     if (fs.name == name) f = &fs;
-                if (f->type == api::FieldType::Bool) data[name] = vals.empty() ? "true" : vals.back();
+                if (f->type == api::FieldType::Bool) data[name] = vals.empty() || vals.back().empty() ? "true" : vals.back();
                 else if (f->type == api::FieldType::List) data[name] = util::join(vals, ",");
                 else data[name] = read_value(vals.back(), s.in);
             }

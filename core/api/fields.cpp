@@ -66,7 +66,7 @@ Json parse_bool(const FieldSpec& spec, const Json& raw, std::string_view path) {
 Json parse_int(const FieldSpec& spec, const Json& raw, std::string_view path) {
     if (raw.is_number_integer()) return raw.get<int64_t>();
     if (raw.is_string()) {
-        auto s = util::trim(raw.get<std::string>());
+        auto s = util::trim(raw.get_ref<const std::string&>());
         int64_t v = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (ec == std::errc() && p == s.data() + s.size() && !s.empty()) return v;
@@ -77,7 +77,7 @@ Json parse_int(const FieldSpec& spec, const Json& raw, std::string_view path) {
 Json parse_duration(const FieldSpec& spec, const Json& raw, std::string_view path) {
     if (raw.is_number_integer() && raw.get<int64_t>() >= 0) return raw.get<int64_t>();
     if (raw.is_string()) {
-        auto s = util::trim(raw.get<std::string>());
+        auto s = util::trim(raw.get_ref<const std::string&>());
         if (s.empty()) return int64_t{0};
         if (auto v = util::parse_duration(s)) return *v;
     }
@@ -89,7 +89,7 @@ Json parse_list(const FieldSpec& spec, const Json& raw, std::string_view path) {
     if (raw.is_array()) {
         for (const auto& item : raw) {
             if (!item.is_string()) bad(spec, raw, path, "a list of strings");
-            auto s = util::trim(item.get<std::string>());
+            auto s = util::trim(item.get_ref<const std::string&>());
             if (!s.empty()) out.push_back(std::string(s));
         }
         return out;
@@ -163,6 +163,18 @@ Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string
         values_[name] = parse_field(*spec, value, path);
         given_.insert(name);
     }
+}
+
+Json zero_value(FieldType type) {
+    switch (type) {
+        case FieldType::String: return "";
+        case FieldType::Int:
+        case FieldType::Duration: return 0;
+        case FieldType::Bool: return false;
+        case FieldType::List: return Json::array();
+        case FieldType::Map: return Json::object();
+    }
+    return nullptr;
 }
 
 const Json& Fields::value(const std::string& name) const {

@@ -47,6 +47,9 @@ private:
     std::set<std::string> given_;
 };
 
+// The empty value of a type: "", 0, false, [] or {}.
+Json zero_value(FieldType type);
+
 // Parse one value for `spec`; throws Error(Invalid) naming the field.
 Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path);
 

@@ -67,6 +67,7 @@ Table build_table() {
     add_sys_paths(t);
     add_key_paths(t);
     add_issuer_paths(t);
+    add_role_paths(t);
     return t;
 }
 

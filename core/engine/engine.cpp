@@ -77,7 +77,7 @@ api::Response Engine::execute(const api::Request& request) {
 
     api::Response response;
     auto run = [&](store::Txn& txn) {
-        Context ctx{txn, fields, path, std::nullopt, now(), sealer_, request.op};
+        Context ctx{txn, fields, path, std::nullopt, now(), sealer_, request.op, match->spec};
         if (!sys) ctx.mount = require_mount(txn, mount);
         response = op->handler(ctx);
     };

@@ -34,6 +34,7 @@ struct Context {
     int64_t now;                      // Unix seconds, from the engine's clock
     const crypto::KeySealer& sealer;
     api::Op op;
+    const api::PathSpec* spec = nullptr;  // the table entry being served
 
     const MountInfo& m() const { return *mount; }
     const std::string& mount_name() const { return mount->name; }
