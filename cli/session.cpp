@@ -1,5 +1,8 @@
 #include "cli/session.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -34,6 +37,17 @@ int Session::run_request(const api::Request& request) {
 api::Response Session::execute(const api::Request& request) {
     engine::EngineOptions eo;
     eo.state_dir = state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(state_dir);
+    bool bar = !quiet && ::isatty(2);
+    if (bar)
+        eo.progress = [this](std::string_view what, uint64_t done, uint64_t total) {
+            if (total > 0) {
+                int width = 30, filled = static_cast<int>(width * std::min<uint64_t>(done, total) / total);
+                err << "\r" << what << " [" << std::string(filled, '#') << std::string(width - filled, '-') << "] " << done << "/"
+                    << total << std::flush;
+            } else {
+                err << "\r" << what << ": " << done << std::flush;
+            }
+        };
     engine::Engine engine(eo, table);
     api::Response response;
     try {
@@ -42,6 +56,7 @@ api::Response Session::execute(const api::Request& request) {
         for (const auto& w : engine.take_open_warnings()) err << "Warning: " << w << "\n";
         throw;
     }
+    if (bar && eo.progress) err << "\r\033[K" << std::flush;
     for (const auto& w : engine.take_open_warnings()) err << "Warning: " << w << "\n";
     return response;
 }

@@ -6,4 +6,5 @@ void add_sys_paths(Table& t);
 void add_key_paths(Table& t);
 void add_issuer_paths(Table& t);
 void add_role_paths(Table& t);
+void add_crl_paths(Table& t);
 }  // namespace pki::api

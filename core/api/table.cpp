@@ -68,6 +68,7 @@ Table build_table() {
     add_key_paths(t);
     add_issuer_paths(t);
     add_role_paths(t);
+    add_crl_paths(t);
     return t;
 }
 

@@ -13,17 +13,22 @@
 
 namespace pki::engine {
 struct Context;
+struct BatchContext;
 }
 
 namespace pki::api {
 
 using Handler = Response (*)(engine::Context&);
+// For work too large for one transaction (tidy): the handler runs its own bounded transactions.
+using BatchHandler = Response (*)(engine::BatchContext&);
 
 struct OpSpec {
     Op op;
     Handler handler;
     std::string summary;                // one line, used in help and man pages
     std::vector<std::string> command;   // ergonomic command words ("key", "generate"); empty: none
+    BatchHandler batch = nullptr;       // set instead of handler for batch operations
+    bool mutates = false;               // a read that changes state (crl/rotate): runs in a write transaction
 };
 
 struct PathSpec {

@@ -66,7 +66,7 @@ api::Response Engine::execute(const api::Request& request) {
     for (const auto& [name, value] : match->params) data[name] = value;
     api::Fields fields(match->spec->fields, data, path);
 
-    bool writes = api::op_writes(request.op);
+    bool writes = api::op_writes(request.op) || op->mutates;
     store::Env& e = env(writes);
     if (!e.exists()) {
         // Nothing has been written yet; reads see an empty store and create nothing.
@@ -76,6 +76,14 @@ api::Response Engine::execute(const api::Request& request) {
     }
 
     api::Response response;
+    if (op->batch) {
+        MountInfo mi;
+        e.read([&](store::Txn& txn) { mi = require_mount(txn, mount); });
+        Progress none = [](std::string_view, uint64_t, uint64_t) {};
+        BatchContext bctx{e, fields, path, mi, now(), sealer_, match->spec, options_.progress ? options_.progress : none,
+                          [this] { return now(); }};
+        return op->batch(bctx);
+    }
     auto run = [&](store::Txn& txn) {
         Context ctx{txn, fields, path, std::nullopt, now(), sealer_, request.op, match->spec};
         if (!sys) ctx.mount = require_mount(txn, mount);

@@ -40,9 +40,26 @@ struct Context {
     const std::string& mount_name() const { return mount->name; }
 };
 
+// Progress of long work: what is being done, how far, out of how much (0: unknown).
+using Progress = std::function<void(std::string_view what, uint64_t done, uint64_t total)>;
+
+// What a batch handler gets: the environment itself, to run bounded transactions of its own.
+struct BatchContext {
+    store::Env& env;
+    api::Fields fields;
+    std::string path;
+    MountInfo mount;
+    int64_t now;
+    const crypto::KeySealer& sealer;
+    const api::PathSpec* spec;
+    const Progress& progress;
+    std::function<int64_t()> clock;
+};
+
 struct EngineOptions {
     std::filesystem::path state_dir;
     std::function<int64_t()> clock;   // defaults to the system clock
+    Progress progress;                // optional
 };
 
 class Engine {

@@ -6,6 +6,7 @@
 
 #include "crypto/keys.hpp"
 #include "crypto/random.hpp"
+#include "engine/crl.hpp"
 #include "engine/issuance.hpp"
 #include "engine/keys.hpp"
 #include "engine/records.hpp"
@@ -133,6 +134,7 @@ Issuer add_issuer(Context& ctx, X509* cert, const std::string& key_id, const std
     save_issuer(ctx.txn, mount, i);
     if (default_issuer_id(ctx.txn, mount).empty()) set_default_issuer(ctx.txn, mount, i.id);
     rebuild_chains(ctx.txn, mount);
+    rebuild_crl(ctx, i.id, nullptr);
     return require_issuer(ctx.txn, mount, i.id);
 }
 
@@ -591,7 +593,9 @@ api::Response update_issuer(Context& ctx, bool patch) {
     }
     save_issuer(ctx.txn, mount, i);
     rebuild_chains(ctx.txn, mount);
-    return api::reply(describe(require_issuer(ctx.txn, mount, i.id)));
+    std::vector<std::string> warnings;
+    if (given("usage")) rebuild_crl(ctx, i.id, i.can("crl-signing") ? &warnings : nullptr);
+    return api::reply(describe(require_issuer(ctx.txn, mount, i.id)), std::move(warnings));
 }
 
 }  // namespace
@@ -603,7 +607,7 @@ api::Response delete_issuer(Context& ctx) {
     const auto& mount = ctx.mount_name();
     Issuer i = require_issuer(ctx.txn, mount, ctx.fields.str("issuer_ref"));
     ctx.txn.del(rec_key(mount, kKind, i.id));
-    ctx.txn.del(rec_key(mount, "crl", i.id));
+    crl_after_issuer_deleted(ctx, i.cert().get());
     std::vector<std::string> warnings;
     if (default_issuer_id(ctx.txn, mount) == i.id) {
         ctx.txn.del(rec_key(mount, "config", "issuers"));
@@ -679,6 +683,7 @@ api::Response read_cert(Context& ctx) {
     std::string serial = ctx.fields.str("serial");
     const auto& mount = ctx.mount_name();
     if (serial == "ca") return api::reply(Json{{"certificate", default_issuer(ctx.txn, mount).certificate}, {"revocation_time", 0}});
+    if (serial == "crl") return api::reply(Json{{"certificate", default_crl_pem(ctx)}, {"revocation_time", 0}});
     if (serial == "ca_chain") {
         auto i = default_issuer(ctx.txn, mount);
         return api::reply(Json{{"certificate", util::join(i.ca_chain, "\n")}, {"ca_chain", i.ca_chain}, {"revocation_time", 0}});

@@ -1,0 +1,304 @@
+#include "engine/crl.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "engine/issuers.hpp"
+#include "engine/keys.hpp"
+#include "engine/records.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+#include "x509/cert.hpp"
+#include "x509/crl.hpp"
+
+namespace pki::engine {
+namespace {
+
+std::string group_of(X509* cert);
+
+}  // namespace
+
+std::string crl_group(X509* cert) { return group_of(cert); }
+
+namespace {
+
+// Issuers sharing subject and key share a CRL: the group id is a hash of both.
+std::string group_of(X509* cert) {
+    std::string material = x509::name_der(X509_get_subject_name(cert)) + x509::public_key_der(cert);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), md);
+    std::string hex;
+    for (int i = 0; i < 16; ++i) hex += fmt::format("{:02x}", md[i]);
+    return hex;
+}
+
+std::string der_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/der"); }
+std::string meta_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/meta"); }
+
+bool can_sign_crls(const Issuer& i, X509* cert) {
+    return i.can("crl-signing") && !i.key_id.empty() && (X509_get_key_usage(cert) & KU_CRL_SIGN);
+}
+
+std::string label_of(const Issuer& i) { return i.name.empty() ? i.id : i.name; }
+
+// The CRL bytes an issuer serves; Error(NotFound) when it has none.
+std::string crl_der_for(const Context& ctx, const Issuer& issuer) {
+    auto cert = issuer.cert();
+    auto der = ctx.txn.get(der_key(ctx.mount_name(), group_of(cert.get())));
+    if (!der)
+        fail(ErrorKind::NotFound, "issuer {} has no CRL (it needs a key, crl-signing usage and the cRLSign key usage); see pki read {}/issuer/{}",
+             label_of(issuer), ctx.mount_name(), issuer.id);
+    return std::string(*der);
+}
+
+api::Response raw(std::string type, std::string body) {
+    api::Response r;
+    r.raw = api::RawBody{std::move(type), std::move(body)};
+    return r;
+}
+
+Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.mount_name(), "default"); }
+
+}  // namespace
+
+bool parse_revoked(std::string_view serial, std::string_view value, RevokedEntry& out) {
+    auto parts = util::split(value, ' ');
+    if (parts.size() != 4 || parts[0] != "v1") return false;
+    out.serial = std::string(serial);
+    std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), out.revocation_time);
+    std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), out.not_after);
+    out.issuer_id = std::string(parts[3]);
+    return true;
+}
+
+std::string format_revoked(const RevokedEntry& e) {
+    return fmt::format("v1 {} {} {}", e.revocation_time, e.not_after, e.issuer_id.empty() ? "-" : e.issuer_id);
+}
+
+CrlConfig load_crl_config(const store::Txn& txn, const std::string& mount) {
+    CrlConfig c;
+    if (auto r = load(txn, rec_key(mount, "config", "crl"))) {
+        c.expiry = r->value("expiry", c.expiry);
+        c.disable = r->value("disable", false);
+    }
+    return c;
+}
+
+void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
+    const auto& mount = ctx.mount_name();
+    auto issuers = all_issuers(ctx.txn, mount);
+    auto target = std::find_if(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.id == issuer_id; });
+    if (target == issuers.end()) return;
+    auto target_cert = target->cert();
+    std::string group = group_of(target_cert.get());
+
+    // Members of the group, and which issuer of the mount each revoked entry belongs to.
+    std::map<std::string, std::string> group_by_issuer;
+    const Issuer* signer = nullptr;
+    crypto::Cert signer_cert;
+    std::sort(issuers.begin(), issuers.end(), [](const Issuer& a, const Issuer& b) { return a.created < b.created; });
+    for (const auto& i : issuers) {
+        auto c = i.cert();
+        std::string g = group_of(c.get());
+        group_by_issuer[i.id] = g;
+        if (g == group && !signer && can_sign_crls(i, c.get())) {
+            signer = &i;
+            signer_cert = std::move(c);
+        }
+    }
+    if (!signer) {
+        if (warnings)
+            warnings->push_back(fmt::format("issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); no CRL was built for it",
+                                            label_of(*target)));
+        return;
+    }
+    std::string default_group = group_by_issuer.count(default_issuer_id(ctx.txn, mount)) ? group_by_issuer[default_issuer_id(ctx.txn, mount)] : "";
+    auto cfg = load_crl_config(ctx.txn, mount);
+
+    int64_t number = 1;
+    if (auto meta = load(ctx.txn, meta_key(mount, group))) number = meta->value("crl_number", int64_t{0}) + 1;
+
+    // Pull revoked entries one at a time from a cursor: the store's certificates are never loaded.
+    std::vector<std::pair<std::string, int64_t>> batch;
+    std::string prefix = rec_prefix(mount, "revoked");
+    std::string resume = prefix;
+    bool exhausted = cfg.disable;
+    size_t pos = 0;
+    auto refill = [&] {
+        batch.clear();
+        pos = 0;
+        bool skip_first = resume != prefix;
+        ctx.txn.scan_from(prefix, resume, [&](std::string_view key, std::string_view value) {
+            if (skip_first) {
+                skip_first = false;
+                if (key == resume) return true;
+            }
+            resume = std::string(key);
+            RevokedEntry e;
+            if (parse_revoked(key.substr(prefix.size()), value, e)) {
+                auto it = group_by_issuer.find(e.issuer_id);
+                const std::string& g = it == group_by_issuer.end() ? default_group : it->second;
+                if (g == group) batch.emplace_back(e.serial, e.revocation_time);
+            }
+            return batch.size() < 4096;
+        });
+        if (batch.empty()) exhausted = true;
+    };
+    auto crl = x509::build_crl(signer_cert.get(), load_private_key(ctx, signer->key_id).get(),
+                               x509::CrlSpec{number, ctx.now, ctx.now + cfg.expiry}, [&](x509::CrlEntry& out) {
+                                   if (exhausted) return false;
+                                   if (pos >= batch.size()) refill();
+                                   if (exhausted) return false;
+                                   out.serial_hex = batch[pos].first;
+                                   out.revocation_time = batch[pos].second;
+                                   ++pos;
+                                   return true;
+                               });
+    ctx.txn.put(der_key(mount, group), x509::crl_der(crl.get()));
+    save(ctx.txn, meta_key(mount, group),
+         Json{{"crl_number", number}, {"this_update", ctx.now}, {"next_update", ctx.now + cfg.expiry}, {"signer", signer->id}});
+}
+
+void crl_after_issuer_deleted(Context& ctx, X509* deleted_cert) {
+    std::string group = group_of(deleted_cert);
+    for (const auto& i : all_issuers(ctx.txn, ctx.mount_name()))
+        if (group_of(i.cert().get()) == group) {
+            rebuild_crl(ctx, i.id, nullptr);
+            return;
+        }
+    ctx.txn.erase_prefix(rec_key(ctx.mount_name(), "crl", group + "/"));
+}
+
+void rebuild_all_crls(Context& ctx, std::vector<std::string>* warnings) {
+    std::map<std::string, bool> done;
+    for (const auto& i : all_issuers(ctx.txn, ctx.mount_name())) {
+        std::string g = group_of(i.cert().get());
+        if (done[g]) continue;
+        done[g] = true;
+        rebuild_crl(ctx, i.id, warnings);
+    }
+}
+
+api::Response revoke(Context& ctx) {
+    const auto& f = ctx.fields;
+    const auto& mount = ctx.mount_name();
+    RevokedEntry entry;
+    std::string pem = f.str("certificate");
+    if (!util::trim(pem).empty()) {
+        auto cert = x509::parse_cert(pem);
+        std::optional<Issuer> signer;
+        for (const auto& i : all_issuers(ctx.txn, mount))
+            if (x509::signed_by(cert.get(), X509_get0_pubkey(i.cert().get()))) {
+                signer = i;
+                break;
+            }
+        if (!signer) fail(ErrorKind::Invalid, "the certificate was not issued by any issuer of mount {}; revoke it on the mount that issued it", mount);
+        entry.serial = x509::serial_hex(cert.get());
+        entry.not_after = x509::not_after(cert.get());
+        entry.issuer_id = signer->id;
+        if (!f.str("serial_number").empty() && x509::normalise_serial(f.str("serial_number")) != entry.serial)
+            fail(ErrorKind::Invalid, "serial_number {} does not match the certificate's serial {}; give one or the other", f.str("serial_number"),
+                 entry.serial);
+    } else {
+        if (f.str("serial_number").empty())
+            fail(ErrorKind::Invalid, "give serial_number (e.g. 1d:2e:c6:...) or certificate (the PEM) to revoke");
+        entry.serial = x509::normalise_serial(f.str("serial_number"));
+        auto r = load(ctx.txn, rec_key(mount, "cert", entry.serial));
+        if (!r)
+            fail(ErrorKind::NotFound, "no certificate with serial number {} in mount {}; certificates issued with no_store can be revoked with certificate=@cert.pem",
+                 entry.serial, mount);
+        entry.not_after = r->value("not_after", int64_t{0});
+        entry.issuer_id = r->value("issuer_id", "");
+    }
+    for (const auto& i : all_issuers(ctx.txn, mount))
+        if (x509::serial_hex(i.cert().get()) == entry.serial)
+            fail(ErrorKind::Denied, "serial number {} is issuer {} of mount {}; an issuer is not revoked here: delete it, or revoke it on the mount that signed it",
+                 entry.serial, label_of(i), mount);
+    std::string key = rec_key(mount, "revoked", entry.serial);
+    if (auto existing = ctx.txn.get(key)) {
+        RevokedEntry old;
+        parse_revoked(entry.serial, *existing, old);
+        return api::reply(Json{{"revocation_time", old.revocation_time},
+                               {"revocation_time_rfc3339", util::format_utc_time(old.revocation_time)},
+                               {"state", "revoked"}},
+                          {fmt::format("certificate {} was already revoked", entry.serial)});
+    }
+    if (entry.not_after < ctx.now)
+        return api::reply(Json{{"revocation_time", 0}, {"state", "expired"}},
+                          {fmt::format("certificate {} has already expired; it was not added to the CRL", entry.serial)});
+    entry.revocation_time = ctx.now;
+    ctx.txn.put(key, format_revoked(entry));
+    std::vector<std::string> warnings;
+    std::string crl_issuer = entry.issuer_id;
+    if (!find_issuer(ctx.txn, mount, crl_issuer)) crl_issuer = default_issuer_id(ctx.txn, mount);
+    if (!crl_issuer.empty()) rebuild_crl(ctx, crl_issuer, &warnings);
+    return api::reply(Json{{"revocation_time", entry.revocation_time},
+                           {"revocation_time_rfc3339", util::format_utc_time(entry.revocation_time)},
+                           {"state", "revoked"}},
+                      std::move(warnings));
+}
+
+api::Response read_crl_config(Context& ctx) {
+    auto c = load_crl_config(ctx.txn, ctx.mount_name());
+    return api::reply(Json{{"expiry", util::format_duration(c.expiry)}, {"disable", c.disable}});
+}
+
+api::Response write_crl_config(Context& ctx) {
+    auto c = load_crl_config(ctx.txn, ctx.mount_name());
+    if (ctx.fields.has("expiry")) {
+        c.expiry = ctx.fields.duration("expiry");
+        if (c.expiry <= 0) fail(ErrorKind::Invalid, "expiry must be a positive duration such as 72h");
+    }
+    if (ctx.fields.has("disable")) c.disable = ctx.fields.boolean("disable");
+    save(ctx.txn, rec_key(ctx.mount_name(), "config", "crl"), Json{{"expiry", c.expiry}, {"disable", c.disable}});
+    std::vector<std::string> warnings;
+    rebuild_all_crls(ctx, &warnings);
+    return api::reply(Json{{"expiry", util::format_duration(c.expiry)}, {"disable", c.disable}}, std::move(warnings));
+}
+
+api::Response rotate_crls(Context& ctx) {
+    std::vector<std::string> warnings;
+    rebuild_all_crls(ctx, &warnings);
+    return api::reply(Json{{"success", true}}, std::move(warnings));
+}
+
+std::string default_crl_pem(const Context& ctx) {
+    return x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, default_or_fail(ctx))).get());
+}
+
+api::Response read_crl_json(Context& ctx) { return api::reply(Json{{"certificate", default_crl_pem(ctx)}, {"revocation_time", 0}}); }
+
+api::Response read_crl_der(Context& ctx) { return raw("application/pkix-crl", crl_der_for(ctx, default_or_fail(ctx))); }
+
+api::Response read_crl_pem(Context& ctx) { return raw("application/x-pem-file", default_crl_pem(ctx) + "\n"); }
+
+api::Response read_issuer_crl(Context& ctx) {
+    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
+    return api::reply(Json{{"crl", x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, i)).get())}});
+}
+
+api::Response read_issuer_crl_der(Context& ctx) {
+    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
+    return raw("application/pkix-crl", crl_der_for(ctx, i));
+}
+
+api::Response read_issuer_crl_pem(Context& ctx) {
+    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
+    return raw("application/x-pem-file", x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, i)).get()) + "\n");
+}
+
+api::Response list_revoked(Context& ctx) {
+    Json keys = Json::array();
+    std::string prefix = rec_prefix(ctx.mount_name(), "revoked");
+    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
+        keys.push_back(key.substr(prefix.size()));
+        return true;
+    });
+    return api::reply(Json{{"keys", keys}});
+}
+
+}  // namespace pki::engine
