@@ -59,7 +59,9 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
 
     add_secrets_commands(app, s);
     add_generic_commands(app, s);
+    add_help_command(app, s);
     add_table_commands(app, s);
+    add_inventory_command(app, s);
 
     auto args = normalise_args(argc, argv);
     std::vector<const char*> cargv{"pki"};

@@ -49,6 +49,8 @@ api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in);
 void add_generic_commands(CLI::App& app, Session& s);
 void add_secrets_commands(CLI::App& app, Session& s);
 void add_table_commands(CLI::App& app, Session& s);
+void add_inventory_command(CLI::App& app, Session& s);  // after add_table_commands: joins "cert"
+void add_help_command(CLI::App& app, Session& s);
 
 // Build the whole command tree and run argv; pki::Error escapes for app/main.cpp to map.
 int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err);

@@ -4,6 +4,7 @@
 #include "api/schema.hpp"
 #include "api/table.hpp"
 #include "engine/crl.hpp"
+#include "engine/inventory.hpp"
 #include "engine/tidy.hpp"
 
 namespace pki::api {
@@ -36,6 +37,14 @@ void add_crl_paths(Table& t) {
                    {{Op::Read, read_issuer_crl_pem, "Write an issuer's CRL as PEM.", {"issuer", "crl-pem"}}}});
     t.add(PathSpec{"certs/revoked", "cert", "Serial numbers of revoked certificates.", {},
                    {{Op::List, list_revoked, "List revoked serial numbers.", {"cert", "revoked"}}}});
+    t.add(PathSpec{"certs/inventory", "cert",
+                   "Every stored certificate with its common name, SANs, expiry, issuer and state (valid, expired, revoked), filtered.",
+                   {duration_field("expiring_within", "Only certificates that are still valid and expire within this duration."),
+                    bool_field("expired", "Only expired certificates.", false),
+                    bool_field("revoked", "Only revoked certificates.", false),
+                    string_field("issuer", "Only certificates of this issuer (id, name or \"default\")."),
+                    string_field("name", "Only certificates whose common name or a SAN matches this glob (* matches anything).")},
+                   {{Op::Read, inventory, "Show the certificate inventory.", {}}}});
     t.add(PathSpec{"tidy", "tidy", "Remove certificates and revoked entries expired longer than safety_buffer ago, then rebuild CRLs.",
                    {bool_field("tidy_cert_store", "Remove expired certificates from the store.", false),
                     bool_field("tidy_revoked_certs", "Remove expired revoked entries (and their CRL entries).", false),

@@ -88,8 +88,33 @@ std::vector<unsigned char> new_serial(const Context& ctx) {
     fail(ErrorKind::Internal, "could not find an unused serial number");
 }
 
+std::string format_cert_summary(const CertSummary& c) {
+    return fmt::format("v1 {} {} {}\t{}", c.not_after, c.issuer_id.empty() ? "-" : c.issuer_id, c.common_name, util::join(c.sans, ","));
+}
+
+bool parse_cert_summary(std::string_view serial, std::string_view value, CertSummary& out) {
+    auto tab = value.find('\t');
+    if (tab == std::string_view::npos || value.substr(0, 3) != "v1 ") return false;
+    auto head = value.substr(3, tab - 3);
+    auto sp1 = head.find(' ');
+    auto sp2 = sp1 == std::string_view::npos ? sp1 : head.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos) return false;
+    out.serial = std::string(serial);
+    out.not_after = std::stoll(std::string(head.substr(0, sp1)));
+    out.issuer_id = std::string(head.substr(sp1 + 1, sp2 - sp1 - 1));
+    if (out.issuer_id == "-") out.issuer_id.clear();
+    out.common_name = std::string(head.substr(sp2 + 1));
+    out.sans = util::split_list(value.substr(tab + 1), ',');
+    return true;
+}
+
 void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id) {
     std::string serial = x509::serial_hex(cert);
+    auto sans = x509::cert_sans(cert);
+    CertSummary summary{serial, x509::common_name(X509_get_subject_name(cert)), {}, x509::not_after(cert), issuer_id};
+    for (auto* list : {&sans.dns, &sans.email, &sans.ip, &sans.uri})
+        summary.sans.insert(summary.sans.end(), list->begin(), list->end());
+    ctx.txn.put(rec_key(ctx.mount_name(), "certmeta", serial), format_cert_summary(summary));
     save(ctx.txn, rec_key(ctx.mount_name(), "cert", serial),
          Json{{"serial_number", serial},
               {"certificate", x509::cert_pem(cert)},

@@ -31,7 +31,19 @@ Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t m
 
 // A new serial number, unique in the mount's certificate store.
 std::vector<unsigned char> new_serial(const Context& ctx);
-// Store an issued certificate under its serial.
+// What the inventory shows of a stored certificate, kept beside it under
+// "<mount>/certmeta/<serial>" as "v1 <not_after> <issuer_id> <common name>\t<san,san,...>".
+struct CertSummary {
+    std::string serial;
+    std::string common_name;
+    std::vector<std::string> sans;
+    int64_t not_after = 0;
+    std::string issuer_id;
+};
+std::string format_cert_summary(const CertSummary& c);
+bool parse_cert_summary(std::string_view serial, std::string_view value, CertSummary& out);
+
+// Store an issued certificate (and its summary) under its serial.
 void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id);
 
 // Write a certificate into `data[field]` in the requested format: "pem", "der" (base64 DER),

@@ -102,8 +102,9 @@ api::Response tidy(BatchContext& b) {
                     });
                     for (const auto& key : doomed) {
                         txn.del(key);
+                        std::string serial = key.substr(prefix.size());
+                        txn.del(rec_key(mount, "certmeta", serial));
                         if (do_revoked) {
-                            std::string serial = key.substr(prefix.size());
                             if (txn.del(rec_key(mount, "revoked", serial))) ++revoked_deleted;
                         }
                     }
@@ -142,6 +143,7 @@ api::Response tidy(BatchContext& b) {
                     for (const auto& key : doomed) {
                         txn.del(key);
                         txn.del(rec_key(mount, "cert", key.substr(prefix.size())));
+                        txn.del(rec_key(mount, "certmeta", key.substr(prefix.size())));
                     }
                     revoked_deleted += static_cast<int64_t>(doomed.size());
                     seen += n;

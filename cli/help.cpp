@@ -1,0 +1,67 @@
+// pki path-help [PATH]: the paths of a mount, or one path's operations and fields, from the table.
+#include "cli/session.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::cli {
+namespace {
+
+std::string default_text(const api::FieldSpec& f) {
+    if (f.default_value.is_null()) return "";
+    if (f.default_value.is_string()) return f.default_value.get<std::string>();
+    if (f.default_value.is_array()) {
+        std::vector<std::string> items;
+        for (const auto& i : f.default_value) items.push_back(i.get<std::string>());
+        return util::join(items, ",");
+    }
+    return f.default_value.dump();
+}
+
+void show_path(Session& s, const api::PathSpec& spec) {
+    s.out << spec.display() << "\n\n" << spec.description << "\n\nOperations:\n";
+    for (const auto& op : spec.ops) {
+        s.out << "  " << api::op_name(op.op) << ": " << op.summary;
+        if (!op.command.empty()) s.out << " (pki " << util::join(op.command, " ") << ")";
+        s.out << "\n";
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& f : spec.fields)
+        rows.push_back({f.name + (f.in_path ? " (path)" : ""), std::string(api::type_name(f.type)), default_text(f), f.help});
+    if (!rows.empty()) {
+        s.out << "\nFields:\n";
+        print_columns(s.out, {"Field", "Type", "Default", "Description"}, rows);
+    }
+}
+
+}  // namespace
+
+void add_help_command(CLI::App& app, Session& s) {
+    auto* cmd = app.add_subcommand("path-help", "List the paths a mount serves, or show one path's operations and fields.");
+    cmd->group("Vault-style commands");
+    auto path = std::make_shared<std::string>();
+    cmd->add_option("path", *path, "A path such as pki/roles/web or sys/mounts/pki; none lists every path.")->type_name("PATH");
+    cmd->callback([&s, path] {
+        s.action = [&s, path] {
+            if (path->empty()) {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& spec : s.table.paths()) {
+                    std::vector<std::string> ops;
+                    for (const auto& o : spec.ops) ops.emplace_back(api::op_name(o.op));
+                    rows.push_back({spec.display(), util::join(ops, ","), spec.description});
+                }
+                print_columns(s.out, {"Path", "Operations", "Description"}, rows);
+                return 0;
+            }
+            std::string p = *path;
+            while (!p.empty() && p.back() == '/') p.pop_back();
+            bool sys = util::starts_with(p, "sys/");
+            std::string sub = sys ? p.substr(4) : (p.find('/') == std::string::npos ? "" : p.substr(p.find('/') + 1));
+            auto m = s.table.match(sub, sys);
+            if (!m) fail(ErrorKind::NotFound, "unknown path \"{}\"; run pki path-help to list every path", p);
+            show_path(s, *m->spec);
+            return 0;
+        };
+    });
+}
+
+}  // namespace pki::cli
