@@ -82,14 +82,17 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
             CLI::Option* o;
             std::string name = "--" + flag_name(f.name);
             if (f.type == api::FieldType::Bool) {
-                o = cmd->add_option(name, store, option_help(f))->expected(0, 1)->type_name("BOOL");
+                o = cmd->add_option(name, store, option_help(f))->expected(0, 1)->allow_extra_args(false)->type_name("BOOL");
             } else if (f.type == api::FieldType::List) {
                 o = cmd->add_option(name, store, option_help(f) + " Repeat or comma-separate.")->type_name("LIST");
+                o->allow_extra_args(false);  // one value per occurrence: a key=value after it stays a field
             } else {
-                o = cmd->add_option(name, store, option_help(f))->expected(1)->type_name(
+                o = cmd->add_option(name, store, option_help(f))->expected(1)->allow_extra_args(false)->type_name(
                     f.type == api::FieldType::Duration ? "DURATION" : f.type == api::FieldType::Int ? "INT" : "VALUE");
             }
             g->options[f.name] = o;
+            if (!f.choices.empty()) s.choices[o] = f.choices;
+            else if (f.type == api::FieldType::Bool) s.choices[o] = {"true", "false"};
         }
         cmd->add_option("fields", g->extra, "More fields as key=value, key=@file or key=-.")->type_name("KEY=VALUE...");
     }
@@ -98,24 +101,52 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
     api::Op o = op.op;
     cmd->callback([&s, g, sp, o] {
         s.action = [&s, g, sp, o] {
-            std::string path = sp->sys ? "sys/" : g->mount + "/";
+            // Each parameter is one segment of the path: a '/' inside one would route elsewhere.
+            auto segment = [](const std::string& what, std::string value) {
+                while (value.size() > 1 && value.back() == '/') value.pop_back();
+                if (value.find('/') != std::string::npos)
+                    fail(ErrorKind::Invalid, "{} \"{}\" is not path-safe: it cannot contain '/'", what, value);
+                return value;
+            };
+            std::string path = sp->sys ? "sys/" : segment("mount", g->mount) + "/";
             auto params = sp->params();
             size_t pi = 0;
             bool first = true;
             for (auto seg : util::split(sp->pattern, '/')) {
                 if (!first) path += "/";
                 first = false;
-                if (!seg.empty() && seg.front() == ':') path += g->positionals[pi++];
-                else path += seg;
+                if (!seg.empty() && seg.front() == ':') {
+                    path += segment(params[pi], g->positionals[pi]);
+                    ++pi;
+                } else {
+                    path += seg;
+                }
             }
-            api::Json data = parse_kv_args(g->extra, s.in);
-            for (const auto& [name, opt] : g->options) {
-                if (opt->count() == 0) continue;
-                const auto& vals = g->values[name];
+            // A bool flag takes an optional value, so CLI11 hands it a key=value that follows it
+            // (`--allow-any-name ttl=1h`): that is a field, and the flag is plain true.
+            auto spec_of = [sp](const std::string& name) {
                 const api::FieldSpec* f = nullptr;
                 for (const auto& fs : sp->fields)
                     if (fs.name == name) f = &fs;
-                if (f->type == api::FieldType::Bool) data[name] = vals.empty() || vals.back().empty() ? "true" : vals.back();
+                return f;
+            };
+            std::vector<std::string> extra = g->extra;
+            std::map<std::string, std::string> bools;
+            for (const auto& [name, opt] : g->options) {
+                if (opt->count() == 0 || spec_of(name)->type != api::FieldType::Bool) continue;
+                std::string v = "true";
+                for (const auto& val : g->values[name]) {
+                    if (val.find('=') != std::string::npos) extra.push_back(val);
+                    else if (!val.empty()) v = val;
+                }
+                bools[name] = v;
+            }
+            api::Json data = parse_kv_args(extra, s.in);
+            for (const auto& [name, opt] : g->options) {
+                if (opt->count() == 0) continue;
+                const auto& vals = g->values[name];
+                const api::FieldSpec* f = spec_of(name);
+                if (f->type == api::FieldType::Bool) data[name] = bools[name];
                 else if (f->type == api::FieldType::List) data[name] = util::join(vals, ",");
                 else data[name] = read_value(vals.back(), s.in);
             }

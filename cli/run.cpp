@@ -62,7 +62,16 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     add_help_command(app, s);
     add_table_commands(app, s);
     add_inventory_command(app, s);
+    add_completion_command(app, s);
+    add_man_command(app, s);
 
+    if (argc > 1 && std::string(argv[1]) == "__complete") {
+        std::vector<std::string> words(argv + 2, argv + argc);
+        if (words.empty()) words.push_back("");
+        for (const auto& c : complete_words(app, s, words))
+            if (c.rfind(words.back(), 0) == 0) out << c << "\n";
+        return 0;
+    }
     auto args = normalise_args(argc, argv);
     std::vector<const char*> cargv{"pki"};
     for (const auto& a : args) cargv.push_back(a.c_str());
@@ -76,6 +85,19 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
         return app.exit(e, out, err);
     } catch (const CLI::ParseError& e) {
         std::string msg = e.what();
+        if (dynamic_cast<const CLI::RequiredError*>(&e) && msg.rfind("A subcommand", 0) == 0) {
+            // CLI11 reports an unknown command word as a missing subcommand: name the word instead.
+            const CLI::App* at = &app;
+            std::string words = "pki";
+            while (!at->get_subcommands().empty()) {
+                at = at->get_subcommands().front();
+                words += " " + at->get_name();
+            }
+            auto left = app.remaining(true);
+            if (!left.empty())
+                fail(ErrorKind::Usage, "unknown command \"{}\" for '{}'; run '{} --help'", left.front(), words, words);
+            fail(ErrorKind::Usage, "'{}' needs a subcommand; run '{} --help'", words, words);
+        }
         fail(ErrorKind::Usage, "{}; run 'pki --help' or 'pki COMMAND --help'", msg);
     }
     if (!s.action) fail(ErrorKind::Usage, "no command given; run 'pki --help'");

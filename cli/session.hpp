@@ -3,6 +3,7 @@
 // action a parsed subcommand leaves to run once parsing is over.
 #include <deque>
 #include <functional>
+#include <map>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -29,6 +30,7 @@ struct Session {
     bool quiet = false;
 
     std::function<int()> action;  // set by the chosen subcommand's callback
+    std::map<const CLI::Option*, std::vector<std::string>> choices;  // fixed values of generated flags, for completion
     std::deque<std::function<void()>> keep_alive;  // storage owned by generated commands
 
     OutputOptions output_options() const;
@@ -51,6 +53,12 @@ void add_secrets_commands(CLI::App& app, Session& s);
 void add_table_commands(CLI::App& app, Session& s);
 void add_inventory_command(CLI::App& app, Session& s);  // after add_table_commands: joins "cert"
 void add_help_command(CLI::App& app, Session& s);
+void add_completion_command(CLI::App& app, Session& s);
+void add_man_command(CLI::App& app, Session& s);
+// Every manual page as (name, roff text).
+std::vector<std::pair<std::string, std::string>> manual_pages(CLI::App& app, const api::Table& table);
+// Completion candidates for the words typed so far (the last is the word being completed).
+std::vector<std::string> complete_words(CLI::App& app, Session& s, const std::vector<std::string>& words);
 
 // Build the whole command tree and run argv; pki::Error escapes for app/main.cpp to map.
 int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err);

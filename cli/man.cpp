@@ -1,0 +1,330 @@
+// Manual pages. Each page's prose is written here; its lists of commands, paths, operations and
+// fields are generated from the command tree and the operation table, so they cannot drift.
+// `pki man PAGE` prints one page; `pki man --write DIR` writes them all (man/ holds the result,
+// and a test regenerates and compares).
+#include <fstream>
+#include <sstream>
+
+#include "cli/session.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::cli {
+namespace {
+
+struct Page {
+    const char* name;           // pki-role
+    std::vector<std::string> families;
+    const char* summary;
+    const char* description;    // roff paragraphs
+    const char* examples;       // roff
+};
+
+std::vector<Page> pages() {
+    return {
+        {"pki-secrets", {"secrets"}, "enable, tune, list and disable pki mounts",
+         "A mount is an independent certificate authority inside the state directory: its own keys, issuers, roles, "
+         "certificates and CRLs, under its own name (pki, pki_int ...). The Vault spelling "
+         "\\fBpki secrets enable -path=NAME pki\\fR and the ergonomic \\fBpki mount create NAME\\fR do the same thing.\n.PP\n"
+         "Lease TTLs bound certificate lifetimes: \\fBdefault_lease_ttl\\fR applies when a request and its role give none, "
+         "\\fBmax_lease_ttl\\fR caps every certificate of the mount (both default to 768h, as in Vault). "
+         "Disabling a mount deletes every record in it.",
+         ".EX\npki secrets enable pki\npki secrets tune -max-lease-ttl=87600h pki\npki secrets enable -path=pki_int -description=\"issuing CA\" pki\n"
+         "pki secrets list -format=json\npki mount delete pki_int\n.EE"},
+        {"pki-key", {"key"}, "generate, import, list, rename and delete keys",
+         "Keys are the private keys of a mount's CA certificates. A key is generated \\fBinternal\\fR (it never leaves the state "
+         "directory) or \\fBexported\\fR (its private part is returned once, in that response only), or imported from PEM. "
+         "Reading a key never returns private material. Keys are referred to by id, by name, or as \\fBdefault\\fR; the first key "
+         "of a mount becomes its default. A key used by an issuer cannot be deleted.\n.PP\n"
+         "Key types: rsa (2048, 3072, 4096, 8192 bits; 2048 by default), ec (P-224, P-256, P-384, P-521; P-256 by default), ed25519. "
+         "RSA keys below 2048 bits are refused, also on import.",
+         ".EX\npki key generate internal --key-type ec --key-name root-2026\npki write pki/keys/import pem_bundle=@key.pem key_name=old-root\n"
+         "pki key list\npki key update root-2026 --key-name root-2026-a\n.EE"},
+        {"pki-root", {"root"}, "generate root CAs and sign with them",
+         "\\fBroot generate\\fR creates a self-signed CA certificate (a new issuer) with a new key (internal or exported) or an "
+         "existing one (\\fBkey_ref\\fR). It is CA:TRUE (critical), has the keyCertSign and cRLSign key usages, a subject key "
+         "identifier and an authority key identifier equal to it; its lifetime is capped by the mount's max lease TTL. "
+         "Generating a root never replaces an issuer: a mount may hold several.\n.PP\n"
+         "\\fBroot sign-intermediate\\fR signs an intermediate CA's CSR with the default issuer (see \\fBpki-issuer\\fR(1) for "
+         "any other issuer); the path length is one less than the signer's when it has one, and a signer with path length 0 "
+         "refuses. \\fBroot sign-self-issued\\fR re-signs a self-issued CA certificate. \\fBroot delete\\fR deletes every "
+         "issuer and key of the mount.",
+         ".EX\npki write pki/root/generate/internal common_name=\"Example Root\" ttl=87600h key_type=ec\n"
+         "pki root generate exported --common-name \"Example Root\" --max-path-length 1 --field private_key > root.key\n"
+         "pki write pki/root/sign-intermediate csr=@int.csr format=pem_bundle ttl=43800h\n.EE"},
+        {"pki-intermediate", {"intermediate"}, "intermediate CAs: CSRs, cross-signing, installing signed certificates",
+         "An intermediate CA is made in three steps: \\fBintermediate generate\\fR makes a key and a CSR (no issuer yet); "
+         "another CA signs the CSR (\\fBpki root sign-intermediate\\fR on another mount or another state directory, or any "
+         "external CA); \\fBintermediate set-signed\\fR installs the signed certificate, and any chain after it, as issuers "
+         "that find their key by its public half. Only the CSR and the certificate need to travel, so the root can stay "
+         "offline in a state directory of its own.\n.PP\n"
+         "\\fBintermediate cross-sign\\fR makes a CSR from an existing key, for another CA to cross-sign; after set-signed, "
+         "the mount holds both certificates and every chain lists every valid parent path.",
+         ".EX\npki write -field=csr pki_int/intermediate/generate/internal common_name=\"Example Intermediate\" > int.csr\n"
+         "pki write -field=certificate pki/root/sign-intermediate csr=@int.csr format=pem_bundle ttl=43800h > int.pem\n"
+         "pki write pki_int/intermediate/set-signed certificate=@int.pem\n.EE"},
+        {"pki-issuer", {"issuer", "ca"}, "issuers: list, read, configure, delete, and per-issuer signing",
+         "Every CA certificate a mount holds is an issuer: generated roots, installed intermediates, imported CA certificates. "
+         "Issuers are referred to by id, by name, or as \\fBdefault\\fR (see \\fBpki config issuers write\\fR). An issuer's "
+         "\\fBusage\\fR says what it may do (read-only, issuing-certificates, crl-signing); \\fBleaf_not_after_behavior\\fR "
+         "says what happens when a certificate would outlive it (err, truncate, permit); \\fBmanual_chain\\fR replaces the "
+         "automatic chain.\n.PP\n"
+         "Chains are built automatically from every issuer of the mount: a parent is an issuer whose subject is the child's "
+         "issuer name and whose key verifies the child's signature. Every valid parent path is listed, self-signed roots before "
+         "cross-signed ones, without duplicates, in the same order on every rebuild.\n.PP\n"
+         "Import takes PEM bundles in any order; only CA certificates are accepted, duplicates are ignored, and a key imported "
+         "after its certificate links up with it. An issuer without its key can be read but cannot sign.",
+         ".EX\npki issuer list\npki patch pki/issuer/default issuer_name=root-2026\n"
+         "pki issuer patch root-2026 --usage read-only,crl-signing\npki write pki/issuers/import/bundle pem_bundle=@ca-and-key.pem\n"
+         "pki read pki/ca/pem > ca.pem\n.EE"},
+        {"pki-role", {"role"}, "roles: the policy certificates are issued under",
+         "A role says which names a certificate may carry and what it looks like: key type and size, key usages and extended "
+         "key usages, lifetimes, subject fields, and which issuer signs. Names (the common name, DNS and e-mail SANs) are "
+         "checked against \\fBallowed_domains\\fR with three independent modes: \\fBallow_bare_domains\\fR (the domain "
+         "itself), \\fBallow_subdomains\\fR (any name under it, wildcards included) and \\fBallow_glob_domains\\fR (\\fB*\\fR "
+         "in an entry matches anything, dots included); a name passes when any mode allows it, and one refused name refuses "
+         "the whole request. \\fBallow_any_name\\fR allows every name, but \\fBenforce_hostnames\\fR and "
+         "\\fBallow_wildcard_certificates\\fR still apply. International names are checked in their IDNA form.\n.PP\n"
+         "\\fBrole write\\fR replaces the whole role (omitted fields take their defaults); \\fBrole patch\\fR changes only "
+         "the given fields.",
+         ".EX\npki write pki/roles/web allowed_domains=example.com allow_subdomains=true max_ttl=72h\n"
+         "pki role write web --allowed-domains example.com --allow-subdomains --key-type ec --max-ttl 72h\n"
+         "pki role patch web --ttl 24h\n.EE"},
+        {"pki-issue", {"issue"}, "issue certificates and sign CSRs under roles",
+         "\\fBissue\\fR generates a key and a certificate under a role and returns both; the private key is returned once and "
+         "never stored. \\fBsign\\fR signs a CSR whose signature verifies and whose key meets the role. \\fBsign-verbatim\\fR "
+         "signs a CSR as it is (never a CA certificate); with a role it takes only the role's lifetimes and storage settings.\n.PP\n"
+         "Lifetime: the request's ttl, else the role's, else the mount default; capped by the role's max_ttl, else the mount "
+         "maximum (capping warns, it does not fail); past the issuer's own expiry, the issuer's leaf_not_after_behavior decides. "
+         "Serial numbers are 159 random bits from the CSPRNG, unique in the mount. Signatures use SHA-256 for RSA (or "
+         "signature_bits), the curve's own hash for EC, and pure Ed25519.",
+         ".EX\npki issue web --common-name www.example.com --alt-names api.example.com --ttl 24h -format=json\n"
+         "pki write -field=certificate pki/sign/web csr=@req.csr > cert.pem\npki issuer issue root-2026 web --common-name a.example.com\n.EE"},
+        {"pki-revoke", {"revoke"}, "revoke certificates",
+         "Revokes a stored certificate by serial number (colon- or hyphen-separated hex, any case), or any certificate of the "
+         "mount's issuers given as PEM (also one issued with no_store). Revoking again answers the first revocation time; an "
+         "expired certificate is not added; an issuer's own certificate is refused (revoke it on its parent's mount). The CRL "
+         "of the issuer that signed the certificate is rebuilt in the same transaction.",
+         ".EX\npki write pki/revoke serial_number=39:dd:2e:90:b7:23:1f:8d\npki revoke --certificate @leaf.pem\n.EE"},
+        {"pki-crl", {"crl"}, "certificate revocation lists",
+         "Each issuer signs its own version 2 CRL (issuers sharing subject and key share one) with the authority key identifier, "
+         "a CRL number that grows by one on every build, thisUpdate now and nextUpdate now plus \\fBexpiry\\fR (72h by default). "
+         "Only issuers with the crl-signing usage, the cRLSign key usage and a key sign CRLs. With \\fBdisable\\fR set, CRLs are "
+         "signed and empty; revocations are still recorded and reappear when CRLs are enabled again. CRLs are built from the "
+         "revoked entries only, never from the whole certificate store.",
+         ".EX\npki read pki/crl/pem > crl.pem\npki write pki/config/crl expiry=48h\npki crl rotate\n.EE"},
+        {"pki-cert", {"cert"}, "read, list and inventory stored certificates",
+         "Every issued certificate (unless its role has no_store) is stored under its serial number. \\fBcert/:serial\\fR "
+         "answers the certificate and its revocation time (0 when not revoked); \\fBca\\fR, \\fBca_chain\\fR and \\fBcrl\\fR "
+         "are special serials. \\fBpki cert list\\fR is the inventory: serial, common name, SANs, notAfter, issuer and state "
+         "of every stored certificate, with filters, read from compact summaries so it stays fast on large stores.",
+         ".EX\npki list pki/certs\npki cert list --expiring-within 720h\npki cert list --revoked -format=json | jq -r '.data.certificates[].serial_number'\n"
+         "pki read pki/cert/39:dd:2e:90:b7:23:1f:8d/raw/pem\n.EE"},
+        {"pki-config", {"config"}, "mount configuration: default key, default issuer, URLs",
+         "\\fBconfig/keys\\fR and \\fBconfig/issuers\\fR hold the mount's default key and default issuer. \\fBconfig/urls\\fR "
+         "holds the URLs written into certificates issued afterwards: issuing certificate URLs and OCSP servers (authority "
+         "information access) and CRL distribution points; writing updates only the given lists, and an empty value clears one.",
+         ".EX\npki write pki/config/urls issuing_certificates=http://ca.example.com/v1/pki/ca crl_distribution_points=http://ca.example.com/v1/pki/crl\n"
+         "pki config issuers write --default root-2026\n.EE"},
+        {"pki-tidy", {"tidy"}, "remove expired certificates and revoked entries",
+         "Tidy removes certificates (\\fBtidy_cert_store\\fR) and revoked entries (\\fBtidy_revoked_certs\\fR) whose expiry is "
+         "more than \\fBsafety_buffer\\fR (72h by default) in the past, in bounded transactions so a large store never needs one "
+         "huge write, then rebuilds the CRLs that lost entries. It runs in the foreground, with a progress bar on standard error "
+         "when that is a terminal (\\fB--quiet\\fR silences it). A second tidy of the same mount while one runs is refused. "
+         "\\fBtidy-status\\fR reports the running or last tidy.",
+         ".EX\npki write pki/tidy tidy_cert_store=true tidy_revoked_certs=true safety_buffer=24h\npki read pki/tidy-status\n.EE"},
+    };
+}
+
+std::string esc(const std::string& s) {
+    std::string out;
+    bool line_start = true;
+    for (char c : s) {
+        if (c == '\\') out += "\\e";
+        else if (line_start && (c == '.' || c == '\'')) out += std::string("\\&") + c;
+        else out += c;
+        line_start = c == '\n';
+    }
+    return out;
+}
+
+std::string default_text(const api::FieldSpec& f) {
+    if (f.default_value.is_null()) return "";
+    if (f.default_value.is_string()) return f.default_value.get<std::string>();
+    if (f.default_value.is_array()) {
+        std::vector<std::string> items;
+        for (const auto& i : f.default_value) items.push_back(i.get<std::string>());
+        return util::join(items, ",");
+    }
+    return f.default_value.dump();
+}
+
+void header(std::ostream& o, const std::string& name, const std::string& summary) {
+    std::string upper;
+    for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    o << ".TH " << upper << " 1 \"\" \"pki " << PKI_VERSION << "\" \"pki manual\"\n";
+    o << ".SH NAME\n" << name << " \\- " << esc(summary) << "\n";
+}
+
+void paths_section(std::ostream& o, const api::Table& table, const std::vector<std::string>& families) {
+    o << ".SH PATHS\n";
+    o << "Each path below is relative to a mount (\\fIMOUNT\\fR/...); generic commands take it as \\fBpki read|write|list|"
+         "delete|patch\\fR \\fIMOUNT/PATH\\fR [\\fIfield\\fR=\\fIvalue\\fR ...], ergonomic commands take \\fB\\-m\\fR \\fIMOUNT\\fR "
+         "(default pki) and each field as \\fB\\-\\-field\\-name\\fR.\n";
+    for (const auto& spec : table.paths()) {
+        if (std::find(families.begin(), families.end(), spec.family) == families.end()) continue;
+        o << ".SS " << esc(spec.display()) << "\n" << esc(spec.description) << "\n";
+        for (const auto& op : spec.ops) {
+            o << ".TP\n\\fB" << api::op_name(op.op) << "\\fR";
+            if (!op.command.empty()) o << " (\\fBpki " << esc(util::join(op.command, " ")) << "\\fR)";
+            o << "\n" << esc(op.summary) << "\n";
+        }
+        bool any = false;
+        for (const auto& f : spec.fields) {
+            if (!any) o << ".PP\nFields:\n";
+            any = true;
+            std::string d = default_text(f);
+            o << ".TP\n\\fB" << esc(f.name) << "\\fR (" << api::type_name(f.type) << (f.in_path ? ", in the path" : "")
+              << (d.empty() ? "" : ", default " + esc(d)) << ")\n"
+              << esc(f.help) << (f.choices.empty() ? "" : " One of: " + esc(util::join(f.choices, ", ")) + ".") << "\n";
+        }
+    }
+}
+
+std::string overview(CLI::App& app) {
+    std::ostringstream o;
+    header(o, "pki", "a local certificate authority with the Vault PKI API");
+    o << ".SH SYNOPSIS\n\\fBpki\\fR [\\fB\\-\\-state\\-dir\\fR \\fIDIR\\fR] [\\fB\\-\\-format\\fR \\fIFORMAT\\fR] "
+         "[\\fB\\-\\-field\\fR \\fINAME\\fR] \\fICOMMAND\\fR ...\n";
+    o << ".SH DESCRIPTION\n\\fBpki\\fR does locally, in one state directory, what the Vault PKI secrets engine does in a Vault "
+         "cluster: mounts, keys, issuers, roles, issuing and signing, intermediates, revocation, CRLs and tidy. Every Vault path "
+         "works with \\fBvault\\fR replaced by \\fBpki\\fR (\\fBpki write pki/roles/web allowed_domains=example.com\\fR), and "
+         "every path also has an ergonomic command (\\fBpki role write web \\-\\-allowed\\-domains example.com\\fR). Vault's "
+         "one-dash flags (\\fB\\-format=json\\fR) are accepted as well as two-dash ones.\n";
+    o << ".SH OPTIONS\n";
+    for (const CLI::Option* opt : app.get_options())
+        if (!opt->get_positional() && !opt->get_lnames().empty()) {
+            o << ".TP\n\\fB\\-\\-" << esc(opt->get_lnames().front()) << "\\fR";
+            if (opt->get_expected_min() > 0) o << " \\fI" << esc(opt->get_type_name()) << "\\fR";
+            o << "\n" << esc(opt->get_description()) << "\n";
+        }
+    o << ".SH COMMANDS\n";
+    for (CLI::App* c : app.get_subcommands([](CLI::App*) { return true; }))
+        if (!c->get_group().empty()) o << ".TP\n\\fB" << esc(c->get_name()) << "\\fR\n" << esc(c->get_description()) << "\n";
+    o << ".SH STATE DIRECTORY\nAll state lives in one LMDB environment (\\fIdata.mdb\\fR, \\fIlock.mdb\\fR) in one directory, "
+         "chosen by \\fB\\-\\-state\\-dir\\fR, else \\fBPKI_STATE_DIR\\fR, else \\fI$XDG_DATA_HOME/pki\\fR, else "
+         "\\fI~/.local/share/pki\\fR. It is created with mode 0700 and its files 0600; a looser existing directory gets a "
+         "warning. Every request runs in one transaction: it commits whole or changes nothing. Any number of \\fBpki\\fR "
+         "processes may use one state directory at once (make \\-j, Ansible forks): writers take turns, readers never wait. "
+         "CA private keys never leave it except on \\fBexported\\fR requests; issued private keys are never stored.\n";
+    o << ".SH ENVIRONMENT\n.TP\n\\fBPKI_STATE_DIR\\fR\nThe state directory, when \\fB\\-\\-state\\-dir\\fR is not given.\n"
+         ".TP\n\\fBPKI_FORMAT\\fR\nThe default output format (table when unset).\n.TP\n\\fBPKI_MOUNT\\fR\nThe default mount "
+         "of ergonomic commands (pki when unset).\n.TP\n\\fBXDG_DATA_HOME\\fR, \\fBHOME\\fR\nWhere the default state directory is.\n";
+    o << ".SH OUTPUT\n\\fBtable\\fR (the default) prints Vault's Key/Value table; \\fBjson\\fR prints the Vault API envelope "
+         "(request_id, lease_id, lease_duration, renewable, data, wrap_info, warnings, auth); \\fByaml\\fR the same as YAML; "
+         "\\fBpem\\fR and \\fBder\\fR print the certificate, CSR, CRL or key of the response itself. \\fB\\-\\-field\\fR "
+         "\\fINAME\\fR prints one field raw, a list one item a line. Paths that serve bytes (ca, ca/pem, ca_chain, crl, crl/pem, "
+         "cert/SERIAL/raw, issuer/REF/der|pem|crl/der|crl/pem) print exactly those bytes. Warnings and progress go to standard "
+         "error.\n";
+    o << ".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nThe request was refused: bad input, a policy refusal, or something not "
+         "found. Nothing was changed.\n.TP\n2\nUsage error: the command line itself is wrong.\n.TP\n3\nThe state directory or "
+         "an internal step failed.\n";
+    o << ".SH FILES\n.TP\n\\fI$STATE_DIR/data.mdb\\fR, \\fI$STATE_DIR/lock.mdb\\fR\nThe LMDB environment.\n";
+    o << ".SH EXAMPLES\n.EX\npki secrets enable pki\npki secrets tune -max-lease-ttl=87600h pki\n"
+         "pki write -field=certificate pki/root/generate/internal common_name=example.com ttl=87600h > root.pem\n"
+         "pki role write web --allowed-domains example.com --allow-subdomains --max-ttl 72h\n"
+         "pki issue web --common-name www.example.com -format=json | jq -r .data.certificate\n.EE\n";
+    o << ".SH SEE ALSO\n";
+    auto all = pages();
+    for (size_t i = 0; i < all.size(); ++i) o << (i ? ",\n" : "") << "\\fB" << all[i].name << "\\fR(1)";
+    o << ",\n\\fBpki-apply\\fR(1)\n";
+    return o.str();
+}
+
+std::string apply_page(CLI::App& app) {
+    std::ostringstream o;
+    header(o, "pki-apply", "bring a state directory to what a YAML file describes");
+    o << ".SH SYNOPSIS\n\\fBpki apply \\-f\\fR \\fIFILE\\fR [\\fB\\-\\-dry\\-run\\fR]\n";
+    o << ".SH DESCRIPTION\n\\fBpki apply\\fR reads a YAML file describing mounts (their TTLs and description), their "
+         "\\fBurls\\fR (config/urls) and \\fBcrl\\fR (config/crl) settings, their roles with any role field, and a root or "
+         "an intermediate to create when the mount has no issuer yet, and makes the state directory match it. It is "
+         "idempotent: a second run changes nothing and says so. The whole file is checked first, every field against the same "
+         "schema the paths use, and an invalid file is refused before anything is written, naming the file, line and field.\n";
+    o << ".SH OPTIONS\n";
+    for (CLI::App* a : app.get_subcommands([](CLI::App* c) { return c->get_name() == "apply"; }))
+        for (const CLI::Option* opt : a->get_options())
+            if (!opt->get_positional() && !opt->get_lnames().empty())
+                o << ".TP\n\\fB\\-\\-" << esc(opt->get_lnames().front()) << "\\fR\n" << esc(opt->get_description()) << "\n";
+    o << ".SH FILE FORMAT\n.EX\nmounts:\n  pki:\n    max_lease_ttl: 87600h\n    root:\n      common_name: Example Root\n"
+         "      key_type: ec\n      ttl: 87600h\n  pki_int:\n    max_lease_ttl: 43800h\n    urls:\n"
+         "      issuing_certificates: [http://ca.example.com/v1/pki_int/ca]\n    crl:\n      expiry: 48h\n"
+         "    intermediate:\n      common_name: Example Intermediate\n      signed_by: pki\n      ttl: 43800h\n"
+         "    roles:\n      web:\n        allowed_domains: [example.com]\n        allow_subdomains: true\n        max_ttl: 72h\n.EE\n";
+    o << ".SH SEE ALSO\n\\fBpki\\fR(1), \\fBpki-role\\fR(1), \\fBpki-secrets\\fR(1)\n";
+    return o.str();
+}
+
+std::string family_page(const Page& p, const api::Table& table) {
+    std::ostringstream o;
+    header(o, p.name, p.summary);
+    o << ".SH SYNOPSIS\n";
+    bool first = true;
+    for (const auto& spec : table.paths()) {
+        if (std::find(p.families.begin(), p.families.end(), spec.family) == p.families.end()) continue;
+        for (const auto& op : spec.ops) {
+            if (op.command.empty()) continue;
+            o << (first ? "" : ".br\n") << "\\fBpki " << esc(util::join(op.command, " ")) << "\\fR";
+            for (const auto& param : spec.params()) o << " \\fI" << esc(util::to_lower(param)) << "\\fR";
+            o << " [\\fIoptions\\fR]\n";
+            first = false;
+        }
+    }
+    o << ".SH DESCRIPTION\n" << p.description << "\n";
+    paths_section(o, table, p.families);
+    o << ".SH EXAMPLES\n" << p.examples << "\n";
+    o << ".SH SEE ALSO\n\\fBpki\\fR(1)\n";
+    return o.str();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> manual_pages(CLI::App& app, const api::Table& table) {
+    std::vector<std::pair<std::string, std::string>> out{{"pki", overview(app)}};
+    for (const auto& p : pages()) out.emplace_back(p.name, family_page(p, table));
+    out.emplace_back("pki-apply", apply_page(app));
+    return out;
+}
+
+void add_man_command(CLI::App& app, Session& s) {
+    auto* cmd = app.add_subcommand("man", "Print a manual page (pki, pki-role, ...), or write them all with --write DIR.");
+    cmd->group("Other commands");
+    auto page = std::make_shared<std::string>();
+    auto dir = std::make_shared<std::string>();
+    cmd->add_option("page", *page, "Page name; none lists the pages.");
+    cmd->add_option("--write", *dir, "Write every page as DIR/NAME.1.")->type_name("DIR");
+    CLI::App* root = &app;
+    cmd->callback([&s, page, dir, root] {
+        s.action = [&s, page, dir, root] {
+            auto all = manual_pages(*root, s.table);
+            if (!dir->empty()) {
+                for (const auto& [name, text] : all) {
+                    std::ofstream f(*dir + "/" + name + ".1");
+                    if (!f) fail(ErrorKind::Invalid, "cannot write {}/{}.1", *dir, name);
+                    f << text;
+                }
+                return 0;
+            }
+            for (const auto& [name, text] : all) {
+                if (page->empty()) s.out << name << "\n";
+                else if (name == *page) {
+                    s.out << text;
+                    return 0;
+                }
+            }
+            if (!page->empty()) fail(ErrorKind::NotFound, "no manual page \"{}\"; run pki man to list them", *page);
+            return 0;
+        };
+    });
+}
+
+}  // namespace pki::cli
