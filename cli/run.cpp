@@ -63,6 +63,7 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     add_table_commands(app, s);
     add_inventory_command(app, s);
     add_completion_command(app, s);
+    add_apply_command(app, s);
     add_man_command(app, s);
 
     if (argc > 1 && std::string(argv[1]) == "__complete") {

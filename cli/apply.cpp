@@ -1,0 +1,53 @@
+// pki apply -f FILE [--dry-run]: bring the state directory to what a YAML file describes.
+#include <fstream>
+#include <iterator>
+
+#include "cli/session.hpp"
+#include "engine/apply.hpp"
+#include "engine/engine.hpp"
+#include "util/error.hpp"
+
+namespace pki::cli {
+
+void add_apply_command(CLI::App& app, Session& s) {
+    auto* cmd = app.add_subcommand("apply", "Bring the state directory to what a YAML file describes (mounts, URLs, CRL settings, roles, "
+                                            "roots and intermediates); idempotent. See pki-apply(1).");
+    cmd->group("Other commands");
+    auto file = std::make_shared<std::string>();
+    auto dry = std::make_shared<bool>(false);
+    cmd->add_option("-f,--file", *file, "The YAML file (- for standard input).")->required()->type_name("FILE");
+    cmd->add_flag("--dry-run", *dry, "Print what would change; change nothing.");
+    cmd->callback([&s, file, dry] {
+        s.action = [&s, file, dry] {
+            std::string text;
+            if (*file == "-") text.assign(std::istreambuf_iterator<char>(s.in), {});
+            else {
+                std::ifstream f(*file);
+                if (!f) fail(ErrorKind::Invalid, "cannot read {}: {}", *file, std::strerror(errno));
+                text.assign(std::istreambuf_iterator<char>(f), {});
+            }
+            engine::EngineOptions eo;
+            eo.state_dir = s.state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(s.state_dir);
+            engine::Engine e(eo, s.table);
+            auto steps = engine::plan_apply(e, *file, text);
+            for (const auto& w : e.take_open_warnings()) s.err << "Warning: " << w << "\n";
+            if (steps.empty()) {
+                s.out << "No changes: the state directory already matches " << *file << ".\n";
+                return 0;
+            }
+            for (const auto& step : steps) {
+                if (*dry) {
+                    s.out << "would " << step.description << "\n";
+                    continue;
+                }
+                step.run(e);
+                s.out << step.description << "\n";
+            }
+            if (*dry) s.out << steps.size() << " change(s) planned; nothing was changed (--dry-run).\n";
+            else s.out << steps.size() << " change(s) applied.\n";
+            return 0;
+        };
+    });
+}
+
+}  // namespace pki::cli

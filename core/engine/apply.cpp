@@ -1,0 +1,296 @@
+#include "engine/apply.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+
+#include "api/fields.hpp"
+#include "policy/role.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::engine {
+namespace {
+
+using api::Json;
+
+struct Located {
+    Json value;
+    int line = 0;
+};
+
+// A section of the file: field name -> value as given (strings/lists/bools), with its line.
+using Section = std::map<std::string, Located>;
+
+struct MountDoc {
+    std::string name;
+    int line = 0;
+    Section settings, urls, crl, root, intermediate;
+    bool has_urls = false, has_crl = false, has_root = false, has_intermediate = false;
+    std::map<std::string, Section> roles;
+};
+
+[[noreturn]] void file_error(const std::string& file, int line, const std::string& message) {
+    fail(ErrorKind::Invalid, "{}:{}: {}", file, line, message);
+}
+
+Json to_json(const YAML::Node& n) {
+    if (n.IsSequence()) {
+        Json a = Json::array();
+        for (const auto& item : n) a.push_back(to_json(item));
+        return a;
+    }
+    if (n.IsMap()) {
+        Json o = Json::object();
+        for (const auto& kv : n) o[kv.first.as<std::string>()] = to_json(kv.second);
+        return o;
+    }
+    if (n.IsNull()) return nullptr;
+    return n.as<std::string>();
+}
+
+Section read_section(const std::string& file, const YAML::Node& node, const std::string& where) {
+    if (!node.IsMap()) file_error(file, node.Mark().line + 1, fmt::format("{} must be a mapping of field: value", where));
+    Section s;
+    for (const auto& kv : node) s[kv.first.as<std::string>()] = Located{to_json(kv.second), kv.first.Mark().line + 1};
+    return s;
+}
+
+const api::PathSpec& spec_for(const api::Table& t, const std::string& pattern, bool sys = false) {
+    for (const auto& p : t.paths())
+        if (p.pattern == pattern && p.sys == sys) return p;
+    fail(ErrorKind::Internal, "no table entry {}", pattern);
+}
+
+// Check every field of `s` against `specs` (plus `extra` names the caller handles itself).
+void validate(const std::string& file, const Section& s, const std::vector<api::FieldSpec>& specs, const std::string& where,
+              const std::vector<std::string>& extra = {}) {
+    for (const auto& [name, loc] : s) {
+        if (std::find(extra.begin(), extra.end(), name) != extra.end()) continue;
+        const api::FieldSpec* spec = nullptr;
+        for (const auto& f : specs)
+            if (f.name == name && !f.in_path) spec = &f;
+        if (!spec) {
+            std::vector<std::string> known;
+            for (const auto& f : specs)
+                if (!f.in_path) known.push_back(f.name);
+            known.insert(known.end(), extra.begin(), extra.end());
+            file_error(file, loc.line, fmt::format("unknown field \"{}\" in {}; accepted: {}", name, where, util::join(known, ", ")));
+        }
+        try {
+            api::parse_field(*spec, loc.value, where);
+        } catch (const Error& e) {
+            file_error(file, loc.line, e.what());
+        }
+    }
+}
+
+Json as_request(const Section& s, const std::vector<std::string>& skip = {}) {
+    Json d = Json::object();
+    for (const auto& [name, loc] : s)
+        if (std::find(skip.begin(), skip.end(), name) == skip.end()) d[name] = loc.value;
+    return d;
+}
+
+std::vector<MountDoc> parse_doc(const std::string& file, const std::string& text) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        file_error(file, e.mark.line + 1, fmt::format("not valid YAML: {}", e.msg));
+    }
+    if (!root.IsMap()) file_error(file, 1, "the file must be a mapping with a \"mounts\" key");
+    std::vector<MountDoc> mounts;
+    for (const auto& top : root) {
+        std::string key = top.first.as<std::string>();
+        if (key != "mounts") file_error(file, top.first.Mark().line + 1, fmt::format("unknown top-level key \"{}\"; expected mounts", key));
+        if (!top.second.IsMap()) file_error(file, top.second.Mark().line + 1, "mounts must map mount names to their settings");
+        for (const auto& m : top.second) {
+            MountDoc doc;
+            doc.name = m.first.as<std::string>();
+            doc.line = m.first.Mark().line + 1;
+            if (m.second.IsNull()) {
+                mounts.push_back(doc);
+                continue;
+            }
+            if (!m.second.IsMap()) file_error(file, doc.line, fmt::format("mount {} must be a mapping", doc.name));
+            for (const auto& kv : m.second) {
+                std::string k = kv.first.as<std::string>();
+                std::string where = "mounts." + doc.name + "." + k;
+                int line = kv.first.Mark().line + 1;
+                if (k == "urls") doc.urls = read_section(file, kv.second, where), doc.has_urls = true;
+                else if (k == "crl") doc.crl = read_section(file, kv.second, where), doc.has_crl = true;
+                else if (k == "root") doc.root = read_section(file, kv.second, where), doc.has_root = true;
+                else if (k == "intermediate") doc.intermediate = read_section(file, kv.second, where), doc.has_intermediate = true;
+                else if (k == "roles") {
+                    if (!kv.second.IsMap()) file_error(file, line, where + " must map role names to role fields");
+                    for (const auto& r : kv.second)
+                        doc.roles[r.first.as<std::string>()] =
+                            r.second.IsNull() ? Section{} : read_section(file, r.second, where + "." + r.first.as<std::string>());
+                } else doc.settings[k] = Located{to_json(kv.second), line};
+            }
+            mounts.push_back(std::move(doc));
+        }
+    }
+    return mounts;
+}
+
+bool exists(Engine& e, api::Op op, const std::string& path, Json* data = nullptr) {
+    try {
+        auto r = e.execute({op, path, Json::object()});
+        if (data) *data = r.data;
+        return true;
+    } catch (const Error& err) {
+        if (err.kind() == ErrorKind::NotFound) return false;
+        throw;
+    }
+}
+
+}  // namespace
+
+std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const std::string& text) {
+    const api::Table& t = engine.table();
+    auto mounts = parse_doc(file, text);
+
+    // 1. Validate everything before looking at the state.
+    const auto& mount_spec = spec_for(t, "mounts/:path", true);
+    const auto& urls_spec = spec_for(t, "config/urls");
+    const auto& crl_spec = spec_for(t, "config/crl");
+    const auto& root_spec = spec_for(t, "root/generate/:type");
+    const auto& csr_spec = spec_for(t, "intermediate/generate/:type");
+    const auto& sign_spec = spec_for(t, "root/sign-intermediate");
+    const auto& role_spec = spec_for(t, "roles/:name");
+    std::vector<std::string> names;
+    for (const auto& m : mounts) {
+        std::string w = "mounts." + m.name;
+        validate(file, m.settings, mount_spec.fields, w, {});
+        if (m.settings.count("type")) file_error(file, m.settings.at("type").line, "type is always pki; leave it out");
+        validate(file, m.urls, urls_spec.fields, w + ".urls");
+        validate(file, m.crl, crl_spec.fields, w + ".crl");
+        validate(file, m.root, root_spec.fields, w + ".root", {"type"});
+        std::vector<api::FieldSpec> inter = csr_spec.fields;
+        for (const auto& f : sign_spec.fields)
+            if (f.name == "ttl" || f.name == "max_path_length" || f.name == "permitted_dns_domains" || f.name == "not_after" ||
+                f.name == "not_before_duration" || f.name == "signature_bits")
+                inter.push_back(f);
+        validate(file, m.intermediate, inter, w + ".intermediate", {"signed_by", "type"});
+        if (m.has_root && m.has_intermediate)
+            file_error(file, m.line, fmt::format("mount {} has both root and intermediate; give one", m.name));
+        if (m.has_intermediate && !m.intermediate.count("signed_by"))
+            file_error(file, m.line, fmt::format("mounts.{}.intermediate needs signed_by: the mount whose default issuer signs it", m.name));
+        for (const auto& [role, fields] : m.roles) validate(file, fields, role_spec.fields, w + ".roles." + role);
+        names.push_back(m.name);
+    }
+    for (const auto& m : mounts)
+        if (m.has_intermediate) {
+            std::string by = m.intermediate.at("signed_by").value.is_string() ? m.intermediate.at("signed_by").value.get<std::string>() : "";
+            bool known = std::find(names.begin(), names.end(), by) != names.end() || exists(engine, api::Op::Read, "sys/mounts/" + by);
+            if (!known) file_error(file, m.intermediate.at("signed_by").line, fmt::format("signed_by: no mount \"{}\" in the file or the state", by));
+        }
+
+    // 2. Compare with the state and plan.
+    std::vector<ApplyStep> steps;
+    for (const auto& m : mounts) {
+        std::string name = m.name;
+        Json current;
+        bool have_mount = exists(engine, api::Op::Read, "sys/mounts/" + name + "/tune", &current);
+        if (!have_mount) {
+            Json d = as_request(m.settings);
+            d["type"] = "pki";
+            steps.push_back({"create mount " + name, [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name, d}); }});
+        } else {
+            std::vector<std::string> changed;
+            for (const auto& [k, loc] : m.settings) {
+                Json want = api::parse_field(*std::find_if(mount_spec.fields.begin(), mount_spec.fields.end(),
+                                                           [&](const api::FieldSpec& f) { return f.name == k; }),
+                                             loc.value, name);
+                if (current.value(k, Json()) != want) changed.push_back(k);
+            }
+            if (!changed.empty()) {
+                Json d = as_request(m.settings);
+                steps.push_back({"tune mount " + name + " (" + util::join(changed, ", ") + ")",
+                                 [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name + "/tune", d}); }});
+            }
+        }
+        auto compare_config = [&](const Section& s, const std::string& path, const api::PathSpec& spec, const char* what) {
+            if (s.empty()) return;
+            Json cur;
+            if (have_mount) exists(engine, api::Op::Read, name + "/" + path, &cur);
+            std::vector<std::string> changed;
+            for (const auto& [k, loc] : s) {
+                const auto& f = *std::find_if(spec.fields.begin(), spec.fields.end(), [&](const api::FieldSpec& x) { return x.name == k; });
+                Json want = api::parse_field(f, loc.value, path);
+                Json have = cur.is_object() ? cur.value(k, Json()) : Json();
+                if (f.type == api::FieldType::Duration && have.is_string()) have = api::parse_field(f, have, path);
+                if (have != want) changed.push_back(k);
+            }
+            if (!changed.empty()) {
+                Json d = as_request(s);
+                steps.push_back({fmt::format("set {} of {} ({})", what, name, util::join(changed, ", ")),
+                                 [name, path, d](Engine& e) { e.execute({api::Op::Write, name + "/" + path, d}); }});
+            }
+        };
+        compare_config(m.urls, "config/urls", urls_spec, "URLs");
+        compare_config(m.crl, "config/crl", crl_spec, "CRL settings");
+
+        bool has_issuer = false;
+        if (have_mount) {
+            Json list;
+            exists(engine, api::Op::List, name + "/issuers", &list);
+            has_issuer = list.is_object() && !list.value("keys", Json::array()).empty();
+        }
+        if (m.has_root && !has_issuer) {
+            Json d = as_request(m.root, {"type"});
+            std::string type = m.root.count("type") ? m.root.at("type").value.get<std::string>() : "internal";
+            steps.push_back({"generate root CA in " + name, [name, d, type](Engine& e) {
+                                 e.execute({api::Op::Write, name + "/root/generate/" + type, d});
+                             }});
+        }
+        if (m.has_intermediate && !has_issuer) {
+            Json gen = Json::object(), sign = Json::object();
+            for (const auto& [k, loc] : m.intermediate) {
+                if (k == "signed_by" || k == "type") continue;
+                bool for_sign = k == "ttl" || k == "max_path_length" || k == "permitted_dns_domains" || k == "not_after" ||
+                                k == "not_before_duration" || k == "signature_bits";
+                (for_sign ? sign : gen)[k] = loc.value;
+            }
+            std::string by = m.intermediate.at("signed_by").value.get<std::string>();
+            std::string type = m.intermediate.count("type") ? m.intermediate.at("type").value.get<std::string>() : "internal";
+            steps.push_back({"create intermediate CA in " + name + ", signed by " + by, [name, gen, sign, by, type](Engine& e) {
+                                 auto csr = e.execute({api::Op::Write, name + "/intermediate/generate/" + type, gen});
+                                 Json s = sign;
+                                 s["csr"] = csr.data["csr"];
+                                 s["format"] = "pem_bundle";
+                                 auto signed_cert = e.execute({api::Op::Write, by + "/root/sign-intermediate", s});
+                                 e.execute({api::Op::Write, name + "/intermediate/set-signed",
+                                            Json{{"certificate", signed_cert.data["certificate"]}}});
+                             }});
+        }
+        for (const auto& [role, fields] : m.roles) {
+            Json cur;
+            bool have = have_mount && exists(engine, api::Op::Read, name + "/roles/" + role, &cur);
+            Json desired = Json::object();
+            for (const auto& f : role_spec.fields) {
+                if (f.in_path) continue;
+                auto it = fields.find(f.name);
+                Json v = it != fields.end() ? api::parse_field(f, it->second.value, role)
+                                            : (f.default_value.is_null() ? api::zero_value(f.type) : api::parse_field(f, f.default_value, role));
+                desired[f.name] = v;
+            }
+            policy::validate_role(desired);
+            std::vector<std::string> changed;
+            if (have)
+                for (const auto& [k, v] : desired.items())
+                    if (cur.value(k, Json()) != v) changed.push_back(k);
+            if (!have || !changed.empty()) {
+                Json d = as_request(fields);
+                steps.push_back({have ? fmt::format("update role {} in {} ({})", role, name, util::join(changed, ", "))
+                                      : fmt::format("create role {} in {}", role, name),
+                                 [name, role, d](Engine& e) { e.execute({api::Op::Write, name + "/roles/" + role, d}); }});
+            }
+        }
+    }
+    return steps;
+}
+
+}  // namespace pki::engine
