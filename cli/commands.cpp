@@ -157,11 +157,11 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
 
 }  // namespace
 
-void add_table_commands(CLI::App& app, Session& s) {
+void add_table_commands(CLI::App& app, Session& s, const std::string& only) {
     std::map<std::string, CLI::App*> made;
     for (const auto& spec : s.table.paths())
         for (const auto& op : spec.ops)
-            if (!op.command.empty()) add_command(app, s, made, spec, op);
+            if (!op.command.empty() && (only.empty() || op.command.front() == only)) add_command(app, s, made, spec, op);
 }
 
 }  // namespace pki::cli

@@ -1,4 +1,5 @@
 // Builds the command tree (global options, the families) and runs it.
+#include <algorithm>
 #include <cctype>
 
 #include "cli/session.hpp"
@@ -36,6 +37,20 @@ std::vector<std::string> normalise_args(int argc, char** argv) {
     return out;
 }
 
+// The first command word of the arguments, skipping global options; "" when there is none.
+std::string first_command(const std::vector<std::string>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (a == "--state-dir" || a == "--format" || a == "--field") {
+            ++i;
+            continue;
+        }
+        if (!a.empty() && a[0] == '-') continue;
+        return a;
+    }
+    return "";
+}
+
 }  // namespace
 
 int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -57,23 +72,33 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     app.require_subcommand(1);
     app.fallthrough();
 
+    // Start-up is part of every command's cost: build only the family the arguments name. Help,
+    // manual pages and completion see the whole tree.
+    auto args = normalise_args(argc, argv);
+    bool completing = argc > 1 && std::string(argv[1]) == "__complete";
+    std::string word = completing ? "" : first_command(args);
+    bool whole = word.empty() || word == "man" || word == "help" ||
+                 std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end();
+    static constexpr const char* kFixed[] = {"secrets", "read", "write", "list", "delete", "patch", "path-help", "completion", "apply"};
+    bool fixed = std::find(std::begin(kFixed), std::end(kFixed), word) != std::end(kFixed);
     add_secrets_commands(app, s);
     add_generic_commands(app, s);
     add_help_command(app, s);
-    add_table_commands(app, s);
-    add_inventory_command(app, s);
+    if (whole || !fixed) {
+        add_table_commands(app, s, whole ? "" : word);
+        if (whole || word == "cert") add_inventory_command(app, s);
+    }
     add_completion_command(app, s);
     add_apply_command(app, s);
     add_man_command(app, s);
 
-    if (argc > 1 && std::string(argv[1]) == "__complete") {
+    if (completing) {
         std::vector<std::string> words(argv + 2, argv + argc);
         if (words.empty()) words.push_back("");
         for (const auto& c : complete_words(app, s, words))
             if (c.rfind(words.back(), 0) == 0) out << c << "\n";
         return 0;
     }
-    auto args = normalise_args(argc, argv);
     std::vector<const char*> cargv{"pki"};
     for (const auto& a : args) cargv.push_back(a.c_str());
     try {

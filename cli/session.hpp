@@ -50,7 +50,8 @@ api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in);
 
 void add_generic_commands(CLI::App& app, Session& s);
 void add_secrets_commands(CLI::App& app, Session& s);
-void add_table_commands(CLI::App& app, Session& s);
+// Only the commands under `only` (a first command word) when it is not empty.
+void add_table_commands(CLI::App& app, Session& s, const std::string& only = "");
 void add_inventory_command(CLI::App& app, Session& s);  // after add_table_commands: joins "cert"
 void add_help_command(CLI::App& app, Session& s);
 void add_completion_command(CLI::App& app, Session& s);
