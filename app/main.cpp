@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/output/render.hpp"
 #include "cli/session.hpp"
 #include "util/error.hpp"
 
@@ -14,11 +15,11 @@ int main(int argc, char** argv) {
         return pki::cli::run(argc, argv, std::cin, std::cout, std::cerr);
     } catch (const pki::Error& e) {
         std::cout.flush();
-        std::cerr << "Error: " << e.what() << "\n";
+        std::cerr << pki::cli::error_prefix(pki::cli::color_enabled(2)) << e.what() << "\n";
         return pki::exit_code_for(e.kind());
     } catch (const std::exception& e) {
         std::cout.flush();
-        std::cerr << "Error: internal failure: " << e.what() << "\n";
+        std::cerr << pki::cli::error_prefix(pki::cli::color_enabled(2)) << "internal failure: " << e.what() << "\n";
         return pki::exit_code_for(pki::ErrorKind::Internal);
     }
 }

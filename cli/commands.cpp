@@ -81,6 +81,9 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
             auto& store = g->values[f.name];
             CLI::Option* o;
             std::string name = "--" + flag_name(f.name);
+            // Shorter spellings for the mount TTLs (pki mount create pki_int --max-ttl 43800h).
+            if (f.name == "max_lease_ttl") name += ",--max-ttl";
+            if (f.name == "default_lease_ttl") name += ",--default-ttl";
             if (f.type == api::FieldType::Bool) {
                 o = cmd->add_option(name, store, option_help(f))->expected(0, 1)->allow_extra_args(false)->type_name("BOOL");
             } else if (f.type == api::FieldType::List) {

@@ -29,7 +29,7 @@ void show_path(Session& s, const api::PathSpec& spec) {
         rows.push_back({f.name + (f.in_path ? " (path)" : ""), std::string(api::type_name(f.type)), default_text(f), f.help});
     if (!rows.empty()) {
         s.out << "\nFields:\n";
-        print_columns(s.out, {"Field", "Type", "Default", "Description"}, rows);
+        print_columns(s.out, {"Field", "Type", "Default", "Description"}, rows, s.output_options().color);
     }
 }
 
@@ -49,7 +49,7 @@ void add_help_command(CLI::App& app, Session& s) {
                     for (const auto& o : spec.ops) ops.emplace_back(api::op_name(o.op));
                     rows.push_back({spec.display(), util::join(ops, ","), spec.description});
                 }
-                print_columns(s.out, {"Path", "Operations", "Description"}, rows);
+                print_columns(s.out, {"Path", "Operations", "Description"}, rows, s.output_options().color);
                 return 0;
             }
             std::string p = *path;

@@ -31,7 +31,7 @@ void add_inventory_command(CLI::App& app, Session& s) {
             api::Request r{api::Op::Read, a->mount + "/certs/inventory", d};
             if (!s.wants_table()) return s.run_request(r);
             auto resp = s.execute(r);
-            for (const auto& w : resp.warnings) s.err << "Warning: " << w << "\n";
+            for (const auto& w : resp.warnings) s.err << warning_prefix(color_enabled(2)) << w << "\n";
             std::vector<std::vector<std::string>> rows;
             for (const auto& c : resp.data["certificates"]) {
                 std::vector<std::string> sans;
@@ -45,7 +45,7 @@ void add_inventory_command(CLI::App& app, Session& s) {
                 s.out << "No certificates match.\n";
                 return 0;
             }
-            print_columns(s.out, {"Serial", "Common name", "SANs", "Not after", "Issuer", "State"}, rows);
+            print_columns(s.out, {"Serial", "Common name", "SANs", "Not after", "Issuer", "State"}, rows, s.output_options().color);
             return 0;
         };
     });

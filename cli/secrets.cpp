@@ -1,6 +1,7 @@
 // pki secrets enable|tune|list|disable: Vault's mount commands, over sys/mounts.
 #include "cli/session.hpp"
 #include "util/duration.hpp"
+#include "util/error.hpp"
 
 namespace pki::cli {
 namespace {
@@ -23,11 +24,22 @@ void add_ttl_options(CLI::App* cmd, MountArgs& a) {
     cmd->add_option("--max-lease-ttl", a.max_ttl, "Maximum certificate lifetime (default 768h).")->type_name("DURATION");
 }
 
+// The mount name of a secrets command, without trailing slashes. A name with a '/' inside would
+// route to another path ("unknown path sys/mounts/a/b"); say what is wrong with it instead.
+std::string mount_name(std::string path) {
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    if (path.find('/') != std::string::npos)
+        fail(ErrorKind::Invalid,
+             "mount name \"{}\" is not path-safe; use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
+             path);
+    return path;
+}
+
 // Run a request, printing Vault's one-line confirmation in table format.
 int run_with_message(Session& s, const api::Request& r, const std::string& message) {
     if (!s.wants_table()) return s.run_request(r);
     auto response = s.execute(r);
-    for (const auto& w : response.warnings) s.err << "Warning: " << w << "\n";
+    for (const auto& w : response.warnings) s.err << warning_prefix(color_enabled(2)) << w << "\n";
     s.out << message << "\n";
     return 0;
 }
@@ -47,8 +59,7 @@ void add_secrets_commands(CLI::App& app, Session& s) {
     enable->add_option("type", a->name, "Secrets engine type; pki is the only one.")->required();
     enable->callback([&s, a] {
         s.action = [&s, a] {
-            std::string path = a->path.empty() ? a->name : a->path;
-            while (!path.empty() && path.back() == '/') path.pop_back();
+            std::string path = mount_name(a->path.empty() ? a->name : a->path);
             api::Json d = ttl_data(*a);
             d["type"] = a->name;
             return run_with_message(s, {api::Op::Write, "sys/mounts/" + path, d},
@@ -61,8 +72,7 @@ void add_secrets_commands(CLI::App& app, Session& s) {
     tune->add_option("path", a->path, "Mount name.")->required();
     tune->callback([&s, a] {
         s.action = [&s, a] {
-            std::string path = a->path;
-            while (!path.empty() && path.back() == '/') path.pop_back();
+            std::string path = mount_name(a->path);
             return run_with_message(s, {api::Op::Write, "sys/mounts/" + path + "/tune", ttl_data(*a)},
                                     "Success! Tuned the secrets engine at: " + path + "/");
         };
@@ -72,8 +82,7 @@ void add_secrets_commands(CLI::App& app, Session& s) {
     disable->add_option("path", a->path, "Mount name.")->required();
     disable->callback([&s, a] {
         s.action = [&s, a] {
-            std::string path = a->path;
-            while (!path.empty() && path.back() == '/') path.pop_back();
+            std::string path = mount_name(a->path);
             return run_with_message(s, {api::Op::Delete, "sys/mounts/" + path, api::Json::object()},
                                     "Success! Disabled the secrets engine (if it existed) at: " + path + "/");
         };
@@ -91,7 +100,7 @@ void add_secrets_commands(CLI::App& app, Session& s) {
                                 util::format_duration(m["config"].value("default_lease_ttl", int64_t{0})),
                                 util::format_duration(m["config"].value("max_lease_ttl", int64_t{0})),
                                 m.value("description", "").empty() ? "n/a" : m.value("description", "")});
-            print_columns(s.out, {"Path", "Type", "Accessor", "Default TTL", "Max TTL", "Description"}, rows);
+            print_columns(s.out, {"Path", "Type", "Accessor", "Default TTL", "Max TTL", "Description"}, rows, s.output_options().color);
             return 0;
         };
     });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -20,6 +21,7 @@ OutputOptions Session::output_options() const {
         if (const char* env = std::getenv("PKI_FORMAT"); env && *env) f = env;
     o.format = f.empty() ? Format::Table : parse_format(f);
     o.field = field;
+    o.color = color_enabled(1);
     return o;
 }
 
@@ -29,12 +31,16 @@ bool Session::wants_table() const {
 
 int Session::run_request(const api::Request& request) {
     OutputOptions options = output_options();  // a bad -format fails before anything runs
-    api::Response response = execute(request);
-    render(response, options, request.path, request.op, out, err);
+    // Render inside the transaction: if the output cannot be produced (-field names no field,
+    // -format=pem of a response without PEM), the request changes nothing.
+    std::ostringstream rendered, notes;
+    execute(request, [&](const api::Response& r) { render(r, options, request.path, request.op, rendered, notes); });
+    err << notes.str();
+    out << rendered.str();
     return 0;
 }
 
-api::Response Session::execute(const api::Request& request) {
+api::Response Session::execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit) {
     engine::EngineOptions eo;
     eo.state_dir = state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(state_dir);
     bool bar = !quiet && ::isatty(2);
@@ -51,22 +57,30 @@ api::Response Session::execute(const api::Request& request) {
     engine::Engine engine(eo, table);
     api::Response response;
     try {
-        response = engine.execute(request);
+        response = engine.execute(request, before_commit);
     } catch (...) {
-        for (const auto& w : engine.take_open_warnings()) err << "Warning: " << w << "\n";
+        for (const auto& w : engine.take_open_warnings()) err << warning_prefix(color_enabled(2)) << w << "\n";
         throw;
     }
     if (bar && eo.progress) err << "\r\033[K" << std::flush;
-    for (const auto& w : engine.take_open_warnings()) err << "Warning: " << w << "\n";
+    for (const auto& w : engine.take_open_warnings()) err << warning_prefix(color_enabled(2)) << w << "\n";
     return response;
 }
 
 std::string read_value(const std::string& value, std::istream& in) {
     if (value == "-") return std::string(std::istreambuf_iterator<char>(in), {});
     if (value.size() > 1 && value[0] == '@') {
-        std::ifstream f(value.substr(1), std::ios::binary);
-        if (!f) fail(ErrorKind::Invalid, "cannot read file {}: {}", value.substr(1), std::strerror(errno));
-        return std::string(std::istreambuf_iterator<char>(f), {});
+        std::string name = value.substr(1);
+        std::error_code ec;
+        if (std::filesystem::is_directory(name, ec))
+            fail(ErrorKind::Invalid, "cannot read file {}: it is a directory", name);
+        std::ifstream f(name, std::ios::binary);
+        if (!f) fail(ErrorKind::Invalid, "cannot read file {}: {}", name, std::strerror(errno));
+        try {
+            return std::string(std::istreambuf_iterator<char>(f), {});
+        } catch (const std::exception& e) {  // libstdc++ throws from underflow on a read error
+            fail(ErrorKind::Invalid, "cannot read file {}: {}", name, e.what());
+        }
     }
     return value;
 }

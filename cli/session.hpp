@@ -35,7 +35,7 @@ struct Session {
 
     OutputOptions output_options() const;
     // Execute one request against the state directory; warnings are printed to `err`.
-    api::Response execute(const api::Request& request);
+    api::Response execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit = {});
     // Execute one request and print its response in the chosen format.
     int run_request(const api::Request& request);
     // Table output prints a custom view (`table`), other formats the response itself.

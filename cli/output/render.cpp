@@ -1,6 +1,9 @@
 #include "cli/output/render.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include <yaml-cpp/yaml.h>
 
@@ -33,7 +36,7 @@ std::string scalar_text(const Json& v) {
     return v.dump();
 }
 
-void print_table(const Json& data, std::ostream& out) {
+void print_table(const Json& data, std::ostream& out, bool color) {
     if (data.contains("keys") && data["keys"].is_array() && data.size() <= 2 &&
         (data.size() == 1 || data.contains("key_info"))) {
         // A LIST response: one key a line, with what key_info says of each beside it.
@@ -53,14 +56,12 @@ void print_table(const Json& data, std::ostream& out) {
             }
             rows.push_back(std::move(row));
         }
-        print_columns(out, cols, rows);
+        print_columns(out, cols, rows, color);
         return;
     }
-    size_t w = 3;
-    for (const auto& [k, _] : data.items()) w = std::max(w, k.size());
-    out << "Key" << std::string(w - 3 + 4, ' ') << "Value\n";
-    out << "---" << std::string(w - 3 + 4, ' ') << "-----\n";
-    for (const auto& [k, v] : data.items()) out << k << std::string(w - k.size() + 4, ' ') << scalar_text(v) << "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, v] : data.items()) rows.push_back({k, scalar_text(v)});
+    print_columns(out, {"Key", "Value"}, rows, color);
 }
 
 YAML::Node to_yaml(const Json& v) {
@@ -116,25 +117,34 @@ void ensure_newline(std::ostream& out, const std::string& s) {
 
 }  // namespace
 
+bool color_enabled(int fd) {
+    const char* no_color = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    return ::isatty(fd) && !(no_color && *no_color) && !(term && std::string_view(term) == "dumb");
+}
+
+std::string warning_prefix(bool color) { return color ? "\033[33mWarning:\033[0m " : "Warning: "; }
+std::string error_prefix(bool color) { return color ? "\033[31mError:\033[0m " : "Error: "; }
+
 void print_columns(std::ostream& out, const std::vector<std::string>& headers,
-                   const std::vector<std::vector<std::string>>& rows) {
+                   const std::vector<std::vector<std::string>>& rows, bool color) {
     std::vector<size_t> w(headers.size());
     for (size_t c = 0; c < headers.size(); ++c) w[c] = headers[c].size();
     for (const auto& r : rows)
         for (size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], r[c].size());
-    auto line = [&](const std::vector<std::string>& cells) {
+    auto line = [&](const std::vector<std::string>& cells, bool bold) {
         std::string text;
         for (size_t c = 0; c < cells.size(); ++c) {
-            text += cells[c];
-            if (c + 1 < cells.size()) text += std::string(w[c] - cells[c].size() + 4, ' ');
+            text += bold ? "\033[1m" + cells[c] + "\033[0m" : cells[c];
+            if (c + 1 < cells.size()) text += std::string(w[c] > cells[c].size() ? w[c] - cells[c].size() + 4 : 4, ' ');
         }
         out << text << "\n";
     };
-    line(headers);
+    line(headers, color);
     std::vector<std::string> rule;
     for (const auto& h : headers) rule.emplace_back(h.size(), '-');
-    line(rule);
-    for (const auto& r : rows) line(r);
+    line(rule, false);
+    for (const auto& r : rows) line(r, false);
 }
 
 Format parse_format(const std::string& name) {
@@ -161,7 +171,7 @@ nlohmann::ordered_json envelope(const api::Response& response) {
 
 void render(const api::Response& response, const OutputOptions& options, const std::string& path, api::Op op,
             std::ostream& out, std::ostream& err) {
-    for (const auto& w : response.warnings) err << "Warning: " << w << "\n";
+    for (const auto& w : response.warnings) err << warning_prefix(color_enabled(2)) << w << "\n";
 
     if (response.raw) {  // raw endpoints write the exact bytes the HTTP API returns
         out << response.raw->body;
@@ -192,7 +202,9 @@ void render(const api::Response& response, const OutputOptions& options, const s
                                {"lease_duration", response.lease_duration},
                                {"renewable", false},
                                {"data", data},
-                               {"warnings", response.warnings.empty() ? Json() : Json(response.warnings)}});
+                               {"wrap_info", nullptr},
+                               {"warnings", response.warnings.empty() ? Json() : Json(response.warnings)},
+                               {"auth", nullptr}});
             out << em.c_str() << "\n";
             return;
         }
@@ -209,13 +221,15 @@ void render(const api::Response& response, const OutputOptions& options, const s
             return;
         }
         case Format::Table:
-            if (data.is_null() || (data.is_object() && data.empty())) {
+            if (data.is_null() || (data.is_object() && data.empty()) ||
+                (op == api::Op::List && data.is_object() && data.contains("keys") && data["keys"].is_array() &&
+                 data["keys"].empty())) {
                 if (op == api::Op::Delete) out << "Success! Data deleted (if it existed) at: " << path << "\n";
                 else if (op == api::Op::List) out << "No entries found at " << path << "\n";
                 else out << "Success! Data written to: " << path << "\n";
                 return;
             }
-            print_table(data, out);
+            print_table(data, out, options.color);
             return;
     }
 }

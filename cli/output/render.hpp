@@ -23,9 +23,15 @@ struct OutputOptions {
 void render(const api::Response& response, const OutputOptions& options, const std::string& path, api::Op op,
             std::ostream& out, std::ostream& err);
 
-// An aligned table with a header row and a dashed rule under it.
+// An aligned table with a header row (bold when `color`) and a dashed rule under it.
 void print_columns(std::ostream& out, const std::vector<std::string>& headers,
-                   const std::vector<std::vector<std::string>>& rows);
+                   const std::vector<std::vector<std::string>>& rows, bool color = false);
+
+// Colour only on a terminal, and never with NO_COLOR set (or TERM=dumb).
+bool color_enabled(int fd);
+// "Warning: ..." / "Error: ..." prefixes, coloured when `color`.
+std::string warning_prefix(bool color);
+std::string error_prefix(bool color);
 
 // The envelope of the Vault API for `response`.
 nlohmann::ordered_json envelope(const api::Response& response);

@@ -10,6 +10,9 @@ void add_key_paths(Table& t) {
     using namespace pki::engine;
     t.describe_group("key", "Generate, import, list, rename and delete the private keys of a mount.");
     t.describe_group("config", "Mount configuration: default key and issuer, URLs, CRL settings.");
+    t.describe_group("keys", "The mount's default key (config/keys).");
+    t.describe_group("issuers", "The mount's default issuer (config/issuers).");
+    t.describe_group("urls", "URLs written into issued certificates (config/urls).");
     std::vector<FieldSpec> gen{path_field("type", "internal (the key stays in the state directory) or exported (the private key is also returned, once).")};
     gen.push_back(key_name_field());
     append(gen, key_generation_fields());

@@ -34,7 +34,7 @@ store::Env& Engine::env(bool create) {
     return *env_;
 }
 
-api::Response Engine::execute(const api::Request& request) {
+api::Response Engine::execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit) {
     std::string path(request.path);
     while (!path.empty() && path.front() == '/') path.erase(0, 1);
     while (!path.empty() && path.back() == '/') path.pop_back();
@@ -67,30 +67,44 @@ api::Response Engine::execute(const api::Request& request) {
     api::Fields fields(match->spec->fields, data, path);
 
     bool writes = api::op_writes(request.op) || op->mutates;
-    store::Env& e = env(writes);
-    if (!e.exists()) {
-        // Nothing has been written yet; reads see an empty store and create nothing.
-        if (sys && sub == "mounts") return api::reply(request.op == api::Op::List ? api::Json{{"keys", api::Json::array()}} : api::Json::object());
-        fail(ErrorKind::NotFound, "no mount \"{}\" (the state directory {} is empty); enable one with: pki secrets enable -path={} pki",
-             sys ? match->params["path"] : mount, options_.state_dir.string(), sys ? match->params["path"] : mount);
+    store::Env* e = &env(false);
+    if (!e->exists()) {
+        // Nothing has been written yet. Only enabling a mount creates the state directory, and only
+        // once the request is known to be good; everything else sees an empty store.
+        bool creates = sys && match->spec->pattern == "mounts/:path" && request.op == api::Op::Write;
+        if (!creates) {
+            if (sys && sub == "mounts") {
+                auto r = api::reply(request.op == api::Op::List ? api::Json{{"keys", api::Json::array()}} : api::Json::object());
+                if (before_commit) before_commit(r);
+                return r;
+            }
+            std::string name = sys ? match->params["path"] : mount;
+            fail(ErrorKind::NotFound, "no mount \"{}\" (the state directory {} is empty); enable one with: pki secrets enable -path={} pki",
+                 name, options_.state_dir.string(), name);
+        }
+        check_enable_request(fields);
+        e = &env(true);
     }
 
     api::Response response;
     if (op->batch) {
         MountInfo mi;
-        e.read([&](store::Txn& txn) { mi = require_mount(txn, mount); });
+        e->read([&](store::Txn& txn) { mi = require_mount(txn, mount); });
         Progress none = [](std::string_view, uint64_t, uint64_t) {};
-        BatchContext bctx{e, fields, path, mi, now(), sealer_, match->spec, options_.progress ? options_.progress : none,
+        BatchContext bctx{*e, fields, path, mi, now(), sealer_, match->spec, options_.progress ? options_.progress : none,
                           [this] { return now(); }};
-        return op->batch(bctx);
+        auto r = op->batch(bctx);
+        if (before_commit) before_commit(r);
+        return r;
     }
     auto run = [&](store::Txn& txn) {
         Context ctx{txn, fields, path, std::nullopt, now(), sealer_, request.op, match->spec};
         if (!sys) ctx.mount = require_mount(txn, mount);
         response = op->handler(ctx);
+        if (before_commit) before_commit(response);
     };
-    if (writes) e.write(run);
-    else e.read(run);
+    if (writes) e->write(run);
+    else e->read(run);
     return response;
 }
 

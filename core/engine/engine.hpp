@@ -68,7 +68,9 @@ public:
     Engine(EngineOptions options, const api::Table& table);
     ~Engine();
 
-    api::Response execute(const api::Request& request);
+    // `before_commit`, when given, sees the response inside the transaction; if it throws, the
+    // transaction is abandoned (the CLI renders output there, so a failed -field changes nothing).
+    api::Response execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit = {});
     const api::Table& table() const { return table_; }
     // Warnings from opening the state directory (loose permissions ...), once.
     std::vector<std::string> take_open_warnings();

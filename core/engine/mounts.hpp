@@ -12,6 +12,10 @@ inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's system defau
 std::optional<MountInfo> find_mount(const store::Txn& txn, std::string_view name);
 MountInfo require_mount(const store::Txn& txn, std::string_view name);  // Error(NotFound) naming the fix
 
+// The checks of enabling a mount that need no state (name, type, TTLs): run before a fresh
+// state directory is created, so a refused request leaves none behind.
+void check_enable_request(const api::Fields& fields);
+
 // sys/mounts family
 api::Response list_mounts(Context& ctx);
 api::Response enable_mount(Context& ctx);

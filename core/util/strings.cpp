@@ -93,13 +93,19 @@ std::string base64_decode(std::string_view text) {
     for (char c : text)
         if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
     if (clean.size() % 4 != 0) fail(ErrorKind::Invalid, "invalid base64 data (length {} is not a multiple of 4)", clean.size());
+    // Padding only at the very end, at most two '=', and only the base64 alphabet before it
+    // (EVP_DecodeBlock alone accepts "====" or padding in the middle).
+    size_t pad = 0;
+    while (pad < clean.size() && clean[clean.size() - 1 - pad] == '=') ++pad;
+    if (pad > 2) fail(ErrorKind::Invalid, "invalid base64 data (too much padding)");
+    for (size_t i = 0; i + pad < clean.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(clean[i]);
+        if (!std::isalnum(c) && c != '+' && c != '/') fail(ErrorKind::Invalid, "invalid base64 data (unexpected character)");
+    }
     std::string out(clean.size() / 4 * 3 + 1, '\0');
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                             reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
     if (n < 0) fail(ErrorKind::Invalid, "invalid base64 data");
-    size_t pad = 0;
-    if (!clean.empty() && clean.back() == '=') ++pad;
-    if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++pad;
     out.resize(static_cast<size_t>(n) - pad);
     return out;
 }

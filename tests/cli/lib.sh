@@ -46,3 +46,26 @@ finish() {
   echo "$CHECKS checks, $FAILS failures"
   [ "$FAILS" -eq 0 ]
 }
+
+# verify_all ROOT_PEM LEAF_PEM [INTERMEDIATE_PEM...]: the leaf (or CA) verifies up to ROOT with
+# three verifiers nobody here wrote: OpenSSL (-x509_strict), GnuTLS certtool, NSS vfychain.
+# USAGE (env, default 1 = TLS server; 3 = CA cert) selects the NSS usage.
+verify_all() {
+  local root=$1 leaf=$2; shift 2
+  local chain="$WORK/verify-chain.pem"; : > "$chain"
+  for c in "$@"; do cat "$c" >> "$chain"; echo >> "$chain"; done
+  local untrusted=(); [ $# -gt 0 ] && untrusted=(-untrusted "$chain")
+  if openssl verify -x509_strict -CAfile "$root" "${untrusted[@]}" "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "openssl verify $leaf: $(cat "$WORK/v.out")"; fi
+  local bundle="$WORK/verify-bundle.pem"; cat "$leaf" > "$bundle"; echo >> "$bundle"; cat "$chain" >> "$bundle"
+  if certtool --verify --load-ca-certificate "$root" --infile "$bundle" >"$WORK/v.out" 2>&1; then ok; else fail "certtool --verify $leaf: $(tail -3 "$WORK/v.out")"; fi
+  local db="$WORK/nssdb.$RANDOM"; mkdir -p "$db"
+  certutil -N -d "sql:$db" --empty-password >/dev/null 2>&1
+  certutil -A -d "sql:$db" -n root -t "CT,C,C" -a -i "$root" >/dev/null 2>&1
+  local args=(-a "$leaf") i=0
+  for c in "$@"; do args+=(-a "$c"); done
+  if vfychain -d "sql:$db" -pp -u "${USAGE:-1}" "${args[@]}" >"$WORK/v.out" 2>&1; then ok; else fail "vfychain $leaf: $(tail -3 "$WORK/v.out")"; fi
+  rm -rf "$db"
+}
+
+# field_of JSON_FILE NAME: one field of a -format=json response's data.
+field_of() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["data"][sys.argv[2]]; print("\n".join(d) if isinstance(d, list) else d)' "$1" "$2"; }

@@ -1,0 +1,138 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "api/schema.hpp"
+#include "api/table.hpp"
+
+using namespace pki::api;
+
+namespace {
+
+Response nothing(pki::engine::Context&) { return reply(nullptr); }
+
+Table small_table() {
+    Table t;
+    t.add(PathSpec{"roles", "role", "Roles.", {}, {{Op::List, nothing, "List roles.", {}}}});
+    t.add(PathSpec{"roles/:name", "role", "One role.", {string_field("ttl", "A field.")},
+                   {{Op::Read, nothing, "Read.", {}}, {Op::Write, nothing, "Write.", {}}}});
+    t.add(PathSpec{"issuer/:issuer_ref/sign/:role", "issuer", "Sign.", {}, {{Op::Write, nothing, "Sign.", {}}}});
+    t.add(PathSpec{"mounts/:path", "secrets", "A mount.", {}, {{Op::Read, nothing, "Read.", {}}}, true});
+    t.add(PathSpec{"mounts", "secrets", "Mounts.", {}, {{Op::List, nothing, "List.", {}}}, true});
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("match: literal paths and paths with parameters") {
+    Table t = small_table();
+    auto m = t.match("roles", false);
+    REQUIRE(m);
+    CHECK(m->spec->pattern == "roles");
+    CHECK(m->params.empty());
+
+    m = t.match("roles/web", false);
+    REQUIRE(m);
+    CHECK(m->spec->pattern == "roles/:name");
+    CHECK(m->params.at("name") == "web");
+
+    m = t.match("issuer/default/sign/web-server", false);
+    REQUIRE(m);
+    CHECK(m->spec->pattern == "issuer/:issuer_ref/sign/:role");
+    CHECK(m->params.size() == 2);
+    CHECK(m->params.at("issuer_ref") == "default");
+    CHECK(m->params.at("role") == "web-server");
+}
+
+TEST_CASE("match: a trailing slash is ignored") {
+    Table t = small_table();
+    auto m = t.match("roles/", false);
+    REQUIRE(m);
+    CHECK(m->spec->pattern == "roles");
+    m = t.match("roles/web/", false);
+    REQUIRE(m);
+    CHECK(m->params.at("name") == "web");
+}
+
+TEST_CASE("match: sys paths and mount paths are separate") {
+    Table t = small_table();
+    auto m = t.match("mounts/pki", true);
+    REQUIRE(m);
+    CHECK(m->spec->sys);
+    CHECK(m->params.at("path") == "pki");
+    CHECK_FALSE(t.match("mounts/pki", false));
+    CHECK_FALSE(t.match("roles/web", true));
+    CHECK(t.match("mounts", true));
+    CHECK_FALSE(t.match("mounts", false));
+}
+
+TEST_CASE("match: no match") {
+    Table t = small_table();
+    CHECK_FALSE(t.match("", false));
+    CHECK_FALSE(t.match("nope", false));
+    CHECK_FALSE(t.match("role", false));
+    CHECK_FALSE(t.match("roles/web/extra", false));
+    CHECK_FALSE(t.match("issuer/default/sign", false));
+    CHECK_FALSE(t.match("issuer//sign/web", false));  // an empty parameter is no parameter
+    CHECK_FALSE(t.match("ROLES/web", false));         // paths are case-sensitive
+}
+
+TEST_CASE("add: path parameters become in-path string fields") {
+    Table t = small_table();
+    auto m = t.match("issuer/x/sign/y", false);
+    REQUIRE(m);
+    const auto& spec = *m->spec;
+    CHECK(spec.params() == std::vector<std::string>{"issuer_ref", "role"});
+    int in_path = 0;
+    for (const auto& f : spec.fields)
+        if (f.in_path) ++in_path;
+    CHECK(in_path == 2);
+    CHECK(spec.display() == ":mount/issuer/:issuer_ref/sign/:role");
+    CHECK(t.match("mounts/x", true)->spec->display() == "sys/mounts/:path");
+}
+
+TEST_CASE("find: the operations a path accepts") {
+    Table t = small_table();
+    auto m = t.match("roles/web", false);
+    REQUIRE(m);
+    CHECK(m->spec->find(Op::Read));
+    CHECK(m->spec->find(Op::Write));
+    CHECK_FALSE(m->spec->find(Op::List));
+    CHECK_FALSE(m->spec->find(Op::Delete));
+}
+
+TEST_CASE("the real table: foundation paths are there") {
+    Table t = build_table();
+    struct Case {
+        const char* path;
+        bool sys;
+        const char* pattern;
+    } cases[] = {
+        {"mounts", true, "mounts"},
+        {"mounts/pki_int", true, "mounts/:path"},
+        {"mounts/pki_int/tune", true, "mounts/:path/tune"},
+        {"keys/generate/internal", false, "keys/generate/:type"},
+        {"keys/generate/exported", false, "keys/generate/:type"},
+        {"keys/import", false, "keys/import"},
+        {"keys", false, "keys"},
+        {"keys/", false, "keys"},
+        {"key/my-key", false, "key/:key_ref"},
+        {"config/keys", false, "config/keys"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.path);
+        auto m = t.match(c.path, c.sys);
+        REQUIRE(m);
+        CHECK(m->spec->pattern == c.pattern);
+    }
+    CHECK_FALSE(t.match("keys/generate", false));
+    CHECK_FALSE(t.match("config/keys", true));
+    // Every operation has a handler (or a batch handler), every path a family and a description.
+    for (const auto& p : t.paths()) {
+        CAPTURE(p.pattern);
+        CHECK_FALSE(p.family.empty());
+        CHECK_FALSE(p.description.empty());
+        CHECK_FALSE(p.ops.empty());
+        for (const auto& o : p.ops) CHECK((o.handler != nullptr || o.batch != nullptr));  // one or the other
+    }
+}
