@@ -2,6 +2,8 @@
 
 #include <openssl/err.h>
 
+#include "util/error.hpp"
+
 namespace pki::crypto {
 
 std::string openssl_error() {
@@ -14,6 +16,8 @@ std::string openssl_error() {
     }
     return out.empty() ? "unknown OpenSSL error" : out;
 }
+
+void der_failure(const char* what) { fail(ErrorKind::Internal, "encoding {} failed: {}", what, openssl_error()); }
 
 Bio mem_bio(std::string_view data) { return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size()))); }
 

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace pki::crypto {
 
@@ -43,6 +44,14 @@ using BigNum = Handle<BIGNUM, BN_free>;
 using CertStack = Handle<STACK_OF(X509), x509_stack_free>;
 using Extensions = Handle<STACK_OF(X509_EXTENSION), ext_stack_free>;
 
+// Memory OpenSSL allocated for us (i2d output, UTF-8 conversions).
+inline void openssl_free(unsigned char* p) { OPENSSL_free(p); }
+using OsslBytes = Handle<unsigned char, openssl_free>;
+
+// DER encoding of any object with an i2d function; Error(Internal) naming `what` on failure.
+template <typename T>
+std::string to_der(const T* obj, int (*i2d)(const T*, unsigned char**), const char* what);
+
 // The text of OpenSSL's error queue (then cleared), for error messages.
 std::string openssl_error();
 
@@ -50,5 +59,16 @@ std::string openssl_error();
 Bio mem_bio(std::string_view data);
 // Drain a memory BIO into a string.
 std::string bio_string(BIO* bio);
+
+[[noreturn]] void der_failure(const char* what);
+
+template <typename T>
+std::string to_der(const T* obj, int (*i2d)(const T*, unsigned char**), const char* what) {
+    unsigned char* raw = nullptr;
+    int n = i2d(obj, &raw);
+    OsslBytes buf(raw);
+    if (n <= 0) der_failure(what);
+    return std::string(reinterpret_cast<const char*>(buf.get()), static_cast<size_t>(n));
+}
 
 }  // namespace pki::crypto

@@ -105,14 +105,7 @@ std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format) {
     return bio_string(bio.get());
 }
 
-std::string public_key_der(EVP_PKEY* key) {
-    unsigned char* buf = nullptr;
-    int n = i2d_PUBKEY(key, &buf);
-    if (n <= 0) fail(ErrorKind::Internal, "encoding a public key failed: {}", openssl_error());
-    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
-    OPENSSL_free(buf);
-    return out;
-}
+std::string public_key_der(EVP_PKEY* key) { return to_der<EVP_PKEY>(key, i2d_PUBKEY, "a public key"); }
 
 std::string PlainSealer::seal(EVP_PKEY* key) const { return private_key_pem(key, PrivateKeyFormat::Pkcs8); }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "crypto/keys.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -58,14 +59,7 @@ std::string cert_pem(X509* cert) {
     return std::string(util::trim(crypto::bio_string(bio.get())));
 }
 
-std::string cert_der(X509* cert) {
-    unsigned char* buf = nullptr;
-    int n = i2d_X509(cert, &buf);
-    if (n <= 0) fail(ErrorKind::Internal, "encoding a certificate failed: {}", openssl_error());
-    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
-    OPENSSL_free(buf);
-    return out;
-}
+std::string cert_der(X509* cert) { return crypto::to_der<X509>(cert, i2d_X509, "a certificate"); }
 
 crypto::Req parse_csr(std::string_view pem) {
     auto blocks = pem_blocks(pem);
@@ -93,14 +87,7 @@ std::string csr_pem(X509_REQ* req) {
     return std::string(util::trim(crypto::bio_string(bio.get())));
 }
 
-std::string csr_der(X509_REQ* req) {
-    unsigned char* buf = nullptr;
-    int n = i2d_X509_REQ(req, &buf);
-    if (n <= 0) fail(ErrorKind::Internal, "encoding a CSR failed: {}", openssl_error());
-    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
-    OPENSSL_free(buf);
-    return out;
-}
+std::string csr_der(X509_REQ* req) { return crypto::to_der<X509_REQ>(req, i2d_X509_REQ, "a CSR"); }
 
 std::string serial_hex(const ASN1_INTEGER* serial) {
     crypto::BigNum bn(ASN1_INTEGER_to_BN(serial, nullptr));
@@ -157,12 +144,11 @@ std::string common_name(const X509_NAME* name) {
     int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
     if (idx < 0) return "";
     ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
-    unsigned char* utf8 = nullptr;
-    int n = ASN1_STRING_to_UTF8(&utf8, s);
+    unsigned char* raw = nullptr;
+    int n = ASN1_STRING_to_UTF8(&raw, s);
+    crypto::OsslBytes utf8(raw);
     if (n < 0) return "";
-    std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
-    OPENSSL_free(utf8);
-    return out;
+    return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<size_t>(n));
 }
 
 bool is_ca(X509* cert) { return X509_check_ca(cert) == 1 && (X509_get_extension_flags(cert) & EXFLAG_CA); }
@@ -181,14 +167,7 @@ bool signed_by(X509* cert, EVP_PKEY* key) {
     return ok;
 }
 
-std::string public_key_der(X509* cert) {
-    unsigned char* buf = nullptr;
-    int n = i2d_PUBKEY(X509_get0_pubkey(cert), &buf);
-    if (n <= 0) fail(ErrorKind::Internal, "encoding a public key failed");
-    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
-    OPENSSL_free(buf);
-    return out;
-}
+std::string public_key_der(X509* cert) { return crypto::public_key_der(X509_get0_pubkey(cert)); }
 
 std::string key_algorithm(EVP_PKEY* key) {
     switch (EVP_PKEY_get_base_id(key)) {

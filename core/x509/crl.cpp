@@ -49,22 +49,20 @@ crypto::Crl build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     CrlEntry e;
     crypto::Asn1Time when(ASN1_TIME_new());
     while (next(e)) {
-        X509_REVOKED* r = X509_REVOKED_new();
-        ASN1_INTEGER* serial = ASN1_INTEGER_new();
-        set_serial(serial, e.serial_hex);
-        X509_REVOKED_set_serialNumber(r, serial);
-        ASN1_INTEGER_free(serial);
+        crypto::Revoked r(X509_REVOKED_new());
+        crypto::Asn1Int serial(ASN1_INTEGER_new());
+        set_serial(serial.get(), e.serial_hex);
+        X509_REVOKED_set_serialNumber(r.get(), serial.get());
         ASN1_TIME_set(when.get(), static_cast<time_t>(e.revocation_time));
-        X509_REVOKED_set_revocationDate(r, when.get());
-        X509_CRL_add0_revoked(c, r);
+        X509_REVOKED_set_revocationDate(r.get(), when.get());
+        X509_CRL_add0_revoked(c, r.release());  // the CRL owns it now
     }
 
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, c, 0);
-    X509_EXTENSION* akid = X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always");
+    crypto::Ext akid(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
     if (!akid) fail(ErrorKind::Internal, "building the CRL's authority key identifier failed: {}", openssl_error());
-    X509_CRL_add_ext(c, akid, -1);
-    X509_EXTENSION_free(akid);
+    X509_CRL_add_ext(c, akid.get(), -1);
     crypto::Asn1Int number(ASN1_INTEGER_new());
     ASN1_INTEGER_set_int64(number.get(), spec.number);
     X509_CRL_add1_ext_i2d(c, NID_crl_number, number.get(), 0, 0);
@@ -74,14 +72,7 @@ crypto::Crl build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     return crl;
 }
 
-std::string crl_der(X509_CRL* crl) {
-    unsigned char* buf = nullptr;
-    int n = i2d_X509_CRL(crl, &buf);
-    if (n <= 0) fail(ErrorKind::Internal, "encoding the CRL failed: {}", openssl_error());
-    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
-    OPENSSL_free(buf);
-    return out;
-}
+std::string crl_der(X509_CRL* crl) { return crypto::to_der<X509_CRL>(crl, i2d_X509_CRL, "a CRL"); }
 
 std::string crl_pem(X509_CRL* crl) {
     crypto::Bio bio(BIO_new(BIO_s_mem()));
