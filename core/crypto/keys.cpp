@@ -1,7 +1,13 @@
 #include "crypto/keys.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
+
+#include <memory>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -107,8 +113,64 @@ std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format) {
 
 std::string public_key_der(EVP_PKEY* key) { return to_der<EVP_PKEY>(key, i2d_PUBKEY, "a public key"); }
 
-std::string PlainSealer::seal(EVP_PKEY* key) const { return private_key_pem(key, PrivateKeyFormat::Pkcs8); }
+// The stored form is the key's own parameters (EVP_PKEY_todata), hex-encoded in a small JSON
+// document: loading it with EVP_PKEY_fromdata needs none of OpenSSL's decoders, whose first use
+// costs more than the signature itself. PEM (PKCS#8) from earlier versions is still read.
+std::string PlainSealer::seal(EVP_PKEY* key) const {
+    OSSL_PARAM* raw = nullptr;
+    if (EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &raw) != 1) fail(ErrorKind::Internal, "exporting a key failed: {}", openssl_error());
+    std::unique_ptr<OSSL_PARAM, void (*)(OSSL_PARAM*)> params(raw, OSSL_PARAM_free);
+    nlohmann::json out{{"scheme", "params"}, {"type", EVP_PKEY_get0_type_name(key)}, {"params", nlohmann::json::array()}};
+    for (const OSSL_PARAM* p = params.get(); p->key; ++p) {
+        if (p->data_type == OSSL_PARAM_UNSIGNED_INTEGER) {
+            BIGNUM* bn = nullptr;
+            if (OSSL_PARAM_get_BN(p, &bn) != 1) continue;
+            BigNum owned(bn);
+            char* hex = BN_bn2hex(bn);
+            out["params"].push_back({p->key, "bn", hex});
+            OPENSSL_free(hex);
+        } else if (p->data_type == OSSL_PARAM_UTF8_STRING) {
+            out["params"].push_back({p->key, "utf8", std::string(static_cast<const char*>(p->data), p->data_size)});
+        } else if (p->data_type == OSSL_PARAM_OCTET_STRING) {
+            out["params"].push_back({p->key, "octets",
+                                     util::hex_colon(static_cast<const unsigned char*>(p->data), p->data_size)});
+        }
+    }
+    return out.dump();
+}
 
-PKey PlainSealer::unseal(std::string_view sealed) const { return parse_private_key(sealed); }
+PKey PlainSealer::unseal(std::string_view sealed) const {
+    if (sealed.substr(0, 11) == "-----BEGIN ") return parse_private_key(sealed);
+    auto doc = nlohmann::json::parse(sealed, nullptr, false);
+    if (doc.is_discarded() || doc.value("scheme", "") != "params") fail(ErrorKind::Storage, "a stored private key is corrupt");
+    std::unique_ptr<OSSL_PARAM_BLD, void (*)(OSSL_PARAM_BLD*)> bld(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+    std::vector<BigNum> bns;
+    std::vector<std::string> bytes;  // must outlive the build
+    bytes.reserve(doc["params"].size());
+    for (const auto& p : doc["params"]) {
+        std::string name = p[0].get<std::string>(), kind = p[1].get<std::string>(), value = p[2].get<std::string>();
+        if (kind == "bn") {
+            BIGNUM* bn = nullptr;
+            BN_hex2bn(&bn, value.c_str());
+            bns.emplace_back(bn);
+            OSSL_PARAM_BLD_push_BN(bld.get(), p[0].get_ref<const std::string&>().c_str(), bn);
+        } else if (kind == "utf8") {
+            bytes.push_back(value);
+            OSSL_PARAM_BLD_push_utf8_string(bld.get(), p[0].get_ref<const std::string&>().c_str(), bytes.back().c_str(), 0);
+        } else {
+            std::string raw;
+            for (size_t i = 0; i + 1 < value.size(); i += 3) raw += static_cast<char>(std::stoi(value.substr(i, 2), nullptr, 16));
+            bytes.push_back(std::move(raw));
+            OSSL_PARAM_BLD_push_octet_string(bld.get(), p[0].get_ref<const std::string&>().c_str(), bytes.back().data(),
+                                             bytes.back().size());
+        }
+    }
+    std::unique_ptr<OSSL_PARAM, void (*)(OSSL_PARAM*)> params(OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
+    PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, doc.value("type", "").c_str(), nullptr));
+    EVP_PKEY* key = nullptr;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params.get()) != 1)
+        fail(ErrorKind::Storage, "a stored private key could not be loaded: {}", openssl_error());
+    return PKey(key);
+}
 
 }  // namespace pki::crypto

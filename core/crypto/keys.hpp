@@ -42,7 +42,8 @@ public:
     virtual PKey unseal(std::string_view sealed) const = 0;
 };
 
-// The stored form is PKCS#8 PEM, protected by the state directory's 0700/0600 permissions.
+// Stored unencrypted (the key's parameters), protected by the state directory's 0700/0600
+// permissions; an encrypting sealer can replace it without touching callers.
 class PlainSealer final : public KeySealer {
 public:
     std::string scheme() const override { return "plain"; }

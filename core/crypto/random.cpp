@@ -10,7 +10,8 @@ namespace pki::crypto {
 
 std::vector<unsigned char> random_bytes(size_t n) {
     std::vector<unsigned char> out(n);
-    if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) fail(ErrorKind::Internal, "the random number generator failed");
+    // The private DRBG: key generation uses it too, so one DRBG is set up per process, not two.
+    if (RAND_priv_bytes(out.data(), static_cast<int>(n)) != 1) fail(ErrorKind::Internal, "the random number generator failed");
     return out;
 }
 

@@ -27,7 +27,9 @@ Json to_record(const Issuer& i) {
                 {"key_id", i.key_id},        {"certificate", i.certificate},
                 {"leaf_not_after_behavior", i.leaf_not_after_behavior},
                 {"manual_chain", i.manual_chain}, {"usage", i.usage},
-                {"ca_chain", i.ca_chain},    {"created", i.created}};
+                {"ca_chain", i.ca_chain},    {"created", i.created},
+                {"subject_der", util::base64(i.subject_der)}, {"key_identifier", util::base64(i.key_identifier)},
+                {"not_after", i.not_after}};
 }
 
 Issuer from_record(const Json& r) {
@@ -41,6 +43,9 @@ Issuer from_record(const Json& r) {
     i.usage = r.value("usage", std::vector<std::string>{});
     i.ca_chain = r.value("ca_chain", std::vector<std::string>{});
     i.created = r.value("created", int64_t{0});
+    i.subject_der = util::base64_decode(r.value("subject_der", ""));
+    i.key_identifier = util::base64_decode(r.value("key_identifier", ""));
+    i.not_after = r.value("not_after", int64_t{0});
     return i;
 }
 
@@ -131,6 +136,9 @@ Issuer add_issuer(Context& ctx, X509* cert, const std::string& key_id, const std
     i.key_id = key_id;
     i.certificate = x509::cert_pem(cert);
     i.created = ctx.now;
+    i.subject_der = x509::name_der(X509_get_subject_name(cert));
+    i.key_identifier = x509::key_identifier(cert);
+    i.not_after = x509::not_after(cert);
     save_issuer(ctx.txn, mount, i);
     if (default_issuer_id(ctx.txn, mount).empty()) set_default_issuer(ctx.txn, mount, i.id);
     rebuild_chains(ctx.txn, mount);
@@ -300,6 +308,24 @@ api::Response raw(std::string content_type, std::string body) {
 
 }  // namespace
 
+SignerInfo signer_info(const Issuer& issuer) {
+    SignerInfo info;
+    if (issuer.subject_der.empty()) {  // a record from before the cache: read the certificate
+        auto cert = issuer.cert();
+        info.subject.reset(X509_NAME_dup(X509_get_subject_name(cert.get())));
+        info.signer.key_id = x509::key_identifier(cert.get());
+        info.not_after = x509::not_after(cert.get());
+    } else {
+        const unsigned char* p = reinterpret_cast<const unsigned char*>(issuer.subject_der.data());
+        info.subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(issuer.subject_der.size())));
+        if (!info.subject) fail(ErrorKind::Storage, "issuer {} has a corrupt subject record", issuer.id);
+        info.signer.key_id = issuer.key_identifier;
+        info.not_after = issuer.not_after;
+    }
+    info.signer.subject = info.subject.get();
+    return info;
+}
+
 bool Issuer::can(const std::string& u) const { return std::find(usage.begin(), usage.end(), u) != usage.end(); }
 crypto::Cert Issuer::cert() const { return x509::parse_cert(certificate); }
 
@@ -383,7 +409,7 @@ api::Response generate_root(Context& ctx) {
     spec.sans = sans;
     spec.permitted_dns_domains = f.list("permitted_dns_domains");
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
-    auto cert = x509::sign_certificate(spec, nullptr, chosen.key.get());
+    auto cert = x509::sign_certificate(spec, x509::Signer{}, chosen.key.get());
     Issuer issuer = add_issuer(ctx, cert.get(), chosen.entry.id, f.str("issuer_name"));
     store_certificate(ctx, cert.get(), issuer.id);
 
@@ -494,7 +520,7 @@ api::Response sign_intermediate(Context& ctx) {
     spec.permitted_dns_domains = f.list("permitted_dns_domains");
     spec.urls = load_urls(ctx.txn, mount);
     auto signer = load_private_key(ctx, issuer.key_id);
-    auto cert = x509::sign_certificate(spec, issuer_cert.get(), signer.get(), static_cast<int>(f.integer("signature_bits")));
+    auto cert = x509::sign_certificate(spec, x509::signer_of(issuer_cert.get()), signer.get(), static_cast<int>(f.integer("signature_bits")));
     store_certificate(ctx, cert.get(), issuer.id);
     return api::reply(signed_response(cert.get(), issuer, format), std::move(warnings));
 }

@@ -8,6 +8,7 @@
 #include "api/request.hpp"
 #include "crypto/handles.hpp"
 #include "engine/engine.hpp"
+#include "x509/build.hpp"
 
 namespace pki::engine {
 
@@ -21,10 +22,22 @@ struct Issuer {
     std::vector<std::string> usage{"read-only", "issuing-certificates", "crl-signing"};
     std::vector<std::string> ca_chain;  // computed: this certificate, then its parents
     int64_t created = 0;
+    // Cached from the certificate when the issuer is created, so signing never parses it.
+    std::string subject_der;
+    std::string key_identifier;  // raw bytes
+    int64_t not_after = 0;
 
     bool can(const std::string& u) const;
     crypto::Cert cert() const;
 };
+
+// What signing with an issuer needs of its certificate, without parsing it.
+struct SignerInfo {
+    crypto::Name subject;
+    x509::Signer signer;  // borrows `subject`
+    int64_t not_after = 0;
+};
+SignerInfo signer_info(const Issuer& issuer);
 
 std::vector<Issuer> all_issuers(const store::Txn& txn, const std::string& mount);
 std::optional<Issuer> find_issuer(const store::Txn& txn, const std::string& mount, const std::string& ref);

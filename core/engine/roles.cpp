@@ -152,9 +152,9 @@ Validity role_validity(const Context& ctx, const policy::Role& role, std::vector
 Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, const X509_NAME* subject, EVP_PKEY* public_key,
                  const x509::Sans& sans, const STACK_OF(X509_EXTENSION)* copy, std::vector<std::string> key_usage,
                  std::vector<std::string> eku, std::vector<std::string> warnings) {
-    auto issuer_cert = issuer.cert();
+    SignerInfo info = signer_info(issuer);
     auto validity = role_validity(ctx, role, warnings);
-    int64_t limit = x509::not_after(issuer_cert.get());
+    int64_t limit = info.not_after;
     if (validity.not_after > limit) {
         if (issuer.leaf_not_after_behavior == "truncate") validity.not_after = limit;
         else if (issuer.leaf_not_after_behavior != "permit")
@@ -177,7 +177,7 @@ Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, c
     spec.policy_oids = role.policy_identifiers;
     spec.copy_extensions = copy;
     auto signer = load_private_key(ctx, issuer.key_id);
-    auto cert = x509::sign_certificate(spec, issuer_cert.get(), signer.get(), role.signature_bits);
+    auto cert = x509::sign_certificate(spec, info.signer, signer.get(), role.signature_bits);
     if (!role.no_store) store_certificate(ctx, cert.get(), issuer.id);
     if (role.generate_lease)
         warnings.push_back("generate_lease is accepted, but pki has no leases; revoke by serial number (pki revoke ...)");

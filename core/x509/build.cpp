@@ -1,6 +1,7 @@
 #include "x509/build.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <map>
@@ -138,20 +139,47 @@ const EVP_MD* digest_for(EVP_PKEY* signer, int signature_bits) {
     }
 }
 
-crypto::Cert sign_certificate(const CertSpec& spec, X509* issuer, EVP_PKEY* signer, int signature_bits) {
+namespace {
+
+std::string sha1_of_public_key(X509* cert) {
+    const unsigned char* pk = nullptr;
+    int len = 0;
+    X509_PUBKEY_get0_param(nullptr, &pk, &len, nullptr, X509_get_X509_PUBKEY(cert));
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA1(pk, static_cast<size_t>(len), md);  // an identifier (RFC 5280 4.2.1.2), not a signature
+    return std::string(reinterpret_cast<const char*>(md), sizeof md);
+}
+
+crypto::Asn1Octets octets(const std::string& bytes) {
+    crypto::Asn1Octets os(ASN1_OCTET_STRING_new());
+    ASN1_OCTET_STRING_set(os.get(), reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    return os;
+}
+
+}  // namespace
+
+std::string key_identifier(X509* cert) {
+    if (const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(cert))
+        return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(id)), static_cast<size_t>(ASN1_STRING_length(id)));
+    return sha1_of_public_key(cert);
+}
+
+Signer signer_of(X509* ca_cert) { return Signer{X509_get_subject_name(ca_cert), key_identifier(ca_cert)}; }
+
+crypto::Cert sign_certificate(const CertSpec& spec, const Signer& issuer, EVP_PKEY* signer, int signature_bits) {
     crypto::Cert cert(X509_new());
     X509* c = cert.get();
     X509_set_version(c, X509_VERSION_3);
     crypto::BigNum bn(BN_bin2bn(spec.serial.data(), static_cast<int>(spec.serial.size()), nullptr));
     BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(c));
     X509_set_subject_name(c, spec.subject);
-    X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : spec.subject);
+    X509_set_issuer_name(c, issuer.subject ? issuer.subject : spec.subject);
     set_time(X509_getm_notBefore(c), spec.not_before);
     set_time(X509_getm_notAfter(c), spec.not_after);
     X509_set_pubkey(c, spec.public_key);
 
     X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer ? issuer : c, c, nullptr, nullptr, 0);
+    X509V3_set_ctx(&ctx, nullptr, c, nullptr, nullptr, 0);
 
     if (spec.copy_extensions)
         for (int i = 0; i < sk_X509_EXTENSION_num(spec.copy_extensions); ++i)
@@ -167,8 +195,12 @@ crypto::Cert sign_certificate(const CertSpec& spec, X509* issuer, EVP_PKEY* sign
     if (!spec.key_usage.empty())
         add_ext(c, conf_ext(&ctx, NID_key_usage, "critical," + util::join(spec.key_usage, ",")).get());
     if (!spec.ext_key_usage.empty()) add_ext(c, conf_ext(&ctx, NID_ext_key_usage, util::join(spec.ext_key_usage, ",")).get());
-    add_ext(c, conf_ext(&ctx, NID_subject_key_identifier, "hash").get());
-    add_ext(c, conf_ext(&ctx, NID_authority_key_identifier, "keyid:always").get());
+    std::string skid = sha1_of_public_key(c);
+    auto skid_os = octets(skid);
+    add_ext(c, crypto::Ext(X509V3_EXT_i2d(NID_subject_key_identifier, 0, skid_os.get())).get());
+    crypto::Handle<AUTHORITY_KEYID, AUTHORITY_KEYID_free> akid(AUTHORITY_KEYID_new());
+    akid->keyid = octets(issuer.subject ? issuer.key_id : skid).release();
+    add_ext(c, crypto::Ext(X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid.get())).get());
     if (!spec.sans.empty()) {
         auto names = build_general_names(spec.sans);
         bool critical = X509_NAME_entry_count(spec.subject) == 0;  // RFC 5280 4.2.1.6
@@ -176,7 +208,18 @@ crypto::Cert sign_certificate(const CertSpec& spec, X509* issuer, EVP_PKEY* sign
         add_ext(c, ext.get());
     }
     add_distribution_points(c, &ctx, spec.urls);
-    if (!spec.policy_oids.empty()) add_ext(c, conf_ext(&ctx, NID_certificate_policies, util::join(spec.policy_oids, ",")).get());
+    if (!spec.policy_oids.empty()) {
+        crypto::Handle<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free> policies(sk_POLICYINFO_new_null());
+        for (const auto& oid : spec.policy_oids) {
+            ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+            if (!obj) fail(ErrorKind::Invalid, "policy identifier \"{}\" is not a valid OID", oid);
+            POLICYINFO* info = POLICYINFO_new();
+            ASN1_OBJECT_free(info->policyid);
+            info->policyid = obj;
+            sk_POLICYINFO_push(policies.get(), info);
+        }
+        add_ext(c, crypto::Ext(X509V3_EXT_i2d(NID_certificate_policies, 0, policies.get())).get());
+    }
     if (!spec.permitted_dns_domains.empty()) {
         std::string nc = "critical";
         for (const auto& d : spec.permitted_dns_domains) nc += ",permitted;DNS:" + d;

@@ -51,8 +51,20 @@ struct CertSpec {
 // hash for EC, none for Ed25519.
 const EVP_MD* digest_for(EVP_PKEY* signer, int signature_bits);
 
-// Sign `spec` with `signer`, as `issuer` (nullptr: self-signed with spec.subject as issuer).
-crypto::Cert sign_certificate(const CertSpec& spec, X509* issuer, EVP_PKEY* signer, int signature_bits = 0);
+// Who signs: the issuer's subject name and key identifier (raw bytes). A null subject means
+// self-signed: the certificate's own subject and key identifier.
+struct Signer {
+    const X509_NAME* subject = nullptr;
+    std::string key_id;
+};
+// The signer description of a CA certificate: its subject and its subject key identifier (or,
+// when it has none, the SHA-1 of its public key, as RFC 5280 4.2.1.2 method 1 derives it).
+Signer signer_of(X509* ca_cert);
+std::string key_identifier(X509* cert);
+
+// Sign `spec` with `signer_key` as `signer`. Only the issuer's name and key identifier are
+// needed, not its certificate.
+crypto::Cert sign_certificate(const CertSpec& spec, const Signer& signer, EVP_PKEY* signer_key, int signature_bits = 0);
 
 // Re-sign a self-issued certificate as issued by `issuer`: only the issuer name, the authority
 // key identifier and the distribution points change.
