@@ -156,19 +156,6 @@ Format parse_format(const std::string& name) {
     fail(ErrorKind::Usage, "output format \"{}\" is not supported; use table, json, yaml, pem or der", name);
 }
 
-nlohmann::ordered_json envelope(const api::Response& response) {
-    nlohmann::ordered_json env;
-    env["request_id"] = crypto::random_uuid();
-    env["lease_id"] = response.lease_id;
-    env["lease_duration"] = response.lease_duration;
-    env["renewable"] = false;
-    env["data"] = response.data.is_null() ? nlohmann::ordered_json() : nlohmann::ordered_json::parse(response.data.dump());
-    env["wrap_info"] = nullptr;
-    env["warnings"] = response.warnings.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(response.warnings);
-    env["auth"] = nullptr;
-    return env;
-}
-
 void render(const api::Response& response, const OutputOptions& options, const std::string& path, api::Op op,
             std::ostream& out, std::ostream& err) {
     for (const auto& w : response.warnings) err << warning_prefix(color_enabled(2)) << w << "\n";
@@ -194,7 +181,21 @@ void render(const api::Response& response, const OutputOptions& options, const s
     }
 
     switch (options.format) {
-        case Format::Json: out << envelope(response).dump(2) << "\n"; return;
+        case Format::Json: {
+            // The envelope in Vault's key order; data is dumped once (no re-parse: large LISTs).
+            std::string body = data.is_null() ? "null" : data.dump(2);
+            std::string indented;
+            indented.reserve(body.size() + body.size() / 8);
+            for (char c : body) {
+                indented += c;
+                if (c == '\n') indented += "  ";
+            }
+            out << "{\n  \"request_id\": " << Json(crypto::random_uuid()).dump() << ",\n  \"lease_id\": " << Json(response.lease_id).dump()
+                << ",\n  \"lease_duration\": " << response.lease_duration << ",\n  \"renewable\": false,\n  \"data\": " << indented
+                << ",\n  \"wrap_info\": null,\n  \"warnings\": "
+                << (response.warnings.empty() ? std::string("null") : Json(response.warnings).dump()) << ",\n  \"auth\": null\n}\n";
+            return;
+        }
         case Format::Yaml: {
             YAML::Emitter em;
             em << to_yaml(Json{{"request_id", crypto::random_uuid()},

@@ -33,7 +33,5 @@ bool color_enabled(int fd);
 std::string warning_prefix(bool color);
 std::string error_prefix(bool color);
 
-// The envelope of the Vault API for `response`.
-nlohmann::ordered_json envelope(const api::Response& response);
 
 }  // namespace pki::cli

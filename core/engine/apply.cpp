@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "api/fields.hpp"
@@ -28,6 +30,7 @@ struct MountDoc {
     Section settings, urls, crl, root, intermediate;
     bool has_urls = false, has_crl = false, has_root = false, has_intermediate = false;
     std::map<std::string, Section> roles;
+    std::map<std::string, int> role_lines;
 };
 
 [[noreturn]] void file_error(const std::string& file, int line, const std::string& message) {
@@ -124,9 +127,11 @@ std::vector<MountDoc> parse_doc(const std::string& file, const std::string& text
                 else if (k == "intermediate") doc.intermediate = read_section(file, kv.second, where), doc.has_intermediate = true;
                 else if (k == "roles") {
                     if (!kv.second.IsMap()) file_error(file, line, where + " must map role names to role fields");
-                    for (const auto& r : kv.second)
-                        doc.roles[r.first.as<std::string>()] =
-                            r.second.IsNull() ? Section{} : read_section(file, r.second, where + "." + r.first.as<std::string>());
+                    for (const auto& r : kv.second) {
+                        std::string role = r.first.as<std::string>();
+                        doc.roles[role] = r.second.IsNull() ? Section{} : read_section(file, r.second, where + "." + role);
+                        doc.role_lines[role] = r.first.Mark().line + 1;
+                    }
                 } else doc.settings[k] = Located{to_json(kv.second), line};
             }
             mounts.push_back(std::move(doc));
@@ -170,23 +175,102 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
         validate(file, m.root, root_spec.fields, w + ".root", {"type"});
         std::vector<api::FieldSpec> inter = csr_spec.fields;
         for (const auto& f : sign_spec.fields)
-            if (f.name == "ttl" || f.name == "max_path_length" || f.name == "permitted_dns_domains" || f.name == "not_after" ||
-                f.name == "not_before_duration" || f.name == "signature_bits")
+            if ((f.name == "ttl" || f.name == "max_path_length" || f.name == "permitted_dns_domains" || f.name == "not_after" ||
+                 f.name == "not_before_duration" || f.name == "signature_bits") &&
+                std::none_of(inter.begin(), inter.end(), [&](const api::FieldSpec& x) { return x.name == f.name; }))
                 inter.push_back(f);
         validate(file, m.intermediate, inter, w + ".intermediate", {"signed_by", "type"});
+        auto check_type = [&](const Section& s, const char* what, std::vector<std::string> allowed) {
+            auto it = s.find("type");
+            if (it == s.end()) return;
+            std::string v = it->second.value.is_string() ? it->second.value.get<std::string>() : "";
+            if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+                file_error(file, it->second.line,
+                           fmt::format("field \"type\" in {}.{}: \"{}\" is not allowed here; use {}", w, what, v, util::join(allowed, " or ")));
+        };
+        check_type(m.root, "root", {"internal", "existing"});
+        check_type(m.intermediate, "intermediate", {"internal", "existing"});
         if (m.has_root && m.has_intermediate)
             file_error(file, m.line, fmt::format("mount {} has both root and intermediate; give one", m.name));
         if (m.has_intermediate && !m.intermediate.count("signed_by"))
             file_error(file, m.line, fmt::format("mounts.{}.intermediate needs signed_by: the mount whose default issuer signs it", m.name));
-        for (const auto& [role, fields] : m.roles) validate(file, fields, role_spec.fields, w + ".roles." + role);
+        // Lease TTLs: the default may not exceed the maximum (768h each unless given).
+        auto ttl_of = [&](const char* k) -> int64_t {
+            auto it = m.settings.find(k);
+            if (it == m.settings.end()) return 0;
+            return api::parse_field(api::FieldSpec{k, api::FieldType::Duration, nullptr, "", {}}, it->second.value, w).get<int64_t>();
+        };
+        if (int64_t def = ttl_of("default_lease_ttl"), max = ttl_of("max_lease_ttl"); def && max && def > max)
+            file_error(file, m.settings.at("default_lease_ttl").line,
+                       fmt::format("{}: default_lease_ttl is longer than max_lease_ttl; lower it", w));
+        for (const auto& [role, fields] : m.roles) {
+            std::string where = w + ".roles." + role;
+            int line = m.role_lines.at(role);
+            bool safe = !role.empty();
+            for (char c : role) safe = safe && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+            if (!safe) file_error(file, line, fmt::format("role name \"{}\" is not allowed; use letters, digits, '-', '_' or '.'", role));
+            validate(file, fields, role_spec.fields, where);
+            try {  // the checks that involve several fields (ttl and max_ttl, key_type and key_bits ...)
+                Json desired = Json::object();
+                for (const auto& f : role_spec.fields)
+                    if (!f.in_path) {
+                        auto it = fields.find(f.name);
+                        desired[f.name] = it != fields.end() ? api::parse_field(f, it->second.value, where)
+                                          : f.default_value.is_null() ? api::zero_value(f.type) : api::parse_field(f, f.default_value, where);
+                    }
+                policy::validate_role(desired);
+            } catch (const Error& e) {
+                // Point at the field the message names first (key_bits, ttl ...), else at the role.
+                std::string msg = e.what();
+                size_t best = std::string::npos;
+                int at = line;
+                for (const auto& [name, loc] : fields)
+                    if (auto pos = msg.find(name); pos < best) {
+                        best = pos;
+                        at = loc.line;
+                    }
+                file_error(file, at, fmt::format("{}: {}", where, msg));
+            }
+        }
         names.push_back(m.name);
     }
+    // An intermediate's signer must be a mount that has (or will have) a CA.
     for (const auto& m : mounts)
         if (m.has_intermediate) {
-            std::string by = m.intermediate.at("signed_by").value.is_string() ? m.intermediate.at("signed_by").value.get<std::string>() : "";
-            bool known = std::find(names.begin(), names.end(), by) != names.end() || exists(engine, api::Op::Read, "sys/mounts/" + by);
-            if (!known) file_error(file, m.intermediate.at("signed_by").line, fmt::format("signed_by: no mount \"{}\" in the file or the state", by));
+            const Located& by_loc = m.intermediate.at("signed_by");
+            std::string by = by_loc.value.is_string() ? by_loc.value.get<std::string>() : "";
+            auto in_file = std::find_if(mounts.begin(), mounts.end(), [&](const MountDoc& d) { return d.name == by; });
+            bool has_ca = in_file != mounts.end() && (in_file->has_root || in_file->has_intermediate);
+            if (!has_ca) {
+                Json list;
+                has_ca = exists(engine, api::Op::List, by + "/issuers", &list) && !list.value("keys", Json::array()).empty();
+            }
+            if (by == m.name) file_error(file, by_loc.line, "signed_by names the mount itself; name the mount of the signing CA");
+            if (!has_ca)
+                file_error(file, by_loc.line,
+                           fmt::format("signed_by: mount \"{}\" has no CA in the file or the state to sign with; give it a root or an intermediate", by));
         }
+    // Signers first: a mount whose intermediate another mount signs comes after that mount.
+    std::vector<MountDoc> ordered;
+    std::vector<bool> placed(mounts.size());
+    for (size_t round = 0; round < mounts.size() && ordered.size() < mounts.size(); ++round)
+        for (size_t i = 0; i < mounts.size(); ++i) {
+            if (placed[i]) continue;
+            const auto& m = mounts[i];
+            std::string by = m.has_intermediate ? m.intermediate.at("signed_by").value.get<std::string>() : "";
+            bool ready = by.empty();
+            if (!ready) {
+                auto it = std::find_if(mounts.begin(), mounts.end(), [&](const MountDoc& d) { return d.name == by; });
+                ready = it == mounts.end() || placed[static_cast<size_t>(it - mounts.begin())];
+            }
+            if (ready) {
+                ordered.push_back(m);
+                placed[i] = true;
+            }
+        }
+    if (ordered.size() < mounts.size())
+        file_error(file, 1, "the intermediates' signed_by entries form a cycle; one mount must have a root");
+    mounts = std::move(ordered);
 
     // 2. Compare with the state and plan.
     std::vector<ApplyStep> steps;
@@ -261,6 +345,7 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
                                  Json s = sign;
                                  s["csr"] = csr.data["csr"];
                                  s["format"] = "pem_bundle";
+                                 s["use_csr_values"] = true;  // the subject given in the file, as the CSR carries it
                                  auto signed_cert = e.execute({api::Op::Write, by + "/root/sign-intermediate", s});
                                  e.execute({api::Op::Write, name + "/intermediate/set-signed",
                                             Json{{"certificate", signed_cert.data["certificate"]}}});

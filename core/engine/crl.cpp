@@ -111,8 +111,10 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
         }
     }
     if (!signer) {
+        // A CRL it can no longer rebuild would go stale and hide new revocations: serve none.
+        ctx.txn.del(der_key(mount, group));
         if (warnings)
-            warnings->push_back(fmt::format("issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); no CRL was built for it",
+            warnings->push_back(fmt::format("issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); it serves no CRL",
                                             label_of(*target)));
         return;
     }

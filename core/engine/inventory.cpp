@@ -48,6 +48,7 @@ api::Response inventory(Context& ctx) {
             if (parse_revoked(serial, *rev, e)) revoked_at = e.revocation_time;
         }
         if (only_revoked && !revoked_at) return true;
+        if (within >= 0 && revoked_at) return true;  // "expiring" means still valid
         auto in = issuer_names.find(c.issuer_id);
         rows.push_back(Json{{"serial_number", c.serial},
                             {"common_name", c.common_name},

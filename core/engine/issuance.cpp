@@ -25,7 +25,7 @@ x509::Subject subject_from_fields(const api::Fields& f) {
     return s;
 }
 
-void add_name_san(x509::Sans& sans, const std::string& name) {
+void add_name_san(x509::Sans& sans, const std::string& name, bool required) {
     auto push_unique = [](std::vector<std::string>& v, const std::string& s) {
         if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
     };
@@ -34,15 +34,17 @@ void add_name_san(x509::Sans& sans, const std::string& name) {
         return;
     }
     auto ascii = policy::to_ascii(name);
-    if (!ascii) fail(ErrorKind::Invalid, "\"{}\" is not a valid international domain name", name);
-    if (policy::is_hostname(*ascii) || (ascii->find('*') != std::string::npos && policy::is_hostname("x" + ascii->substr(ascii->find('*') + 1))))
-        push_unique(sans.dns, *ascii);
+    std::string probe = ascii ? *ascii : "";
+    if (auto star = probe.find('*'); star != std::string::npos) probe.replace(star, 1, "x");  // a wildcard label
+    if (ascii && policy::is_hostname(probe)) push_unique(sans.dns, *ascii);
+    else if (required)
+        fail(ErrorKind::Invalid, "alt_names: \"{}\" is neither a host name nor an e-mail address; give DNS names or user@host", name);
 }
 
 x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name) {
     x509::Sans sans;
-    if (!common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(sans, common_name);
-    for (const auto& n : f.list("alt_names")) add_name_san(sans, n);
+    if (!common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(sans, common_name, false);
+    for (const auto& n : f.list("alt_names")) add_name_san(sans, n, true);
     for (const auto& ip : f.list("ip_sans")) sans.ip.push_back(ip);
     for (const auto& u : f.list("uri_sans")) sans.uri.push_back(u);
     for (const auto& o : f.list("other_sans")) {

@@ -716,8 +716,11 @@ api::Response read_cert(Context& ctx) {
     }
     Json r = stored_cert(ctx, serial);
     int64_t revoked = 0;
-    if (auto rev = load(ctx.txn, rec_key(mount, "revoked", r["serial_number"].get<std::string>())))
-        revoked = rev->value("revocation_time", int64_t{0});
+    std::string serial_text = r["serial_number"].get<std::string>();
+    if (auto rev = ctx.txn.get(rec_key(mount, "revoked", serial_text))) {
+        RevokedEntry e;
+        if (parse_revoked(serial_text, *rev, e)) revoked = e.revocation_time;
+    }
     Json data{{"certificate", r["certificate"]}, {"revocation_time", revoked}};
     if (revoked) data["revocation_time_rfc3339"] = util::format_utc_time(revoked);
     return api::reply(std::move(data));

@@ -1,5 +1,6 @@
 #include "engine/mounts.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "crypto/random.hpp"
@@ -84,7 +85,8 @@ void check_enable_request(const api::Fields& fields) {
     std::string type = fields.str("type");
     if (type != "pki") fail(ErrorKind::Invalid, "secrets engine type \"{}\" is not supported; pki only provides \"pki\"", type);
     int64_t def = fields.duration("default_lease_ttl"), max = fields.duration("max_lease_ttl");
-    check_ttls(def ? def : kDefaultLeaseTtl, max ? max : kDefaultLeaseTtl);
+    if (!max) max = kDefaultLeaseTtl;
+    check_ttls(def ? def : std::min(kDefaultLeaseTtl, max), max);
 }
 
 api::Response enable_mount(Context& ctx) {
@@ -93,8 +95,8 @@ api::Response enable_mount(Context& ctx) {
     if (find_mount(ctx.txn, name)) fail(ErrorKind::Invalid, "path is already in use at {}/; choose another -path", name);
     MountInfo m{name, ctx.fields.str("description"), ctx.fields.duration("default_lease_ttl"),
                 ctx.fields.duration("max_lease_ttl"), "pki_" + crypto::random_uuid().substr(0, 8), ctx.now};
-    if (m.default_lease_ttl == 0) m.default_lease_ttl = kDefaultLeaseTtl;
     if (m.max_lease_ttl == 0) m.max_lease_ttl = kDefaultLeaseTtl;
+    if (m.default_lease_ttl == 0) m.default_lease_ttl = std::min(kDefaultLeaseTtl, m.max_lease_ttl);
     check_ttls(m.default_lease_ttl, m.max_lease_ttl);
     save(ctx.txn, mount_key(name), to_record(m));
     return api::reply(Json{{"path", name + "/"}, {"type", "pki"}});

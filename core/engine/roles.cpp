@@ -49,24 +49,9 @@ api::Response store_role(Context& ctx, Json record) {
 // Names requested for a certificate, gathered as Vault gathers them.
 struct RequestedNames {
     std::string common_name;
-    std::vector<std::string> dns, email, ip, uri;
-    std::vector<std::pair<std::string, std::string>> other;
+    x509::Sans sans;
+    std::string subject_serial;  // the subject's serialNumber attribute: the request's, else the CSR's
 };
-
-void add_alt_name(RequestedNames& n, const std::string& name) {
-    auto add_unique = [](std::vector<std::string>& v, std::string s) {
-        if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
-    };
-    if (name.find('@') != std::string::npos) {
-        add_unique(n.email, name);
-        return;
-    }
-    auto ascii = policy::to_ascii(name);
-    if (!ascii) fail(ErrorKind::Invalid, "\"{}\" is not a valid domain name", name);
-    std::string probe = *ascii;
-    if (auto star = probe.find('*'); star != std::string::npos) probe.replace(star, 1, "x");
-    if (policy::is_hostname(probe)) add_unique(n.dns, *ascii);
-}
 
 // Policy checks over everything requested: one refused name refuses the whole request.
 void check_names(const policy::Role& role, const RequestedNames& n, const std::string& subject_serial) {
@@ -75,22 +60,22 @@ void check_names(const policy::Role& role, const RequestedNames& n, const std::s
         if (auto why = policy::check_name(role.names, n.common_name))
             fail(ErrorKind::Denied, "common name \"{}\" is not allowed by role \"{}\": {} (allowed_domains: {})", n.common_name, role.name,
                  *why, domains());
-    for (const auto& d : n.dns)
+    for (const auto& d : n.sans.dns)
         if (auto why = policy::check_name(role.names, d))
             fail(ErrorKind::Denied, "subject alternative name \"{}\" is not allowed by role \"{}\": {} (allowed_domains: {})", d,
                  role.name, *why, domains());
-    for (const auto& e : n.email)
+    for (const auto& e : n.sans.email)
         if (auto why = policy::check_name(role.names, e))
             fail(ErrorKind::Denied, "e-mail address \"{}\" is not allowed by role \"{}\": {} (allowed_domains: {})", e, role.name, *why,
                  domains());
-    for (const auto& ip : n.ip)
+    for (const auto& ip : n.sans.ip)
         if (auto why = policy::check_ip_san(role.allow_ip_sans, ip))
             fail(ErrorKind::Denied, "IP SAN \"{}\" is not allowed by role \"{}\": {}", ip, role.name, *why);
-    for (const auto& u : n.uri)
+    for (const auto& u : n.sans.uri)
         if (auto why = policy::check_uri_san(role.allowed_uri_sans, u))
             fail(ErrorKind::Denied, "URI SAN \"{}\" is not allowed by role \"{}\": {} (allowed_uri_sans: {})", u, role.name, *why,
                  util::join(role.allowed_uri_sans, ", "));
-    for (const auto& [oid, value] : n.other) {
+    for (const auto& [oid, value] : n.sans.other) {
         std::string spec = oid + ";UTF8:" + value;
         if (auto why = policy::check_other_san(role.allowed_other_sans, spec))
             fail(ErrorKind::Denied, "other SAN \"{}\" is not allowed by role \"{}\": {} (allowed_other_sans: {})", spec, role.name, *why,
@@ -126,8 +111,8 @@ void check_csr_key(const policy::Role& role, EVP_PKEY* key) {
              spec.type == "ec" || spec.type == "ed25519" ? "n" : "", spec.type);
     if (spec.type == "rsa" && spec.bits < role.key_bits)
         fail(ErrorKind::Denied, "role \"{}\" requires RSA keys of at least {} bits; the CSR's key has {}", role.name, role.key_bits, spec.bits);
-    if (spec.type == "ec" && spec.bits != role.key_bits)
-        fail(ErrorKind::Denied, "role \"{}\" requires EC P-{} keys; the CSR's key is P-{}", role.name, role.key_bits, spec.bits);
+    if (spec.type == "ec" && spec.bits < role.key_bits)
+        fail(ErrorKind::Denied, "role \"{}\" requires EC keys of at least P-{}; the CSR's key is P-{}", role.name, role.key_bits, spec.bits);
 }
 
 struct Issued {
@@ -199,16 +184,6 @@ Json leaf_response(const Issued& issued, const std::string& format) {
     return data;
 }
 
-x509::Sans to_sans(const RequestedNames& n) {
-    x509::Sans s;
-    s.dns = n.dns;
-    s.email = n.email;
-    s.ip = n.ip;
-    s.uri = n.uri;
-    s.other = n.other;
-    return s;
-}
-
 x509::Subject role_subject(const policy::Role& role, const std::string& cn, const std::string& serial) {
     x509::Subject s;
     s.common_name = cn;
@@ -231,30 +206,33 @@ std::string issuer_ref_for(const Context& ctx, const policy::Role& role) {
 RequestedNames requested_names(const Context& ctx, const policy::Role& role, X509_REQ* csr) {
     const auto& f = ctx.fields;
     RequestedNames n;
-    n.common_name = csr && role.use_csr_common_name ? x509::common_name(X509_REQ_get_subject_name(csr)) : f.str("common_name");
+    n.common_name = csr && role.use_csr_common_name ? x509::common_name(X509_REQ_get_subject_name(csr)) : "";
+    if (n.common_name.empty()) n.common_name = f.str("common_name");  // also when the CSR has no CN
     if (n.common_name.empty() && role.require_cn)
         fail(ErrorKind::Invalid, "common_name is required by role \"{}\" (require_cn=true); give --common-name or set require_cn=false",
              role.name);
     if (csr && role.use_csr_sans) {
         auto s = x509::csr_sans(csr);
-        for (const auto& d : s.dns) add_alt_name(n, d);
-        for (const auto& e : s.email) add_alt_name(n, e);
-        n.ip = s.ip;
-        n.uri = s.uri;
+        for (const auto& d : s.dns) add_name_san(n.sans, d, true);
+        for (const auto& e : s.email) add_name_san(n.sans, e, true);
+        n.sans.ip = s.ip;
+        n.sans.uri = s.uri;
         for (const auto& o : s.other)
-            if (auto p = policy::parse_other_san(o)) n.other.emplace_back(p->oid, p->value);
+            if (auto p = policy::parse_other_san(o)) n.sans.other.emplace_back(p->oid, p->value);
     } else {
-        for (const auto& a : f.list("alt_names")) add_alt_name(n, a);
-        n.ip = f.list("ip_sans");
-        n.uri = f.list("uri_sans");
+        for (const auto& a : f.list("alt_names")) add_name_san(n.sans, a, true);
+        n.sans.ip = f.list("ip_sans");
+        n.sans.uri = f.list("uri_sans");
     }
-    if (!n.common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_alt_name(n, n.common_name);
+    if (!n.common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(n.sans, n.common_name, false);
     for (const auto& o : f.list("other_sans")) {
         auto p = policy::parse_other_san(o);
         if (!p) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
-        n.other.emplace_back(p->oid, p->value);
+        n.sans.other.emplace_back(p->oid, p->value);
     }
-    check_names(role, n, f.str("serial_number"));
+    n.subject_serial = f.str("serial_number");
+    if (n.subject_serial.empty() && csr) n.subject_serial = x509::subject_serial_number(X509_REQ_get_subject_name(csr));
+    check_names(role, n, n.subject_serial);
     return n;
 }
 
@@ -305,9 +283,9 @@ api::Response issue_cert(Context& ctx) {
              role.name);
     Issuer issuer = signing_issuer(ctx, issuer_ref_for(ctx, role));
     auto names = requested_names(ctx, role, nullptr);
-    auto subject = x509::build_name(role_subject(role, names.common_name, f.str("serial_number")));
+    auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
     auto key = crypto::generate_key(crypto::KeySpec{role.key_type, role.key_bits});
-    auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), to_sans(names), nullptr,
+    auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr,
                             x509::key_usage_names(role.key_usage), role_ext_key_usage(role), {});
     Json data = leaf_response(issued, format);
     std::string private_key = encode_private_key(key.get(), format, f.str("private_key_format"));
@@ -330,8 +308,8 @@ api::Response sign_cert(Context& ctx) {
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
     check_csr_key(role, pub);
     auto names = requested_names(ctx, role, csr.get());
-    auto subject = x509::build_name(role_subject(role, names.common_name, f.str("serial_number")));
-    auto issued = sign_leaf(ctx, role, issuer, subject.get(), pub, to_sans(names), nullptr, x509::key_usage_names(role.key_usage),
+    auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
+    auto issued = sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, x509::key_usage_names(role.key_usage),
                             role_ext_key_usage(role), {});
     Json data = leaf_response(issued, format);
     if (format == "pem_bundle") data["certificate"] = data["certificate"].get<std::string>() + "\n" + issued.issuer.certificate;

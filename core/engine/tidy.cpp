@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <functional>
+
 #include "engine/crl.hpp"
 #include "engine/records.hpp"
 #include "util/duration.hpp"
@@ -46,6 +48,54 @@ int64_t cert_not_after(std::string_view value) {
     return any ? v : 0;
 }
 
+struct SweepCounts {
+    uint64_t seen = 0;     // entries examined
+    int64_t deleted = 0;   // entries deleted
+    int64_t related = 0;   // entries deleted with them (as `remove` reports)
+};
+
+// Walk every entry under `prefix` in write transactions of kBatch entries, deleting those
+// `doomed` picks (and, through `remove`, what belongs to them; it gets the key without the
+// prefix). The position and counts advance only once a batch has committed, so a batch that
+// Env::write runs again (the map grew) is examined again, not skipped.
+SweepCounts sweep(store::Env& env, const std::string& prefix, const std::function<bool(std::string_view, std::string_view)>& doomed,
+                  const std::function<int64_t(store::Txn&, const std::string&)>& remove,
+                  const std::function<void(store::Txn&, const SweepCounts&)>& record, const std::function<void(uint64_t)>& progress) {
+    SweepCounts total;
+    std::string resume = prefix;
+    for (bool more = true; more;) {
+        SweepCounts after;
+        std::string next;
+        env.write([&](store::Txn& txn) {
+            after = total;
+            next.clear();
+            std::vector<std::string> keys;
+            size_t n = 0;
+            txn.scan_from(prefix, resume, [&](std::string_view key, std::string_view value) {
+                if (n == kBatch) {
+                    next = std::string(key);
+                    return false;
+                }
+                ++n;
+                if (doomed(key, value)) keys.emplace_back(key);
+                return true;
+            });
+            for (const auto& key : keys) {
+                txn.del(key);
+                after.related += remove(txn, key.substr(prefix.size()));
+            }
+            after.deleted += static_cast<int64_t>(keys.size());
+            after.seen += n;
+            record(txn, after);
+        });
+        total = after;
+        more = !next.empty();
+        resume = next;
+        progress(total.seen);
+    }
+    return total;
+}
+
 }  // namespace
 
 api::Response tidy(BatchContext& b) {
@@ -57,10 +107,15 @@ api::Response tidy(BatchContext& b) {
     int64_t cutoff = b.now - buffer;
 
     Json status = idle_status();
-    b.env.write([&](store::Txn& txn) {
+    auto refuse_if_running = [&](const store::Txn& txn) {
         if (auto cur = load(txn, status_key(mount)); cur && cur->value("state", "") == "Running" && process_alive(cur->value("pid", int64_t{0})))
             fail(ErrorKind::Denied, "a tidy of mount {} is already running (process {}, started {}); wait for it, or see pki read {}/tidy-status",
                  mount, cur->value("pid", int64_t{0}), cur->value("time_started", ""), mount);
+    };
+    // A reader never waits for the writer, so a tidy that is running is noticed at once.
+    b.env.read([&](store::Txn& txn) { refuse_if_running(txn); });
+    b.env.write([&](store::Txn& txn) {
+        refuse_if_running(txn);
         status["state"] = "Running";
         status["pid"] = static_cast<int64_t>(::getpid());
         status["safety_buffer"] = buffer;
@@ -72,87 +127,61 @@ api::Response tidy(BatchContext& b) {
 
     int64_t certs_deleted = 0, revoked_deleted = 0;
     try {
-        if (do_certs) {
-            std::string prefix = rec_prefix(mount, "cert");
-            uint64_t total = 0;
+        auto count = [&](const std::string& prefix) {
+            uint64_t n = 0;
             b.env.read([&](store::Txn& txn) {
                 txn.scan(prefix, [&](std::string_view, std::string_view) {
-                    ++total;
+                    ++n;
                     return true;
                 });
             });
-            uint64_t seen = 0;
-            std::string resume = prefix;
-            bool more = true;
-            while (more) {
-                b.env.write([&](store::Txn& txn) {
-                    std::vector<std::string> doomed;
-                    size_t n = 0;
-                    more = false;
-                    txn.scan_from(prefix, resume, [&](std::string_view key, std::string_view value) {
-                        if (n == kBatch) {
-                            resume = std::string(key);
-                            more = true;
-                            return false;
-                        }
-                        ++n;
-                        int64_t na = cert_not_after(value);
-                        if (na > 0 && na < cutoff) doomed.emplace_back(key);
-                        return true;
-                    });
-                    for (const auto& key : doomed) {
-                        txn.del(key);
-                        std::string serial = key.substr(prefix.size());
-                        txn.del(rec_key(mount, "certmeta", serial));
-                        if (do_revoked) {
-                            if (txn.del(rec_key(mount, "revoked", serial))) ++revoked_deleted;
-                        }
-                    }
-                    certs_deleted += static_cast<int64_t>(doomed.size());
-                    seen += n;
-                    status["message"] = fmt::format("Tidying certificate store: checking entry {} of {}", seen, total);
-                    status["cert_store_deleted_count"] = certs_deleted;
-                    status["revoked_cert_deleted_count"] = revoked_deleted;
+            return n;
+        };
+        if (do_certs) {
+            std::string prefix = rec_prefix(mount, "cert");
+            uint64_t total = count(prefix);
+            auto done = sweep(
+                b.env, prefix,
+                [&](std::string_view, std::string_view value) {
+                    int64_t na = cert_not_after(value);
+                    return na > 0 && na < cutoff;
+                },
+                [&](store::Txn& txn, const std::string& serial) {
+                    txn.del(rec_key(mount, "certmeta", serial));
+                    return do_revoked && txn.del(rec_key(mount, "revoked", serial)) ? 1 : 0;
+                },
+                [&](store::Txn& txn, const SweepCounts& c) {
+                    status["message"] = fmt::format("Tidying certificate store: checking entry {} of {}", c.seen, total);
+                    status["cert_store_deleted_count"] = c.deleted;
+                    status["revoked_cert_deleted_count"] = c.related;
                     save(txn, status_key(mount), status);
-                });
-                b.progress("tidying certificates", seen, total);
-            }
+                },
+                [&](uint64_t seen) { b.progress("tidying certificates", seen, total); });
+            certs_deleted = done.deleted;
+            revoked_deleted = done.related;
         }
         if (do_revoked) {
             std::string prefix = rec_prefix(mount, "revoked");
-            std::string resume = prefix;
-            bool more = true;
-            uint64_t seen = 0;
-            while (more) {
-                b.env.write([&](store::Txn& txn) {
-                    std::vector<std::string> doomed;
-                    size_t n = 0;
-                    more = false;
-                    txn.scan_from(prefix, resume, [&](std::string_view key, std::string_view value) {
-                        if (n == kBatch) {
-                            resume = std::string(key);
-                            more = true;
-                            return false;
-                        }
-                        ++n;
-                        RevokedEntry e;
-                        if (!parse_revoked(key.substr(prefix.size()), value, e) || (e.not_after > 0 && e.not_after < cutoff))
-                            doomed.emplace_back(key);
-                        return true;
-                    });
-                    for (const auto& key : doomed) {
-                        txn.del(key);
-                        txn.del(rec_key(mount, "cert", key.substr(prefix.size())));
-                        txn.del(rec_key(mount, "certmeta", key.substr(prefix.size())));
-                    }
-                    revoked_deleted += static_cast<int64_t>(doomed.size());
-                    seen += n;
-                    status["message"] = fmt::format("Tidying revoked certificates: checking certificate {}", seen);
-                    status["revoked_cert_deleted_count"] = revoked_deleted;
+            uint64_t total = count(prefix);
+            int64_t before = revoked_deleted;
+            auto done = sweep(
+                b.env, prefix,
+                [&](std::string_view key, std::string_view value) {
+                    RevokedEntry e;
+                    return !parse_revoked(key.substr(prefix.size()), value, e) || (e.not_after > 0 && e.not_after < cutoff);
+                },
+                [&](store::Txn& txn, const std::string& serial) {
+                    txn.del(rec_key(mount, "cert", serial));
+                    txn.del(rec_key(mount, "certmeta", serial));
+                    return 0;
+                },
+                [&](store::Txn& txn, const SweepCounts& c) {
+                    status["message"] = fmt::format("Tidying revoked certificates: checking certificate {} of {}", c.seen, total);
+                    status["revoked_cert_deleted_count"] = before + c.deleted;
                     save(txn, status_key(mount), status);
-                });
-                b.progress("tidying revoked certificates", seen, 0);
-            }
+                },
+                [&](uint64_t seen) { b.progress("tidying revoked certificates", seen, total); });
+            revoked_deleted = before + done.deleted;
         }
         std::vector<std::string> warnings;
         b.env.write([&](store::Txn& txn) {

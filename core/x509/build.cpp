@@ -19,6 +19,8 @@ void add_entries(X509_NAME* name, int nid, const std::vector<std::string>& value
     for (const auto& v : values) {
         if (v.empty()) continue;
         int type = nid == NID_countryName || nid == NID_serialNumber ? MBSTRING_ASC : MBSTRING_UTF8;
+        if (nid == NID_countryName && v.size() != 2)
+            fail(ErrorKind::Invalid, "country \"{}\" is not a two-letter ISO 3166 code (e.g. US, DE)", v);
         if (X509_NAME_add_entry_by_NID(name, nid, type, reinterpret_cast<const unsigned char*>(v.data()),
                                        static_cast<int>(v.size()), -1, 0) != 1)
             fail(ErrorKind::Invalid, "subject value \"{}\" is not valid for {}: {}", v, OBJ_nid2sn(nid), openssl_error());

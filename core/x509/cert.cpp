@@ -140,8 +140,9 @@ std::string name_text(const X509_NAME* name) {
     return crypto::bio_string(bio.get());
 }
 
-std::string common_name(const X509_NAME* name) {
-    int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+namespace {
+std::string name_attribute(const X509_NAME* name, int nid) {
+    int idx = X509_NAME_get_index_by_NID(name, nid, -1);
     if (idx < 0) return "";
     ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
     unsigned char* raw = nullptr;
@@ -150,6 +151,10 @@ std::string common_name(const X509_NAME* name) {
     if (n < 0) return "";
     return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<size_t>(n));
 }
+}  // namespace
+
+std::string common_name(const X509_NAME* name) { return name_attribute(name, NID_commonName); }
+std::string subject_serial_number(const X509_NAME* name) { return name_attribute(name, NID_serialNumber); }
 
 bool is_ca(X509* cert) { return X509_check_ca(cert) == 1 && (X509_get_extension_flags(cert) & EXFLAG_CA); }
 

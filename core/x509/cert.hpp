@@ -35,6 +35,7 @@ int64_t not_after(X509* cert);
 std::string name_der(const X509_NAME* name);
 std::string name_text(const X509_NAME* name);  // RFC 2253 style, for messages
 std::string common_name(const X509_NAME* name);
+std::string subject_serial_number(const X509_NAME* name);  // the serialNumber attribute, "" when absent
 bool is_ca(X509* cert);
 int path_len(X509* cert);  // -1 when unconstrained or not a CA
 bool self_issued(X509* cert);

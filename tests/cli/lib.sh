@@ -60,7 +60,8 @@ verify_all() {
   if certtool --verify --load-ca-certificate "$root" --infile "$bundle" >"$WORK/v.out" 2>&1; then ok; else fail "certtool --verify $leaf: $(tail -3 "$WORK/v.out")"; fi
   local db="$WORK/nssdb.$RANDOM"; mkdir -p "$db"
   certutil -N -d "sql:$db" --empty-password >/dev/null 2>&1
-  certutil -A -d "sql:$db" -n root -t "CT,C,C" -a -i "$root" >/dev/null 2>&1
+  if ! certutil -A -d "sql:$db" -n root -t "CT,C,C" -a -i "$root" >"$WORK/v.out" 2>&1; then
+    fail "certutil could not import root $root: $(tail -2 "$WORK/v.out")"; rm -rf "$db"; return; fi
   local args=(-a "$leaf") i=0
   for c in "$@"; do args+=(-a "$c"); done
   if vfychain -d "sql:$db" -pp -u "${USAGE:-1}" "${args[@]}" >"$WORK/v.out" 2>&1; then ok; else fail "vfychain $leaf: $(tail -3 "$WORK/v.out")"; fi

@@ -174,7 +174,7 @@ TEST_CASE("a given value equal to the default still counts as given") {
     CHECK(f.has("key_bits"));
 }
 
-TEST_CASE("a null request body is an empty one; a non-object body is refused") {
+TEST_CASE("a null request body is an empty one, and a non-object body is refused") {
     auto f = Fields(specs(), Json(), kPath);
     CHECK(f.str("key_type") == "rsa");
     CHECK_THROWS_AS(Fields(specs(), Json::array(), kPath), pki::Error);

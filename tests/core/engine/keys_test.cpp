@@ -250,7 +250,7 @@ TEST_CASE("names are unique within a mount, and \"default\" is reserved") {
     CHECK(e5.kind() == ErrorKind::Invalid);
 }
 
-TEST_CASE("the first key becomes the default; later keys do not change it") {
+TEST_CASE("the first key becomes the default, and later keys do not change it") {
     Fixture f;
     CHECK(f.default_key().empty());
     auto a = f.run(Op::Write, "pki/keys/generate/internal", Json{{"key_type", "ec"}, {"key_name", "a"}}).data["key_id"];
@@ -289,7 +289,7 @@ TEST_CASE("rename") {
     CHECK(f.refused(Op::Write, "pki/key/missing", Json{{"key_name", "x"}}).kind() == ErrorKind::NotFound);
 }
 
-TEST_CASE("delete; deleting the default key clears the default with a warning") {
+TEST_CASE("delete: deleting the default key clears the default with a warning") {
     Fixture f;
     std::string a = f.run(Op::Write, "pki/keys/generate/internal", Json{{"key_type", "ec"}, {"key_name", "a"}}).data["key_id"];
     std::string b = f.run(Op::Write, "pki/keys/generate/internal", Json{{"key_type", "ec"}, {"key_name", "b"}}).data["key_id"];

@@ -1,0 +1,221 @@
+// Certificate store benchmark (issue 5): a mount with an EC root and N certificate records
+// (default 1M) written straight into the store the way issuance stores them (cert/<serial> JSON
+// with a real PEM, certmeta/<serial> summary), half expired a day ago and half valid for a year.
+// Then, each as a whole `pki` process with its own wall time and peak RSS:
+//   pki list pki/certs                                  (target < 3 s)
+//   pki write pki/tidy tidy_cert_store=true safety_buffer=1s   removes half (target < 30 s)
+//   pki list pki/certs                                  again, on the halved store
+//
+//   pki_bench_store PKI_BINARY [N]
+//   KEEP=1 pki_bench_store ...            keep the temp state directory (path printed)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "api/table.hpp"
+#include "engine/engine.hpp"
+#include "store/store.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace pki;
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+api::Response run(engine::Engine& e, api::Op op, std::string path, api::Json data = api::Json::object()) {
+    api::Request r;
+    r.op = op;
+    r.path = std::move(path);
+    r.data = std::move(data);
+    return e.execute(r);
+}
+
+std::string serial_for(uint64_t i) {
+    unsigned char b[20];
+    uint64_t x = i * 0x9E3779B97F4A7C15ull + 0x7654321;
+    for (int k = 0; k < 12; ++k) {
+        x ^= x >> 29;
+        x *= 0xBF58476D1CE4E5B9ull;
+        b[k] = static_cast<unsigned char>(x >> 32);
+    }
+    for (int k = 0; k < 8; ++k) b[12 + k] = static_cast<unsigned char>(i >> (8 * (7 - k)));
+    b[0] = (b[0] & 0x7f) | 0x10;
+    std::string s;
+    static const char* hex = "0123456789abcdef";
+    for (int k = 0; k < 20; ++k) {
+        if (k) s += ':';
+        s += hex[b[k] >> 4];
+        s += hex[b[k] & 15];
+    }
+    return s;
+}
+
+struct Proc {
+    int status = 0;
+    double seconds = 0;
+    long rss_kb = 0;
+    std::string out;  // stdout, unless discarded
+};
+
+// Run argv as a process with PKI_STATE_DIR set; stdout to a pipe (kept, or only counted).
+Proc run_process(const std::vector<std::string>& args, const std::string& state_dir, bool keep_output, size_t* bytes = nullptr) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e)
+        if (std::string(*e).rfind("PKI_", 0) != 0) env_strings.emplace_back(*e);
+    env_strings.push_back("PKI_STATE_DIR=" + state_dir);
+    std::vector<char*> envp;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    pid_t pid;
+    auto t0 = Clock::now();
+    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) throw std::runtime_error("cannot run " + args[0]);
+    close(fds[1]);
+    Proc p;
+    char buf[1 << 16];
+    ssize_t n;
+    size_t total = 0;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) {
+        total += static_cast<size_t>(n);
+        if (keep_output) p.out.append(buf, static_cast<size_t>(n));
+    }
+    close(fds[0]);
+    rusage ru{};
+    wait4(pid, &p.status, 0, &ru);
+    p.seconds = seconds_since(t0);
+    p.rss_kb = ru.ru_maxrss;
+    if (bytes) *bytes = total;
+    posix_spawn_file_actions_destroy(&fa);
+    return p;
+}
+
+size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        if (argc < 2) {
+            std::fprintf(stderr, "usage: pki_bench_store PKI_BINARY [N]\n");
+            return 2;
+        }
+        std::string pki = std::filesystem::absolute(argv[1]).string();
+        uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1000000;
+
+        char tmpl[] = "/tmp/pki-bench-store-XXXXXX";
+        if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+        std::filesystem::path dir = std::filesystem::path(tmpl) / "state";
+
+        // A mount, an EC root, a role and one real certificate whose PEM every record reuses.
+        std::string issuer_id, pem, cn = "bench.example.com";
+        {
+            api::Table table = api::build_table();
+            engine::Engine e(engine::EngineOptions{dir, {}, {}}, table);
+            run(e, api::Op::Write, "sys/mounts/pki", {{"type", "pki"}});
+            auto r = run(e, api::Op::Write, "pki/root/generate/internal", {{"common_name", "Bench Root"}, {"key_type", "ec"}, {"ttl", "8760h"}});
+            issuer_id = r.data["issuer_id"].get<std::string>();
+            run(e, api::Op::Write, "pki/roles/web", {{"allowed_domains", "example.com"}, {"allow_subdomains", true}, {"key_type", "ec"}});
+            auto c = run(e, api::Op::Write, "pki/issue/web", {{"common_name", cn}, {"ttl", "1h"}});
+            pem = c.data["certificate"].get<std::string>();
+        }
+
+        int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        auto t0 = Clock::now();
+        {
+            std::vector<std::string> warnings;
+            auto env = store::Env::open(dir, false, warnings);
+            const uint64_t batch = 50000;
+            for (uint64_t start = 0; start < n; start += batch) {
+                uint64_t end = std::min(n, start + batch);
+                env.write([&](store::Txn& txn) {
+                    for (uint64_t i = start; i < end; ++i) {
+                        std::string serial = serial_for(i);
+                        int64_t not_after = i % 2 == 0 ? now - 86400 : now + 365 * 86400LL;
+                        txn.put("pki/certmeta/" + serial, fmt::format("v1 {} {} {}\t{}", not_after, issuer_id, cn, cn));
+                        Json rec{{"serial_number", serial}, {"certificate", pem},     {"issuer_id", issuer_id},
+                                 {"common_name", cn},       {"not_after", not_after}, {"issued", now},
+                                 {"v", 1}};
+                        txn.put("pki/cert/" + serial, rec.dump());
+                    }
+                });
+            }
+        }
+        double fill = seconds_since(t0);
+        auto data_size = std::filesystem::file_size(dir / "data.mdb");
+        fmt::print("certificate store: {} records (+2 real: root, one leaf), PEM of {} bytes each, fill {:.1f} s, data.mdb {:.0f} MiB\n", n,
+                   pem.size(), fill, data_size / 1048576.0);
+        fmt::print("{:<58} {:>9} {:>13}  {}\n", "command (whole process)", "wall s", "peak RSS MiB", "result");
+
+        bool ok = true;
+        auto report = [&](const std::string& what, const Proc& p, const std::string& result, double target) {
+            bool met = p.seconds < target && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
+            fmt::print("{:<58} {:>9.2f} {:>13.1f}  {} (target < {:.0f} s: {})\n", what, p.seconds, p.rss_kb / 1024.0, result, target,
+                       met ? "met" : "MISSED");
+            std::fflush(stdout);
+        };
+
+        size_t bytes = 0;
+        auto l1 = run_process({pki, "list", "pki/certs"}, dir.string(), true, &bytes);
+        size_t lines = count_lines(l1.out);
+        report("pki list pki/certs", l1, fmt::format("{} lines", lines), 3);
+        if (lines != n + 2 + 2) {  // header "Keys", "----", n + root + leaf
+            fmt::print("  ERROR: expected {} lines\n", n + 4);
+            ok = false;
+        }
+        auto l2 = run_process({pki, "list", "-format=json", "pki/certs"}, dir.string(), false, &bytes);
+        report("pki list -format=json pki/certs", l2, fmt::format("{:.0f} MiB of JSON", bytes / 1048576.0), 3);
+
+        auto t = run_process({pki, "write", "-format=json", "pki/tidy", "tidy_cert_store=true", "safety_buffer=1s"}, dir.string(), true);
+        int64_t deleted = -1;
+        try {
+            deleted = Json::parse(t.out)["data"]["cert_store_deleted_count"].get<int64_t>();
+        } catch (...) {
+        }
+        report("pki write pki/tidy tidy_cert_store=true safety_buffer=1s", t, fmt::format("{} deleted", deleted), 30);
+        if (deleted != static_cast<int64_t>((n + 1) / 2)) {
+            fmt::print("  ERROR: expected {} deleted\n", (n + 1) / 2);
+            ok = false;
+        }
+        auto l3 = run_process({pki, "list", "pki/certs"}, dir.string(), true);
+        report("pki list pki/certs (after the tidy)", l3, fmt::format("{} lines", count_lines(l3.out)), 3);
+        if (count_lines(l3.out) != n / 2 + 4) {
+            fmt::print("  ERROR: expected {} lines after the tidy\n", n / 2 + 4);
+            ok = false;
+        }
+        fmt::print("data.mdb after the tidy: {:.0f} MiB\n", std::filesystem::file_size(dir / "data.mdb") / 1048576.0);
+
+        if (std::getenv("KEEP")) fmt::print("state kept in {}\n", tmpl);
+        else std::filesystem::remove_all(tmpl);
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pki_bench_store: %s\n", e.what());
+        return 3;
+    }
+}
