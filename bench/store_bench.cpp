@@ -192,6 +192,14 @@ int main(int argc, char** argv) {
         auto l2 = run_process({pki, "list", "-format=json", "pki/certs"}, dir.string(), false, &bytes);
         report("pki list -format=json pki/certs", l2, fmt::format("{:.0f} MiB of JSON", bytes / 1048576.0), 3);
 
+        // The inventory (issue 6: "stays fast on a million certificates"); our own target: 10 s.
+        auto i1 = run_process({pki, "cert", "list"}, dir.string(), false, &bytes);
+        report("pki cert list (all, table)", i1, fmt::format("{:.0f} MiB of table", bytes / 1048576.0), 10);
+        auto i2 = run_process({pki, "cert", "list", "--expired", "-format=json"}, dir.string(), false, &bytes);
+        report("pki cert list --expired -format=json", i2, fmt::format("{:.0f} MiB of JSON", bytes / 1048576.0), 10);
+        auto i3 = run_process({pki, "cert", "list", "--expiring-within", "720h"}, dir.string(), true);
+        report("pki cert list --expiring-within 720h", i3, fmt::format("{} lines", count_lines(i3.out)), 10);
+
         auto t = run_process({pki, "write", "-format=json", "pki/tidy", "tidy_cert_store=true", "safety_buffer=1s"}, dir.string(), true);
         int64_t deleted = -1;
         try {

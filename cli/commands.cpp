@@ -19,10 +19,7 @@ std::string flag_name(const std::string& field) {
 
 std::string option_help(const api::FieldSpec& f) {
     std::string h = f.help;
-    if (!f.default_value.is_null()) {
-        std::string d = f.default_value.is_string() ? f.default_value.get<std::string>() : f.default_value.dump();
-        if (!d.empty()) h += " [default: " + d + "]";
-    }
+    if (std::string d = api::default_text(f); !d.empty()) h += " [default: " + d + "]";
     if (flag_name(f.name) != util::dashed(f.name)) h += " (field " + f.name + ")";
     return h;
 }

@@ -6,17 +6,6 @@
 namespace pki::cli {
 namespace {
 
-std::string default_text(const api::FieldSpec& f) {
-    if (f.default_value.is_null()) return "";
-    if (f.default_value.is_string()) return f.default_value.get<std::string>();
-    if (f.default_value.is_array()) {
-        std::vector<std::string> items;
-        for (const auto& i : f.default_value) items.push_back(i.get<std::string>());
-        return util::join(items, ",");
-    }
-    return f.default_value.dump();
-}
-
 void show_path(Session& s, const api::PathSpec& spec) {
     s.out << spec.display() << "\n\n" << spec.description << "\n\nOperations:\n";
     for (const auto& op : spec.ops) {
@@ -26,7 +15,7 @@ void show_path(Session& s, const api::PathSpec& spec) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& f : spec.fields)
-        rows.push_back({f.name + (f.in_path ? " (path)" : ""), std::string(api::type_name(f.type)), default_text(f), f.help});
+        rows.push_back({f.name + (f.in_path ? " (path)" : ""), std::string(api::type_name(f.type)), api::default_text(f), f.help});
     if (!rows.empty()) {
         s.out << "\nFields:\n";
         print_columns(s.out, {"Field", "Type", "Default", "Description"}, rows, s.output_options().color);

@@ -109,7 +109,8 @@ std::vector<Page> pages() {
         {"pki-crl", {"crl"}, "certificate revocation lists",
          "Each issuer signs its own version 2 CRL (issuers sharing subject and key share one) with the authority key identifier, "
          "a CRL number that grows by one on every build, thisUpdate now and nextUpdate now plus \\fBexpiry\\fR (72h by default). "
-         "Only issuers with the crl-signing usage, the cRLSign key usage and a key sign CRLs. With \\fBdisable\\fR set, CRLs are "
+         "Only issuers with the crl-signing usage, the cRLSign key usage and a key sign CRLs; an issuer whose crl-signing usage "
+         "is taken away keeps serving its last CRL, frozen (the way to retire an issuer). With \\fBdisable\\fR set, CRLs are "
          "signed and empty; revocations are still recorded and reappear when CRLs are enabled again. CRLs are built from the "
          "revoked entries only, never from the whole certificate store.",
          ".EX\npki read pki/crl/pem > crl.pem\npki write pki/config/crl expiry=48h\npki crl rotate\n.EE"},
@@ -148,17 +149,6 @@ std::string esc(const std::string& s) {
     return out;
 }
 
-std::string default_text(const api::FieldSpec& f) {
-    if (f.default_value.is_null()) return "";
-    if (f.default_value.is_string()) return f.default_value.get<std::string>();
-    if (f.default_value.is_array()) {
-        std::vector<std::string> items;
-        for (const auto& i : f.default_value) items.push_back(i.get<std::string>());
-        return util::join(items, ",");
-    }
-    return f.default_value.dump();
-}
-
 void header(std::ostream& o, const std::string& name, const std::string& summary) {
     std::string upper;
     for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -183,7 +173,7 @@ void paths_section(std::ostream& o, const api::Table& table, const std::vector<s
         for (const auto& f : spec.fields) {
             if (!any) o << ".PP\nFields:\n";
             any = true;
-            std::string d = default_text(f);
+            std::string d = api::default_text(f);
             o << ".TP\n\\fB" << esc(f.name) << "\\fR (" << api::type_name(f.type) << (f.in_path ? ", in the path" : "")
               << (d.empty() ? "" : ", default " + esc(d)) << ")\n"
               << esc(f.help) << (f.choices.empty() ? "" : " One of: " + esc(util::join(f.choices, ", ")) + ".") << "\n";

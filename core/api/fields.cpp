@@ -165,6 +165,17 @@ Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string
     }
 }
 
+std::string default_text(const FieldSpec& f) {
+    if (f.default_value.is_null()) return "";
+    if (f.default_value.is_string()) return f.default_value.get<std::string>();
+    if (f.default_value.is_array()) {
+        std::vector<std::string> items;
+        for (const auto& i : f.default_value) items.push_back(i.get<std::string>());
+        return util::join(items, ",");
+    }
+    return f.default_value.dump();
+}
+
 Json zero_value(FieldType type) {
     switch (type) {
         case FieldType::String: return "";

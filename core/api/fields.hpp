@@ -47,6 +47,9 @@ private:
     std::set<std::string> given_;
 };
 
+// A field's default as help text shows it ("" when there is none; lists comma-separated).
+std::string default_text(const FieldSpec& f);
+
 // The empty value of a type: "", 0, false, [] or {}.
 Json zero_value(FieldType type);
 

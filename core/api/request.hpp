@@ -44,4 +44,11 @@ inline Response reply(Json data, std::vector<std::string> warnings = {}) {
     return r;
 }
 
+// A response of raw bytes (DER, PEM) with their media type.
+inline Response raw_reply(std::string content_type, std::string body) {
+    Response r;
+    r.raw = RawBody{std::move(content_type), std::move(body)};
+    return r;
+}
+
 }  // namespace pki::api

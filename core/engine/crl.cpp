@@ -55,12 +55,6 @@ std::string crl_der_for(const Context& ctx, const Issuer& issuer) {
     return std::string(*der);
 }
 
-api::Response raw(std::string type, std::string body) {
-    api::Response r;
-    r.raw = api::RawBody{std::move(type), std::move(body)};
-    return r;
-}
-
 Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.mount_name(), "default"); }
 
 }  // namespace
@@ -91,9 +85,10 @@ CrlConfig load_crl_config(const store::Txn& txn, const std::string& mount) {
 void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
     const auto& mount = ctx.mount_name();
     auto issuers = all_issuers(ctx.txn, mount);
-    auto target = std::find_if(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.id == issuer_id; });
-    if (target == issuers.end()) return;
-    auto target_cert = target->cert();
+    auto found = std::find_if(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.id == issuer_id; });
+    if (found == issuers.end()) return;
+    const Issuer target = *found;  // a copy: `issuers` is sorted below
+    auto target_cert = target.cert();
     std::string group = group_of(target_cert.get());
 
     // Members of the group, and which issuer of the mount each revoked entry belongs to.
@@ -111,11 +106,13 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
         }
     }
     if (!signer) {
-        // A CRL it can no longer rebuild would go stale and hide new revocations: serve none.
-        ctx.txn.del(der_key(mount, group));
+        // Without crl-signing an issuer's CRL is frozen, as the reference describes retiring an
+        // issuer: the last one it signed stays served, unchanged.
         if (warnings)
-            warnings->push_back(fmt::format("issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); it serves no CRL",
-                                            label_of(*target)));
+            warnings->push_back(fmt::format(
+                "issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); {}", label_of(target),
+                ctx.txn.get(der_key(mount, group)) ? "its last CRL stays as it is (frozen) and does not list new revocations"
+                                                   : "it has no CRL"));
         return;
     }
     std::string default_group = group_by_issuer.count(default_issuer_id(ctx.txn, mount)) ? group_by_issuer[default_issuer_id(ctx.txn, mount)] : "";
@@ -274,9 +271,9 @@ std::string default_crl_pem(const Context& ctx) {
 
 api::Response read_crl_json(Context& ctx) { return api::reply(Json{{"certificate", default_crl_pem(ctx)}, {"revocation_time", 0}}); }
 
-api::Response read_crl_der(Context& ctx) { return raw("application/pkix-crl", crl_der_for(ctx, default_or_fail(ctx))); }
+api::Response read_crl_der(Context& ctx) { return api::raw_reply("application/pkix-crl", crl_der_for(ctx, default_or_fail(ctx))); }
 
-api::Response read_crl_pem(Context& ctx) { return raw("application/x-pem-file", default_crl_pem(ctx) + "\n"); }
+api::Response read_crl_pem(Context& ctx) { return api::raw_reply("application/x-pem-file", default_crl_pem(ctx) + "\n"); }
 
 api::Response read_issuer_crl(Context& ctx) {
     Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
@@ -285,22 +282,14 @@ api::Response read_issuer_crl(Context& ctx) {
 
 api::Response read_issuer_crl_der(Context& ctx) {
     Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return raw("application/pkix-crl", crl_der_for(ctx, i));
+    return api::raw_reply("application/pkix-crl", crl_der_for(ctx, i));
 }
 
 api::Response read_issuer_crl_pem(Context& ctx) {
     Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return raw("application/x-pem-file", x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, i)).get()) + "\n");
+    return api::raw_reply("application/x-pem-file", x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, i)).get()) + "\n");
 }
 
-api::Response list_revoked(Context& ctx) {
-    Json keys = Json::array();
-    std::string prefix = rec_prefix(ctx.mount_name(), "revoked");
-    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        keys.push_back(key.substr(prefix.size()));
-        return true;
-    });
-    return api::reply(Json{{"keys", keys}});
-}
+api::Response list_revoked(Context& ctx) { return api::reply(list_kind(ctx.txn, ctx.mount_name(), "revoked")); }
 
 }  // namespace pki::engine

@@ -25,7 +25,7 @@ x509::Subject subject_from_fields(const api::Fields& f) {
     return s;
 }
 
-void add_name_san(x509::Sans& sans, const std::string& name, bool required) {
+void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
     auto push_unique = [](std::vector<std::string>& v, const std::string& s) {
         if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
     };
@@ -37,14 +37,15 @@ void add_name_san(x509::Sans& sans, const std::string& name, bool required) {
     std::string probe = ascii ? *ascii : "";
     if (auto star = probe.find('*'); star != std::string::npos) probe.replace(star, 1, "x");  // a wildcard label
     if (ascii && policy::is_hostname(probe)) push_unique(sans.dns, *ascii);
-    else if (required)
+    else if (mode == SanMode::AsGiven) push_unique(sans.dns, ascii ? *ascii : name);
+    else if (mode == SanMode::Checked)
         fail(ErrorKind::Invalid, "alt_names: \"{}\" is neither a host name nor an e-mail address; give DNS names or user@host", name);
 }
 
 x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name) {
     x509::Sans sans;
-    if (!common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(sans, common_name, false);
-    for (const auto& n : f.list("alt_names")) add_name_san(sans, n, true);
+    if (!common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(sans, common_name, SanMode::CommonName);
+    for (const auto& n : f.list("alt_names")) add_name_san(sans, n, SanMode::Checked);
     for (const auto& ip : f.list("ip_sans")) sans.ip.push_back(ip);
     for (const auto& u : f.list("uri_sans")) sans.uri.push_back(u);
     for (const auto& o : f.list("other_sans")) {

@@ -17,10 +17,13 @@ x509::Subject subject_from_fields(const api::Fields& f);
 // alt_names (split into DNS names and e-mail addresses), ip_sans, uri_sans, other_sans; the
 // common name is added (to DNS or e-mail) unless exclude_cn_from_sans. DNS names are IDNA-encoded.
 x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name);
-// Add `name` to the DNS or e-mail SANs as Vault does: e-mail when it has an '@', DNS (IDNA form)
-// when it is a host name. A name that is neither is skipped (a common name such as "My CA"), or
-// refused when `required` (an explicit alt_names entry).
-void add_name_san(x509::Sans& sans, const std::string& name, bool required);
+// How a name becomes a SAN: e-mail when it has an '@', else DNS (in its IDNA form).
+enum class SanMode {
+    CommonName,  // only when it is a host name (a CN such as "My CA" stays out of the SANs)
+    Checked,     // must be a host name or an e-mail address (CA generation: no role judges it)
+    AsGiven,     // as Vault does for alt_names under a role: the role's policy judges it afterwards
+};
+void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode);
 
 struct Validity {
     int64_t not_before = 0;

@@ -300,12 +300,6 @@ Issuer default_issuer(const store::Txn& txn, const std::string& mount) {
     return require_issuer(txn, mount, id);
 }
 
-api::Response raw(std::string content_type, std::string body) {
-    api::Response r;
-    r.raw = api::RawBody{std::move(content_type), std::move(body)};
-    return r;
-}
-
 }  // namespace
 
 SignerInfo signer_info(const Issuer& issuer) {
@@ -659,12 +653,12 @@ api::Response read_issuer_json(Context& ctx) {
 
 api::Response read_issuer_der(Context& ctx) {
     Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return raw("application/pkix-cert", x509::cert_der(i.cert().get()));
+    return api::raw_reply("application/pkix-cert", x509::cert_der(i.cert().get()));
 }
 
 api::Response read_issuer_pem(Context& ctx) {
     Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return raw("application/pem-certificate-chain", i.certificate + "\n");
+    return api::raw_reply("application/pem-certificate-chain", i.certificate + "\n");
 }
 
 api::Response read_issuers_config(Context& ctx) {
@@ -682,16 +676,16 @@ api::Response write_issuers_config(Context& ctx) {
 // ---- CA and certificate reads ----------------------------------------------------------------
 
 api::Response read_ca_der(Context& ctx) {
-    return raw("application/pkix-cert", x509::cert_der(default_issuer(ctx.txn, ctx.mount_name()).cert().get()));
+    return api::raw_reply("application/pkix-cert", x509::cert_der(default_issuer(ctx.txn, ctx.mount_name()).cert().get()));
 }
 
 api::Response read_ca_pem(Context& ctx) {
-    return raw("application/pem-certificate-chain", default_issuer(ctx.txn, ctx.mount_name()).certificate + "\n");
+    return api::raw_reply("application/pem-certificate-chain", default_issuer(ctx.txn, ctx.mount_name()).certificate + "\n");
 }
 
 api::Response read_ca_chain_pem(Context& ctx) {
     auto i = default_issuer(ctx.txn, ctx.mount_name());
-    return raw("application/pem-certificate-chain", util::join(i.ca_chain, "\n") + "\n");
+    return api::raw_reply("application/pem-certificate-chain", util::join(i.ca_chain, "\n") + "\n");
 }
 
 namespace {
@@ -728,22 +722,14 @@ api::Response read_cert(Context& ctx) {
 
 api::Response read_cert_raw(Context& ctx) {
     Json r = stored_cert(ctx, ctx.fields.str("serial"));
-    return raw("application/pkix-cert", x509::cert_der(x509::parse_cert(r["certificate"].get<std::string>()).get()));
+    return api::raw_reply("application/pkix-cert", x509::cert_der(x509::parse_cert(r["certificate"].get<std::string>()).get()));
 }
 
 api::Response read_cert_raw_pem(Context& ctx) {
     Json r = stored_cert(ctx, ctx.fields.str("serial"));
-    return raw("application/pem-certificate-chain", r["certificate"].get<std::string>() + "\n");
+    return api::raw_reply("application/pem-certificate-chain", r["certificate"].get<std::string>() + "\n");
 }
 
-api::Response list_certs(Context& ctx) {
-    Json keys = Json::array();
-    std::string prefix = rec_prefix(ctx.mount_name(), "cert");
-    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        keys.push_back(key.substr(prefix.size()));
-        return true;
-    });
-    return api::reply(Json{{"keys", keys}});
-}
+api::Response list_certs(Context& ctx) { return api::reply(list_kind(ctx.txn, ctx.mount_name(), "cert")); }
 
 }  // namespace pki::engine

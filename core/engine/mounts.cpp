@@ -128,9 +128,14 @@ api::Response write_tune(Context& ctx) {
     if (ctx.fields.has("max_lease_ttl"))
         m.max_lease_ttl = ctx.fields.duration("max_lease_ttl") ? ctx.fields.duration("max_lease_ttl") : kDefaultLeaseTtl;
     if (ctx.fields.has("description")) m.description = ctx.fields.str("description");
+    std::vector<std::string> warnings;
+    if (!ctx.fields.has("default_lease_ttl") && m.default_lease_ttl > m.max_lease_ttl) {
+        m.default_lease_ttl = m.max_lease_ttl;  // a lower maximum takes the default down with it
+        warnings.push_back(fmt::format("default_lease_ttl lowered to {} to stay within max_lease_ttl", util::format_duration(m.max_lease_ttl)));
+    }
     check_ttls(m.default_lease_ttl, m.max_lease_ttl);
     save(ctx.txn, mount_key(m.name), to_record(m));
-    return api::reply(tune_data(m));
+    return api::reply(tune_data(m), std::move(warnings));
 }
 
 }  // namespace pki::engine

@@ -12,6 +12,16 @@ std::string rec_key(std::string_view mount, std::string_view kind, std::string_v
 }
 std::string rec_prefix(std::string_view mount, std::string_view kind) { return fmt::format("{}/{}/", mount, kind); }
 
+Json list_kind(const store::Txn& txn, std::string_view mount, std::string_view kind) {
+    Json keys = Json::array();
+    std::string prefix = rec_prefix(mount, kind);
+    txn.scan(prefix, [&](std::string_view key, std::string_view) {
+        keys.push_back(key.substr(prefix.size()));
+        return true;
+    });
+    return Json{{"keys", std::move(keys)}};
+}
+
 std::optional<Json> load(const store::Txn& txn, std::string_view key) {
     auto raw = txn.get(key);
     if (!raw) return std::nullopt;

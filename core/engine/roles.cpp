@@ -100,6 +100,16 @@ std::vector<std::string> role_ext_key_usage(const policy::Role& role) {
     return out;
 }
 
+// The role's key usages, less those RFC 8410 forbids for an Ed25519 key (it can only sign).
+std::vector<std::string> leaf_key_usage(const policy::Role& role, EVP_PKEY* key) {
+    auto usages = x509::key_usage_names(role.key_usage);
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519)
+        std::erase_if(usages, [](const std::string& u) {
+            return u == "keyEncipherment" || u == "keyAgreement" || u == "dataEncipherment" || u == "encipherOnly" || u == "decipherOnly";
+        });
+    return usages;
+}
+
 // The key in a CSR must meet the role's key_type and key_bits.
 void check_csr_key(const policy::Role& role, EVP_PKEY* key) {
     auto spec = crypto::describe_key(key);  // refuses unsupported algorithms and curves
@@ -213,18 +223,18 @@ RequestedNames requested_names(const Context& ctx, const policy::Role& role, X50
              role.name);
     if (csr && role.use_csr_sans) {
         auto s = x509::csr_sans(csr);
-        for (const auto& d : s.dns) add_name_san(n.sans, d, true);
-        for (const auto& e : s.email) add_name_san(n.sans, e, true);
+        for (const auto& d : s.dns) add_name_san(n.sans, d, SanMode::AsGiven);
+        for (const auto& e : s.email) add_name_san(n.sans, e, SanMode::AsGiven);
         n.sans.ip = s.ip;
         n.sans.uri = s.uri;
         for (const auto& o : s.other)
             if (auto p = policy::parse_other_san(o)) n.sans.other.emplace_back(p->oid, p->value);
     } else {
-        for (const auto& a : f.list("alt_names")) add_name_san(n.sans, a, true);
+        for (const auto& a : f.list("alt_names")) add_name_san(n.sans, a, SanMode::AsGiven);
         n.sans.ip = f.list("ip_sans");
         n.sans.uri = f.list("uri_sans");
     }
-    if (!n.common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(n.sans, n.common_name, false);
+    if (!n.common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(n.sans, n.common_name, SanMode::CommonName);
     for (const auto& o : f.list("other_sans")) {
         auto p = policy::parse_other_san(o);
         if (!p) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
@@ -238,15 +248,7 @@ RequestedNames requested_names(const Context& ctx, const policy::Role& role, X50
 
 }  // namespace
 
-api::Response list_roles(Context& ctx) {
-    Json keys = Json::array();
-    std::string prefix = rec_prefix(ctx.mount_name(), kKind);
-    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        keys.push_back(key.substr(prefix.size()));
-        return true;
-    });
-    return api::reply(Json{{"keys", keys}});
-}
+api::Response list_roles(Context& ctx) { return api::reply(list_kind(ctx.txn, ctx.mount_name(), kKind)); }
 
 api::Response read_role(Context& ctx) { return api::reply(load_role_record(ctx, ctx.fields.str("name"))); }
 
@@ -286,7 +288,7 @@ api::Response issue_cert(Context& ctx) {
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
     auto key = crypto::generate_key(crypto::KeySpec{role.key_type, role.key_bits});
     auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr,
-                            x509::key_usage_names(role.key_usage), role_ext_key_usage(role), {});
+                            leaf_key_usage(role, key.get()), role_ext_key_usage(role), {});
     Json data = leaf_response(issued, format);
     std::string private_key = encode_private_key(key.get(), format, f.str("private_key_format"));
     data["private_key"] = private_key;
@@ -309,7 +311,7 @@ api::Response sign_cert(Context& ctx) {
     check_csr_key(role, pub);
     auto names = requested_names(ctx, role, csr.get());
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
-    auto issued = sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, x509::key_usage_names(role.key_usage),
+    auto issued = sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, leaf_key_usage(role, pub),
                             role_ext_key_usage(role), {});
     Json data = leaf_response(issued, format);
     if (format == "pem_bundle") data["certificate"] = data["certificate"].get<std::string>() + "\n" + issued.issuer.certificate;

@@ -78,6 +78,7 @@ Role role_from_json(const std::string& name, const Json& r) {
 }
 
 void validate_role(Json& r) {
+    if (r.value("no_store", false)) r["generate_lease"] = false;  // the reference: no_store implies no lease
     int64_t ttl = r.value("ttl", int64_t{0}), max_ttl = r.value("max_ttl", int64_t{0});
     if (max_ttl > 0 && ttl > max_ttl)
         fail(ErrorKind::Invalid, "ttl ({}) cannot be longer than max_ttl ({}); lower ttl or raise max_ttl", util::format_duration(ttl),

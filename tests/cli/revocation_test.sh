@@ -532,10 +532,13 @@ crl_has default_after_delete.pem "$(serial_of bysecond.pem)" "the default issuer
 # ---- issuers that may not sign CRLs ----------------------------------------------------------------
 section "issuers without crl-signing"
 
-# Usage without crl-signing: no CRL, and a warning.
+# Usage without crl-signing freezes the issuer's CRL (the reference's way to retire an issuer):
+# the last one stays served, unchanged, and revocations under it warn that it does not list them.
 expect_ok "$PKI" secrets enable -path=nocrl pki
 expect_ok "$PKI" write -format=json nocrl/root/generate/internal common_name="No CRL Root" key_type=ec issuer_name=nc ttl=100h
 jf "$WORK/out" certificate > nc.pem
+expect_ok "$PKI" read nocrl/crl/pem
+save nc_before.pem
 expect_ok "$PKI" patch nocrl/issuer/nc usage=read-only,issuing-certificates
 expect_ok "$PKI" crl rotate -m nocrl
 expect_err_contains "Warning: "
@@ -546,10 +549,13 @@ save nc_leaf.pem
 expect_ok "$PKI" revoke -m nocrl --serial-number "$(serial_of nc_leaf.pem)"
 expect_err_contains "Warning: "
 in_list "$(list_of nocrl/certs/revoked)" "$(serial_of nc_leaf.pem)" "nocrl certs/revoked"
-# It serves no CRL (not an old one that misses the revocation just made).
-expect_exit 1 "$PKI" read nocrl/issuer/nc/crl
-expect_exit 1 "$PKI" read nocrl/crl/pem
-expect_exit 1 "$PKI" read nocrl/crl
+expect_err_contains "frozen"
+# It serves its frozen CRL: the same bytes as before, without the revocation just made.
+expect_ok "$PKI" read nocrl/crl/pem
+save nc_frozen.pem
+if cmp -s nc_before.pem nc_frozen.pem; then ok; else fail "the frozen CRL changed"; fi
+crl_lacks nc_frozen.pem "$(serial_of nc_leaf.pem)" "the frozen CRL"
+expect_ok "$PKI" read nocrl/issuer/nc/crl
 # Given crl-signing back, its CRL lists the revocation.
 expect_ok "$PKI" patch nocrl/issuer/nc usage=read-only,issuing-certificates,crl-signing
 expect_ok "$PKI" crl rotate -m nocrl
