@@ -245,6 +245,8 @@ ImportResult import_pem(Context& ctx, const std::string& pem, bool allow_keys, c
     for (const auto& b : blocks) {
         if (b.label == "CERTIFICATE") {
             auto c = x509::parse_cert(b.text);
+            x509::refuse_weak_signature(X509_get_signature_nid(c.get()),
+                                        fmt::format("certificate \"{}\"", x509::common_name(X509_get_subject_name(c.get()))));
             if (!x509::is_ca(c.get()))
                 fail(ErrorKind::Invalid, "certificate \"{}\" in {} is not a CA certificate (no CA:TRUE basic constraint); only CA certificates can be issuers",
                      x509::common_name(X509_get_subject_name(c.get())), field);
@@ -526,6 +528,7 @@ api::Response sign_self_issued(Context& ctx) {
     std::string text = f.str("certificate");
     if (util::trim(text).empty()) fail(ErrorKind::Invalid, "certificate is required; give the PEM self-issued CA certificate");
     auto cert = x509::parse_cert(text);
+    x509::refuse_weak_signature(X509_get_signature_nid(cert.get()), "the certificate");
     if (!x509::self_issued(cert.get()))
         fail(ErrorKind::Invalid, "the certificate is not self-issued (its subject and issuer differ); use sign-intermediate for a CSR instead");
     if (!x509::is_ca(cert.get())) fail(ErrorKind::Invalid, "the certificate is not a CA certificate; only self-issued CA certificates can be signed here");

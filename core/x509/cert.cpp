@@ -61,6 +61,14 @@ std::string cert_pem(X509* cert) {
 
 std::string cert_der(X509* cert) { return crypto::to_der<X509>(cert, i2d_X509, "a certificate"); }
 
+void refuse_weak_signature(int signature_nid, std::string_view what) {
+    int digest = NID_undef, pkey = NID_undef;
+    if (!OBJ_find_sigid_algs(signature_nid, &digest, &pkey)) return;
+    if (digest == NID_sha1 || digest == NID_md5 || digest == NID_md4 || digest == NID_md2 || digest == NID_md5_sha1)
+        fail(ErrorKind::Invalid, "{} is signed with {}, which is refused; re-create it with SHA-256 or stronger", what,
+             OBJ_nid2sn(digest));
+}
+
 crypto::Req parse_csr(std::string_view pem) {
     auto blocks = pem_blocks(pem);
     if (blocks.empty() || (blocks[0].label != "CERTIFICATE REQUEST" && blocks[0].label != "NEW CERTIFICATE REQUEST"))
@@ -72,6 +80,7 @@ crypto::Req parse_csr(std::string_view pem) {
         fail(ErrorKind::Invalid, "could not parse the CSR: its contents are not a valid PKCS#10 request");
     }
     crypto::Req req(r);
+    refuse_weak_signature(X509_REQ_get_signature_nid(req.get()), "the CSR");
     EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
     if (!key) fail(ErrorKind::Invalid, "the CSR carries no usable public key");
     if (X509_REQ_verify(req.get(), key) != 1) {

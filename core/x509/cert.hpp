@@ -21,7 +21,10 @@ crypto::Cert cert_from_der(std::string_view der);
 std::string cert_pem(X509* cert);  // without a trailing newline
 std::string cert_der(X509* cert);
 
-crypto::Req parse_csr(std::string_view pem);  // PEM CSR whose self-signature verifies
+// Error(Invalid) when a signature uses SHA-1 or MD5; `what` names the object in the message.
+void refuse_weak_signature(int signature_nid, std::string_view what);
+
+crypto::Req parse_csr(std::string_view pem);  // PEM CSR whose self-signature verifies; SHA-1/MD5 refused
 std::string csr_pem(X509_REQ* req);
 std::string csr_der(X509_REQ* req);
 

@@ -504,6 +504,28 @@ TEST_CASE("build_test: parse_csr: refuses what is not a valid, self-signed CSR")
     CHECK(X509_NAME_cmp(X509_REQ_get_subject_name(x509::parse_csr(legacy).get()), name.get()) == 0);
 }
 
+TEST_CASE("build_test: refuse_weak_signature: SHA-1 and MD5 refused, SHA-2 and Ed25519 accepted") {
+    for (int nid : {NID_sha1WithRSAEncryption, NID_ecdsa_with_SHA1, NID_md5WithRSAEncryption, NID_dsaWithSHA1})
+        CHECK(thrown([&] { x509::refuse_weak_signature(nid, "the CSR"); }) == "Invalid");
+    for (int nid : {NID_sha256WithRSAEncryption, NID_ecdsa_with_SHA384, NID_sha512WithRSAEncryption, NID_ED25519,
+                    NID_rsassaPss})
+        CHECK(thrown([&] { x509::refuse_weak_signature(nid, "the CSR"); }) == "nothing");
+    try {
+        x509::refuse_weak_signature(NID_sha1WithRSAEncryption, "certificate \"Old CA\"");
+        FAIL("not refused");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("certificate \"Old CA\" is signed with SHA1") != std::string::npos);
+    }
+    // A CSR signed with SHA-1 is refused by parse_csr before anything else looks at it.
+    auto name = name_cn("old.example.com");
+    auto k = key("ec", 256);
+    crypto::Req req(X509_REQ_new());
+    X509_REQ_set_subject_name(req.get(), name.get());
+    X509_REQ_set_pubkey(req.get(), k);
+    REQUIRE(X509_REQ_sign(req.get(), k, EVP_sha1()) > 0);
+    CHECK(thrown([&] { x509::parse_csr(x509::csr_pem(req.get())); }) == "Invalid");
+}
+
 TEST_CASE("build_test: pem_blocks: labels and texts in order, text between blocks ignored") {
     const std::string a = "-----BEGIN CERTIFICATE-----\nQUFB\n-----END CERTIFICATE-----";
     const std::string b = "-----BEGIN EC PRIVATE KEY-----\nQkJC\n-----END EC PRIVATE KEY-----";
