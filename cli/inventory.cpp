@@ -33,13 +33,16 @@ void add_inventory_command(CLI::App& app, Session& s) {
             auto resp = s.execute(r);
             for (const auto& w : resp.warnings) s.err << warning_prefix(color_enabled(2)) << w << "\n";
             std::vector<std::vector<std::string>> rows;
-            for (const auto& c : resp.data["certificates"]) {
+            auto& certs = resp.data["certificates"];
+            rows.reserve(certs.size());
+            auto take = [](api::Json& v) { return std::move(v.get_ref<std::string&>()); };
+            for (auto& c : certs) {
                 std::vector<std::string> sans;
-                for (const auto& x : c["sans"]) sans.push_back(x.get<std::string>());
-                std::string issuer = c["issuer_name"].get<std::string>();
-                if (issuer.empty()) issuer = c["issuer_id"].get<std::string>().substr(0, 8);
-                rows.push_back({c["serial_number"].get<std::string>(), c["common_name"].get<std::string>(), util::join(sans, ","),
-                                c["not_after"].get<std::string>(), issuer, c["state"].get<std::string>()});
+                for (auto& x : c["sans"]) sans.push_back(take(x));
+                std::string issuer = take(c["issuer_name"]);
+                if (issuer.empty()) issuer = c["issuer_id"].get_ref<const std::string&>().substr(0, 8);
+                rows.push_back({take(c["serial_number"]), take(c["common_name"]), util::join(sans, ","), take(c["not_after"]),
+                                std::move(issuer), take(c["state"])});
             }
             if (rows.empty()) {
                 s.out << "No certificates match.\n";

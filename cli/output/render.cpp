@@ -132,13 +132,15 @@ void print_columns(std::ostream& out, const std::vector<std::string>& headers,
     for (size_t c = 0; c < headers.size(); ++c) w[c] = headers[c].size();
     for (const auto& r : rows)
         for (size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], r[c].size());
+    const std::string spaces((w.empty() ? 0 : *std::max_element(w.begin(), w.end())) + 4, ' ');
     auto line = [&](const std::vector<std::string>& cells, bool bold) {
-        std::string text;
         for (size_t c = 0; c < cells.size(); ++c) {
-            text += bold ? "\033[1m" + cells[c] + "\033[0m" : cells[c];
-            if (c + 1 < cells.size()) text += std::string(w[c] > cells[c].size() ? w[c] - cells[c].size() + 4 : 4, ' ');
+            if (bold) out << "\033[1m" << cells[c] << "\033[0m";
+            else out << cells[c];
+            if (c + 1 < cells.size())
+                out.write(spaces.data(), static_cast<std::streamsize>((w[c] > cells[c].size() ? w[c] - cells[c].size() : 0) + 4));
         }
-        out << text << "\n";
+        out.put('\n');
     };
     line(headers, color);
     std::vector<std::string> rule;
@@ -184,15 +186,20 @@ void render(const api::Response& response, const OutputOptions& options, const s
         case Format::Json: {
             // The envelope in Vault's key order; data is dumped once (no re-parse: large LISTs).
             std::string body = data.is_null() ? "null" : data.dump(2);
-            std::string indented;
-            indented.reserve(body.size() + body.size() / 8);
-            for (char c : body) {
-                indented += c;
-                if (c == '\n') indented += "  ";
-            }
             out << "{\n  \"request_id\": " << Json(crypto::random_uuid()).dump() << ",\n  \"lease_id\": " << Json(response.lease_id).dump()
-                << ",\n  \"lease_duration\": " << response.lease_duration << ",\n  \"renewable\": false,\n  \"data\": " << indented
-                << ",\n  \"wrap_info\": null,\n  \"warnings\": "
+                << ",\n  \"lease_duration\": " << response.lease_duration << ",\n  \"renewable\": false,\n  \"data\": ";
+            // data nested one level deeper: two more spaces after every newline, written in runs.
+            for (size_t from = 0;;) {
+                size_t nl = body.find('\n', from);
+                if (nl == std::string::npos) {
+                    out.write(body.data() + from, static_cast<std::streamsize>(body.size() - from));
+                    break;
+                }
+                out.write(body.data() + from, static_cast<std::streamsize>(nl + 1 - from));
+                out << "  ";
+                from = nl + 1;
+            }
+            out << ",\n  \"wrap_info\": null,\n  \"warnings\": "
                 << (response.warnings.empty() ? std::string("null") : Json(response.warnings).dump()) << ",\n  \"auth\": null\n}\n";
             return;
         }

@@ -50,14 +50,17 @@ api::Response inventory(Context& ctx) {
         if (only_revoked && !revoked_at) return true;
         if (within >= 0 && revoked_at) return true;  // "expiring" means still valid
         auto in = issuer_names.find(c.issuer_id);
-        rows.push_back(Json{{"serial_number", c.serial},
-                            {"common_name", c.common_name},
-                            {"sans", c.sans},
-                            {"not_after", util::format_utc_time(c.not_after)},
-                            {"issuer_id", c.issuer_id},
-                            {"issuer_name", in == issuer_names.end() ? "" : in->second},
-                            {"state", revoked_at ? "revoked" : expired ? "expired" : "valid"},
-                            {"revocation_time", revoked_at}});
+        // Built field by field with moves: a million rows make this the inventory's hot loop.
+        Json row = Json::object();
+        row["serial_number"] = std::move(c.serial);
+        row["common_name"] = std::move(c.common_name);
+        row["sans"] = std::move(c.sans);
+        row["not_after"] = util::format_utc_time(c.not_after);
+        row["issuer_name"] = in == issuer_names.end() ? std::string() : in->second;
+        row["issuer_id"] = std::move(c.issuer_id);
+        row["state"] = revoked_at ? "revoked" : expired ? "expired" : "valid";
+        row["revocation_time"] = revoked_at;
+        rows.push_back(std::move(row));
         return true;
     });
     size_t n = rows.size();
