@@ -10,12 +10,8 @@
 // Targets: 1M entries in under 5 s and 1 GiB.
 #include <openssl/x509.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <spawn.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
 #include <cstdio>
 #include <cstdlib>
@@ -26,47 +22,16 @@
 #include <fmt/format.h>
 
 #include "api/table.hpp"
+#include "bench_common.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
-
-extern char** environ;
 
 namespace {
 
 using namespace pki;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-api::Response run(engine::Engine& e, api::Op op, std::string path, api::Json data = api::Json::object()) {
-    api::Request r;
-    r.op = op;
-    r.path = std::move(path);
-    r.data = std::move(data);
-    return e.execute(r);
-}
-
-// A serial number in pki's spelling: 20 bytes, colon-separated lower-case hex, first byte < 0x80.
-std::string serial_for(uint64_t i) {
-    unsigned char b[20];
-    uint64_t x = i * 0x9E3779B97F4A7C15ull + 0x1234567;
-    for (int k = 0; k < 12; ++k) {
-        x ^= x >> 29;
-        x *= 0xBF58476D1CE4E5B9ull;
-        b[k] = static_cast<unsigned char>(x >> 32);
-    }
-    for (int k = 0; k < 8; ++k) b[12 + k] = static_cast<unsigned char>(i >> (8 * (7 - k)));
-    b[0] = (b[0] & 0x7f) | 0x10;
-    std::string s;
-    s.reserve(59);
-    static const char* hex = "0123456789abcdef";
-    for (int k = 0; k < 20; ++k) {
-        if (k) s += ':';
-        s += hex[b[k] >> 4];
-        s += hex[b[k] & 15];
-    }
-    return s;
-}
+using bench::Clock;
+using bench::run;
+using bench::seconds_since;
 
 long self_rss_kb() {
     rusage ru{};
@@ -106,31 +71,12 @@ struct ChildResult {
 };
 
 ChildResult spawn_rotate(const std::string& self, const std::string& dir) {
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::string mode = "--rotate";
-    char* argv[] = {const_cast<char*>(self.c_str()), mode.data(), const_cast<char*>(dir.c_str()), nullptr};
-    pid_t pid;
-    auto t0 = Clock::now();
-    if (posix_spawn(&pid, self.c_str(), &fa, nullptr, argv, environ) != 0) throw std::runtime_error("spawn");
-    close(fds[1]);
-    std::string out;
-    char buf[256];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-    int status = 0;
-    rusage ru{};
-    wait4(pid, &status, 0, &ru);
+    auto p = bench::run_process({self, "--rotate", dir}, nullptr, true);
     ChildResult r;
-    r.process_seconds = seconds_since(t0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        std::sscanf(out.c_str(), "%lf %ld %ld %ld", &r.seconds, &r.rss_kb, &r.crl_bytes, &r.entries) != 4)
-        throw std::runtime_error("rotate child failed: " + out);
+    r.process_seconds = p.seconds;
+    if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0 ||
+        std::sscanf(p.out.c_str(), "%lf %ld %ld %ld", &r.seconds, &r.rss_kb, &r.crl_bytes, &r.entries) != 4)
+        throw std::runtime_error("rotate child failed: " + p.out);
     r.rss_kb = std::max(r.rss_kb, 0L);
     return r;
 }
@@ -176,7 +122,7 @@ int main(int argc, char** argv) {
                     uint64_t end = std::min(n, have + batch);
                     env.write([&](store::Txn& txn) {
                         for (uint64_t i = have; i < end; ++i)
-                            txn.put("pki/revoked/" + serial_for(i),
+                            txn.put("pki/revoked/" + bench::serial_for(i, 0x1234567),
                                     fmt::format("v1 {} {} {}", now - static_cast<int64_t>(i % 86400), now + 10 * 365 * 86400LL, issuer_id));
                     });
                     have = end;

@@ -18,6 +18,7 @@
 # on one command only). Builds nothing. A peer that is not installed is
 # left out of the table (with a note on stderr).
 set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
 PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")
 N=${N:-50}
@@ -72,43 +73,8 @@ done
 openssl verify -CAfile ca.pem openssl-leaf.pem >/dev/null
 
 # ---- timing ------------------------------------------------------------------------------------
-if [ "${BENCH_TOOL:-}" != loop ] && command -v hyperfine >/dev/null 2>&1; then
-  args=()
-  for i in "${!NAMES[@]}"; do args+=(--command-name "${NAMES[$i]}" "${CMDS[$i]}"); done
-  hyperfine -N --warmup "$WARMUP" --runs "$N" --export-json "$WORK/h.json" "${args[@]}" >"$WORK/h.txt" 2>&1 ||
-    hyperfine --shell=none --warmup "$WARMUP" --runs "$N" --export-json "$WORK/h.json" "${args[@]}" >"$WORK/h.txt" 2>&1 ||
-    { cat "$WORK/h.txt" >&2; exit 1; }
-  TOOL="hyperfine $(hyperfine --version | awk '{print $2}')"
-  python3 - "$WORK/h.json" >"$WORK/stats" <<'EOF'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    print(r["command"], r["mean"] * 1000, r["median"] * 1000, r["stddev"] * 1000, r["min"] * 1000)
-EOF
-else
-  # Round-robin: run k of every command before run k+1 of any, so a change in machine load
-  # (other builds, other fsyncs) falls on all of them alike.
-  TOOL="bash loop (date +%s%N), interleaved"
-  : >"$WORK/stats"
-  for i in "${!NAMES[@]}"; do
-    for _ in $(seq 1 "$WARMUP"); do ${CMDS[$i]} >/dev/null 2>&1; done
-    : >"$WORK/${NAMES[$i]}.ns"
-  done
-  for _ in $(seq 1 "$N"); do
-    for i in "${!NAMES[@]}"; do
-      t0=$(date +%s%N)
-      ${CMDS[$i]} >/dev/null 2>&1
-      t1=$(date +%s%N)
-      echo $((t1 - t0)) >>"$WORK/${NAMES[$i]}.ns"
-    done
-  done
-  for i in "${!NAMES[@]}"; do
-    python3 - "${NAMES[$i]}" "$WORK/${NAMES[$i]}.ns" >>"$WORK/stats" <<'EOF'
-import statistics, sys
-v = [int(l) / 1e6 for l in open(sys.argv[2])]
-print(sys.argv[1], statistics.mean(v), statistics.median(v), statistics.pstdev(v), min(v))
-EOF
-  done
-fi
+source "$BENCH_DIR/timing.sh"
+time_commands "$WORK/stats"
 
 # Every timed pki run of the stored role kept its certificate (warm-up + runs + check + set-up).
 stored=$("$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')

@@ -6,9 +6,9 @@
 #   PKI=build/pki bench/startup.sh            # N=200 runs of each
 #   PKI=build/pki N=500 bench/startup.sh
 #
-# Uses hyperfine when installed (apt-get install hyperfine), else a bash loop timed with
-# date +%s%N (BENCH_TOOL=loop forces the loop). Builds nothing; exits 1 when the ratio is above LIMIT (default 1.5) and
-# ENFORCE=1 is set.
+# Uses hyperfine when installed (apt-get install hyperfine), else an interleaved bash loop timed
+# with date +%s%N (BENCH_TOOL=loop forces the loop; see timing.sh). Builds nothing; exits 1 when
+# the ratio is above LIMIT (default 1.5) and ENFORCE=1 is set.
 set -euo pipefail
 : "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
 PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")
@@ -25,45 +25,9 @@ unset PKI_FORMAT PKI_MOUNT
 "$PKI" read pki/config/keys >/dev/null
 openssl version >/dev/null
 
-PKI_CMD="$PKI read pki/config/keys"
-SSL_CMD="openssl version"
-
-if [ "${BENCH_TOOL:-}" != loop ] && command -v hyperfine >/dev/null 2>&1; then
-  hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" --command-name pki "$PKI_CMD" \
-    --command-name openssl "$SSL_CMD" >"$WORK/h.txt" 2>&1 ||
-    hyperfine --shell=none --warmup 20 --runs "$N" --export-json "$WORK/h.json" --command-name pki "$PKI_CMD" \
-      --command-name openssl "$SSL_CMD" >"$WORK/h.txt" 2>&1
-  TOOL="hyperfine $(hyperfine --version | awk '{print $2}')"
-  python3 - "$WORK/h.json" >"$WORK/stats" <<'EOF'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    print(r["command"], r["mean"] * 1000, r["median"] * 1000, r["stddev"] * 1000, r["min"] * 1000)
-EOF
-else
-  TOOL="bash loop (date +%s%N)"
-  measure() {  # measure NAME CMD...: N timed runs, one duration in ns a line
-    local name=$1; shift
-    for _ in $(seq 1 20); do "$@" >/dev/null; done
-    for _ in $(seq 1 "$N"); do
-      local t0 t1
-      t0=$(date +%s%N)
-      "$@" >/dev/null
-      t1=$(date +%s%N)
-      echo $((t1 - t0))
-    done >"$WORK/$name.ns"
-  }
-  # shellcheck disable=SC2086
-  measure pki $PKI_CMD
-  # shellcheck disable=SC2086
-  measure openssl $SSL_CMD
-  for name in pki openssl; do
-    python3 - "$name" "$WORK/$name.ns" <<'EOF'
-import statistics, sys
-v = [int(l) / 1e6 for l in open(sys.argv[2])]
-print(sys.argv[1], statistics.mean(v), statistics.median(v), statistics.pstdev(v), min(v))
-EOF
-  done >"$WORK/stats"
-fi
+NAMES=(pki openssl) CMDS=("$PKI read pki/config/keys" "openssl version") WARMUP=20
+source "$(dirname "$0")/timing.sh"
+time_commands "$WORK/stats"
 
 read -r _ pki_mean pki_median pki_sd pki_min < <(grep '^pki ' "$WORK/stats")
 read -r _ ssl_mean ssl_median ssl_sd ssl_min < <(grep '^openssl ' "$WORK/stats")

@@ -9,13 +9,9 @@
 //   pki_bench_store PKI_BINARY [N]
 //   KEEP=1 pki_bench_store ...            keep the temp state directory (path printed)
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <fcntl.h>
-#include <spawn.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,59 +23,21 @@
 #include <nlohmann/json.hpp>
 
 #include "api/table.hpp"
+#include "bench_common.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
-
-extern char** environ;
 
 namespace {
 
 using namespace pki;
-using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
+using bench::Clock;
+using bench::Proc;
+using bench::run;
+using bench::seconds_since;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-api::Response run(engine::Engine& e, api::Op op, std::string path, api::Json data = api::Json::object()) {
-    api::Request r;
-    r.op = op;
-    r.path = std::move(path);
-    r.data = std::move(data);
-    return e.execute(r);
-}
-
-std::string serial_for(uint64_t i) {
-    unsigned char b[20];
-    uint64_t x = i * 0x9E3779B97F4A7C15ull + 0x7654321;
-    for (int k = 0; k < 12; ++k) {
-        x ^= x >> 29;
-        x *= 0xBF58476D1CE4E5B9ull;
-        b[k] = static_cast<unsigned char>(x >> 32);
-    }
-    for (int k = 0; k < 8; ++k) b[12 + k] = static_cast<unsigned char>(i >> (8 * (7 - k)));
-    b[0] = (b[0] & 0x7f) | 0x10;
-    std::string s;
-    static const char* hex = "0123456789abcdef";
-    for (int k = 0; k < 20; ++k) {
-        if (k) s += ':';
-        s += hex[b[k] >> 4];
-        s += hex[b[k] & 15];
-    }
-    return s;
-}
-
-struct Proc {
-    int status = 0;
-    double seconds = 0;
-    long rss_kb = 0;
-    std::string out;  // stdout, unless discarded
-};
-
-// Run argv as a process with PKI_STATE_DIR set; stdout to a pipe (kept, or only counted).
-Proc run_process(const std::vector<std::string>& args, const std::string& state_dir, bool keep_output, size_t* bytes = nullptr) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
+// Run a pki command with PKI_STATE_DIR set to `state_dir` (and no other PKI_ variable).
+bench::Proc run_process(const std::vector<std::string>& args, const std::string& state_dir, bool keep_output, size_t* bytes = nullptr) {
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e)
         if (std::string(*e).rfind("PKI_", 0) != 0) env_strings.emplace_back(*e);
@@ -87,32 +45,8 @@ Proc run_process(const std::vector<std::string>& args, const std::string& state_
     std::vector<char*> envp;
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
-
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    pid_t pid;
-    auto t0 = Clock::now();
-    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) throw std::runtime_error("cannot run " + args[0]);
-    close(fds[1]);
-    Proc p;
-    char buf[1 << 16];
-    ssize_t n;
-    size_t total = 0;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) {
-        total += static_cast<size_t>(n);
-        if (keep_output) p.out.append(buf, static_cast<size_t>(n));
-    }
-    close(fds[0]);
-    rusage ru{};
-    wait4(pid, &p.status, 0, &ru);
-    p.seconds = seconds_since(t0);
-    p.rss_kb = ru.ru_maxrss;
-    if (bytes) *bytes = total;
-    posix_spawn_file_actions_destroy(&fa);
+    auto p = bench::run_process(args, envp.data(), keep_output);
+    if (bytes) *bytes = p.out_bytes;
     return p;
 }
 
@@ -156,7 +90,7 @@ int main(int argc, char** argv) {
                 uint64_t end = std::min(n, start + batch);
                 env.write([&](store::Txn& txn) {
                     for (uint64_t i = start; i < end; ++i) {
-                        std::string serial = serial_for(i);
+                        std::string serial = bench::serial_for(i, 0x7654321);
                         int64_t not_after = i % 2 == 0 ? now - 86400 : now + 365 * 86400LL;
                         txn.put("pki/certmeta/" + serial, fmt::format("v1 {} {} {}\t{}", not_after, issuer_id, cn, cn));
                         Json rec{{"serial_number", serial}, {"certificate", pem},     {"issuer_id", issuer_id},

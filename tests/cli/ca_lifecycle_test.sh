@@ -7,51 +7,14 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-START=$(date +%s)
-section() { echo "--- $1 (at $(($(date +%s) - START))s)"; }
-
-# save FILE: keep the last command's stdout.
-save() { cp "$WORK/out" "$1"; }
-# jf FILE FIELD: one field of a saved -format=json response ("" when absent or unreadable).
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
 # pem FILE FIELD OUT: a PEM field of a saved response, as a file ending in a newline.
 pem() { jf "$1" "$2" > "$3"; }
-# jx FILE EXPR: a Python expression over a saved response, `d` bound to its data.
-jx() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])).get("data"); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || true; }
-# has TEXT NEEDLE [WHAT] / hasnt: substring checks that count as checks.
-has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 700 <<<"$1")"; fi; }
-hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 700 <<<"$1")"; else ok; fi; }
-# x509 CERT ARGS...: openssl x509 on a PEM file (never aborts the script).
-x509() { local f=$1; shift; openssl x509 -in "$f" -noout "$@" 2>&1 || true; }
-ext() { x509 "$1" -ext "$2"; }
-pubkey_of_cert() { openssl x509 -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }
-pubkey_of_key() { openssl pkey -in "$1" -pubout -outform der 2>/dev/null | md5sum; }
-pubkey_of_csr() { openssl req -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }
-epoch() { date -u -d "$1" +%s; }
-not_before_of() { epoch "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)"; }
-not_after_of() { epoch "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)"; }
-# near A B SLACK WHAT: |A - B| <= SLACK.
-near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
 count_certs() { grep -c -- '-----BEGIN CERTIFICATE-----' "$1" || true; }
-# skid/akid CERT: the key identifiers as bare hex.
+# skid CERT: the subject key identifier as bare hex.
 skid() { ext "$1" subjectKeyIdentifier | sed -n '2p' | tr -d ' :' | sed 's/^keyid//'; }
-akid() { ext "$1" authorityKeyIdentifier | sed -n '2p' | tr -d ' :' | sed 's/^keyid//'; }
 
-# NSS 3.87 (Debian 12's libnss3) implements neither P-224 nor Ed25519: certutil refuses to even
-# import an Ed25519 root (SEC_ERROR_ADDING_CERT) and vfychain reports "invalid signature" for any
-# P-224 signature, also on chains made entirely by `openssl req/x509`. For chains that contain
-# such a signer the NSS verifier is skipped (and only it); OpenSSL and GnuTLS still verify.
-verify_without_nss() {
-  local root=$1 leaf=$2; shift 2
-  local chain="$WORK/verify-chain.pem"; : > "$chain"
-  for c in "$@"; do cat "$c" >> "$chain"; echo >> "$chain"; done
-  local untrusted=(); [ $# -gt 0 ] && untrusted=(-untrusted "$chain")
-  if openssl verify -x509_strict -CAfile "$root" "${untrusted[@]}" "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "openssl verify $leaf: $(cat "$WORK/v.out")"; fi
-  local bundle="$WORK/verify-bundle.pem"; cat "$leaf" > "$bundle"; echo >> "$bundle"; cat "$chain" >> "$bundle"
-  if certtool --verify --load-ca-certificate "$root" --infile "$bundle" >"$WORK/v.out" 2>&1; then ok; else fail "certtool --verify $leaf: $(tail -3 "$WORK/v.out")"; fi
-}
 # verify_kt KEYTYPES ROOT LEAF [INTERMEDIATES...]: verify_all, without NSS when KEYTYPES names a
-# key type NSS lacks (see above).
+# key type NSS lacks (P-224, Ed25519; see lib.sh).
 verify_kt() {
   local kts=$1; shift
   case " $kts " in *" ec224 "* | *" ed25519"*) verify_without_nss "$@" ;; *) verify_all "$@" ;; esac

@@ -6,28 +6,8 @@
 # selection through the role and through issuer/:ref/issue/:role. Both command styles.
 source "$(dirname "$0")/lib.sh"
 
-START=$(date +%s)
-section() { echo "--- $1 (at $(($(date +%s) - START))s)"; }
-
 # ---- helpers ------------------------------------------------------------------------------------
-save() { cp "$WORK/out" "$1"; }
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
-jx() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d.get("warnings"); d=d.get("data"); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || true; }
-has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 900 <<<"$1")"; fi; }
-hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 900 <<<"$1")"; else ok; fi; }
-x509() { local f=$1; shift; openssl x509 -in "$f" -noout "$@" 2>&1 || true; }
-ext() { x509 "$1" -ext "$2"; }
-text() { x509 "$1" -text -certopt no_pubkey,no_sigdump -nameopt RFC2253; }
-epoch() { date -u -d "$1" +%s; }
-not_before_of() { epoch "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)"; }
-not_after_of() { epoch "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)"; }
-near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
-pubkey_of_cert() { openssl x509 -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }
-pubkey_of_key() { openssl pkey -in "$1" -pubout -outform der 2>/dev/null | md5sum; }
 skid() { ext "$1" subjectKeyIdentifier | sed -n '2p' | tr -d ' :'; }
-akid() { ext "$1" authorityKeyIdentifier | sed -n '2p' | tr -d ' :' | sed 's/^keyid//'; }
-# lifetime CERT: notAfter - notBefore in seconds.
-lifetime() { echo $(( $(not_after_of "$1") - $(not_before_of "$1") )); }
 
 # issue_to NAME CMD...: run a successful issue/sign with -format=json and keep the response as
 # NAME.json, the certificate as NAME.pem, the key as NAME.key and the issuing CA as NAME.ca.
@@ -47,17 +27,6 @@ root() {
   expect_ok "$PKI" secrets tune -max-lease-ttl=87600h "$m"
   expect_ok "$PKI" write -format=json "$m/root/generate/internal" common_name="Root $m" key_type="$t" key_bits="$b" ttl="$ttl" issuer_name="$n"
   jf "$WORK/out" certificate > "$m-root.pem"
-}
-
-# NSS 3.87 (Debian 12's libnss3) does not implement Ed25519: vfychain reports
-# SEC_ERROR_UNRECOGNIZED_OID for an Ed25519 issuer and "key usage inadequate" for an Ed25519 leaf
-# key, also for certificates made by openssl alone. For those cases only the NSS verifier is
-# skipped; OpenSSL and GnuTLS still verify. (P-224 leaf keys under a P-256/RSA issuer verify
-# fine with NSS; only P-224 *signatures* are missing, and no P-224 issuer is used here.)
-verify_without_nss() {
-  local root=$1 leaf=$2
-  if openssl verify -x509_strict -CAfile "$root" "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "openssl verify $leaf: $(cat "$WORK/v.out")"; fi
-  if certtool --verify --load-ca-certificate "$root" --infile "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "certtool --verify $leaf: $(tail -3 "$WORK/v.out")"; fi
 }
 
 # ---- every key type and size under an EC and an RSA issuer -------------------------------------

@@ -49,7 +49,7 @@ finish() {
 
 # verify_all ROOT_PEM LEAF_PEM [INTERMEDIATE_PEM...]: the leaf (or CA) verifies up to ROOT with
 # three verifiers nobody here wrote: OpenSSL (-x509_strict), GnuTLS certtool, NSS vfychain.
-# USAGE (env, default 1 = TLS server; 3 = CA cert) selects the NSS usage.
+# USAGE (env, default 1 = TLS server; 3 = CA cert) selects the NSS usage; NSS=0 skips NSS.
 verify_all() {
   local root=$1 leaf=$2; shift 2
   local chain="$WORK/verify-chain.pem"; : > "$chain"
@@ -58,6 +58,7 @@ verify_all() {
   if openssl verify -x509_strict -CAfile "$root" "${untrusted[@]}" "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "openssl verify $leaf: $(cat "$WORK/v.out")"; fi
   local bundle="$WORK/verify-bundle.pem"; cat "$leaf" > "$bundle"; echo >> "$bundle"; cat "$chain" >> "$bundle"
   if certtool --verify --load-ca-certificate "$root" --infile "$bundle" >"$WORK/v.out" 2>&1; then ok; else fail "certtool --verify $leaf: $(tail -3 "$WORK/v.out")"; fi
+  [ "${NSS:-1}" = 0 ] && return
   local db="$WORK/nssdb.$RANDOM"; mkdir -p "$db"
   certutil -N -d "sql:$db" --empty-password >/dev/null 2>&1
   if ! certutil -A -d "sql:$db" -n root -t "CT,C,C" -a -i "$root" >"$WORK/v.out" 2>&1; then
@@ -70,3 +71,34 @@ verify_all() {
 
 # field_of JSON_FILE NAME: one field of a -format=json response's data.
 field_of() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["data"][sys.argv[2]]; print("\n".join(d) if isinstance(d, list) else d)' "$1" "$2"; }
+
+# verify_without_nss ROOT LEAF [INTERMEDIATE...]: verify_all with OpenSSL and GnuTLS only. NSS 3.87
+# (Debian 12's libnss3) implements neither Ed25519 nor P-224 signatures: certutil refuses to import
+# an Ed25519 root, vfychain reports SEC_ERROR_UNRECOGNIZED_OID or "key usage inadequate" for
+# Ed25519 keys and "invalid signature" for P-224 signatures, also for chains made by openssl alone.
+verify_without_nss() { NSS=0 verify_all "$@"; }
+
+# ---- helpers for reading responses and certificates ---------------------------------------------
+START=$(date +%s)
+section() { echo "--- $1 (at $(($(date +%s) - START))s)"; }
+save() { cp "$WORK/out" "$1"; }
+jf() { field_of "$1" "$2" 2>/dev/null || true; }
+# jx FILE EXPR: a Python expression over a -format=json response (d = its data, w = its warnings).
+jx() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d.get("warnings"); d=d.get("data"); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || true; }
+has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 900 <<<"$1")"; fi; }
+hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 900 <<<"$1")"; else ok; fi; }
+# near A B TOLERANCE WHAT: |A - B| <= TOLERANCE (seconds).
+near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
+x509() { local f=$1; shift; openssl x509 -in "$f" -noout "$@" 2>&1 || true; }
+ext() { x509 "$1" -ext "$2"; }
+text() { x509 "$1" -text -certopt no_pubkey,no_sigdump -nameopt RFC2253; }
+epoch() { date -u -d "$1" +%s; }
+not_before_of() { epoch "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)"; }
+not_after_of() { epoch "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)"; }
+lifetime() { echo $(( $(not_after_of "$1") - $(not_before_of "$1") )); }
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//'; }
+bare() { tr -d ':-' <<<"$1" | tr 'a-f' 'A-F'; }
+akid() { ext "$1" authorityKeyIdentifier | sed -n '2p' | tr -d ' :' | sed 's/^keyid//'; }
+pubkey_of_cert() { openssl x509 -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }
+pubkey_of_key() { openssl pkey -in "$1" -pubout -outform der 2>/dev/null | md5sum; }
+pubkey_of_csr() { openssl req -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }

@@ -7,10 +7,6 @@
 # (tests/core/policy/names_test.cpp); this checks the wiring: issue, sign and both command styles.
 source "$(dirname "$0")/lib.sh"
 
-save() { cp "$WORK/out" "$1"; }
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
-has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 900 <<<"$1")"; fi; }
-hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 900 <<<"$1")"; else ok; fi; }
 san_of() { { openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null || true; } | sed -n 2p | xargs; }
 
 # refuse ROLE NEEDLE ARGS...: `pki issue ROLE ARGS...` is refused (exit 1, one stderr line,

@@ -6,23 +6,10 @@
 # the CRLs pki serves, and an unrevoked one of the same issuer must pass all three with the same CRLs.
 source "$(dirname "$0")/lib.sh"
 
-START=$(date +%s)
-section() { echo "--- $1 (at $(($(date +%s) - START))s)"; }
-
 # ---- helpers ------------------------------------------------------------------------------------
 
-save() { cp "$WORK/out" "$1"; }
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
-has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 700 <<<"$1")"; fi; }
-hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 700 <<<"$1")"; else ok; fi; }
-epoch() { date -u -d "$1" +%s; }
-near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
 is_int() { if [[ "$1" =~ ^[0-9]+$ ]]; then ok; else fail "${2:-value} is not a whole number: '$1'"; fi; }
 
-# serial_of CERT: the serial as pki spells it (lower-case hex pairs joined by colons).
-serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//'; }
-# bare SERIAL: upper-case hex without separators, as openssl crl -text prints it.
-bare() { tr -d ':-' <<<"$1" | tr 'a-f' 'A-F'; }
 # crl_text CRL_PEM: openssl crl -text (never aborts).
 crl_text() { openssl crl -in "$1" -noout -text 2>&1 || true; }
 # crl_number CRL_PEM: the CRL Number as a decimal integer ("" when absent).

@@ -7,7 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 
 # save FILE: keep the last command's stdout.
-save() { cp "$WORK/out" "$1"; }
 # fields FILE PYDICT: every key of the Python dict literal equals the same field of the saved
 # -format=json response's data (one check per key).
 fields() {
@@ -31,7 +30,6 @@ PY
 )
 }
 # jf FILE FIELD: one field of a saved response ("" when absent).
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
 
 expect_ok "$PKI" secrets enable pki
 expect_ok "$PKI" secrets enable -path=other pki

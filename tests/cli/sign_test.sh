@@ -7,26 +7,8 @@
 # issuer/:ref/sign-verbatim. Everything signed is verified by OpenSSL, GnuTLS and NSS.
 source "$(dirname "$0")/lib.sh"
 
-START=$(date +%s)
-section() { echo "--- $1 (at $(($(date +%s) - START))s)"; }
-
 # ---- helpers ------------------------------------------------------------------------------------
-save() { cp "$WORK/out" "$1"; }
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
-jx() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d.get("warnings"); d=d.get("data"); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || true; }
-has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 900 <<<"$1")"; fi; }
-hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 900 <<<"$1")"; else ok; fi; }
-x509() { local f=$1; shift; openssl x509 -in "$f" -noout "$@" 2>&1 || true; }
-ext() { x509 "$1" -ext "$2"; }
-text() { x509 "$1" -text -certopt no_pubkey,no_sigdump -nameopt RFC2253; }
 san_of() { ext "$1" subjectAltName | sed -n 2p | xargs; }
-epoch() { date -u -d "$1" +%s; }
-not_before_of() { epoch "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)"; }
-not_after_of() { epoch "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)"; }
-lifetime() { echo $(( $(not_after_of "$1") - $(not_before_of "$1") )); }
-near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
-pubkey_of_cert() { openssl x509 -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }
-pubkey_of_csr() { openssl req -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | md5sum; }
 # sign_to NAME CMD...: a successful sign with -format=json; NAME.json, NAME.pem (certificate), NAME.ca.
 sign_to() {
   local name=$1; shift
@@ -48,14 +30,7 @@ csr() {
   openssl req -new "${kargs[@]}" -nodes -keyout "$name.key" -subj "$subj" -out "$name.csr" "$@" 2>"$WORK/req.err" ||
     fail "openssl req for $name: $(cat "$WORK/req.err")"
 }
-# NSS 3.87 (Debian 12) does not implement Ed25519 (SEC_ERROR_UNRECOGNIZED_OID / "key usage
-# inadequate" even for openssl-made certificates): for an Ed25519 leaf key only the NSS verifier
-# is skipped; OpenSSL and GnuTLS still verify.
-verify_without_nss() {
-  local root=$1 leaf=$2
-  if openssl verify -x509_strict -CAfile "$root" "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "openssl verify $leaf: $(cat "$WORK/v.out")"; fi
-  if certtool --verify --load-ca-certificate "$root" --infile "$leaf" >"$WORK/v.out" 2>&1; then ok; else fail "certtool --verify $leaf: $(tail -3 "$WORK/v.out")"; fi
-}
+# verify_kt KEYTYPE ROOT LEAF: verify_all, without NSS for an Ed25519 leaf key (see lib.sh).
 verify_kt() { local kt=$1; shift; if [ "$kt" = ed25519 ]; then verify_without_nss "$@"; else verify_all "$@"; fi; }
 
 expect_ok "$PKI" secrets enable pki

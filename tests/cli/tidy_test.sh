@@ -8,18 +8,8 @@
 # stopped in the middle of its batches).
 source "$(dirname "$0")/lib.sh"
 
-START=$(date +%s)
-section() { echo "--- $1 (at $(($(date +%s) - START))s)"; }
 
-save() { cp "$WORK/out" "$1"; }
-jf() { field_of "$1" "$2" 2>/dev/null || true; }
-jx() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])).get("data"); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || true; }
-has() { if grep -qF -- "$2" <<<"$1"; then ok; else fail "${3:-text} lacks '$2': $(head -c 700 <<<"$1")"; fi; }
-hasnt() { if grep -qF -- "$2" <<<"$1"; then fail "${3:-text} has '$2': $(head -c 700 <<<"$1")"; else ok; fi; }
-near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
 epoch() { date -u -d "$1" +%s 2>/dev/null || echo 0; }
-serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//'; }
-bare() { tr -d ':-' <<<"$1" | tr 'a-f' 'A-F'; }
 crl_serials() { openssl crl -in "$1" -noout -text 2>/dev/null | sed -n 's/^ *Serial Number: *//p' | sort; }
 crl_number() {
   local h; h=$(openssl crl -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2 | sed 's/^0x//')

@@ -24,9 +24,6 @@ if v.startswith("[") and v.endswith("]"):
 print(v)
 PY
 }
-epoch() { date -u -d "$1" +%s; }
-not_after_of() { epoch "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)"; }
-near() { local d=$(($1 - $2)); [ $d -lt 0 ] && d=$((-d)); if [ $d -le "$3" ]; then ok; else fail "$4: $1 vs $2 (off by $d s)"; fi; }
 keys_of_table() { awk 'NR > 2 && /^[a-z_]+  / {print $1}' "$1" | sort | tr '\n' ' '; }
 
 # ---- Quick Start ----------------------------------------------------------------------------
