@@ -1,4 +1,6 @@
 // pki apply -f FILE [--dry-run]: bring the state directory to what a YAML file describes.
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
 
@@ -35,16 +37,24 @@ void add_apply_command(CLI::App& app, Session& s) {
                 s.out << "No changes: the state directory already matches " << *file << ".\n";
                 return 0;
             }
-            for (const auto& step : steps) {
-                if (*dry) {
-                    s.out << "would " << step.description << "\n";
-                    continue;
-                }
-                step.run(e);
-                s.out << step.description << "\n";
+            if (*dry) {
+                for (const auto& step : steps) s.out << "would " << step.description << "\n";
+                s.out << steps.size() << " change(s) planned; nothing was changed (--dry-run).\n";
+                return 0;
             }
-            if (*dry) s.out << steps.size() << " change(s) planned; nothing was changed (--dry-run).\n";
-            else s.out << steps.size() << " change(s) applied.\n";
+            // All steps in one transaction: a step that fails (a value only its handler can judge)
+            // leaves the state directory as it was, and says where in the file the problem is.
+            bool bar = !s.quiet && ::isatty(2);
+            e.atomically([&] {
+                size_t k = 0;
+                for (const auto& step : steps) {
+                    if (bar) s.err << "\r\033[Kapplying [" << ++k << "/" << steps.size() << "] " << step.description << std::flush;
+                    step.run(e);
+                }
+            });
+            if (bar) s.err << "\r\033[K" << std::flush;
+            for (const auto& step : steps) s.out << step.description << "\n";
+            s.out << steps.size() << " change(s) applied.\n";
             return 0;
         };
     });

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "api/fields.hpp"
+#include "engine/mounts.hpp"
 #include "policy/role.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -35,6 +36,20 @@ struct MountDoc {
 
 [[noreturn]] void file_error(const std::string& file, int line, const std::string& message) {
     fail(ErrorKind::Invalid, "{}:{}: {}", file, line, message);
+}
+
+// Rethrow `e`, raised for the fields of `section`, at the line of the field its message names first
+// (key_bits, ttl, expiry ...), else at `line`; the error keeps its kind.
+[[noreturn]] void fail_at(const std::string& file, const Section& section, int line, const std::string& where, const Error& e) {
+    std::string msg = e.what();
+    size_t best = std::string::npos;
+    int at = line;
+    for (const auto& [name, loc] : section)
+        if (auto pos = msg.find(name); pos < best) {
+            best = pos;
+            at = loc.line;
+        }
+    fail(e.kind(), "{}:{}: {}: {}", file, at, where, msg);
 }
 
 Json to_json(const YAML::Node& n) {
@@ -165,9 +180,13 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
     const auto& csr_spec = spec_for(t, "intermediate/generate/:type");
     const auto& sign_spec = spec_for(t, "root/sign-intermediate");
     const auto& role_spec = spec_for(t, "roles/:name");
-    std::vector<std::string> names;
     for (const auto& m : mounts) {
         std::string w = "mounts." + m.name;
+        try {
+            check_mount_name(m.name);
+        } catch (const Error& e) {
+            file_error(file, m.line, e.what());
+        }
         validate(file, m.settings, mount_spec.fields, w, {});
         if (m.settings.count("type")) file_error(file, m.settings.at("type").line, "type is always pki; leave it out");
         validate(file, m.urls, urls_spec.fields, w + ".urls");
@@ -220,19 +239,9 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
                     }
                 policy::validate_role(desired);
             } catch (const Error& e) {
-                // Point at the field the message names first (key_bits, ttl ...), else at the role.
-                std::string msg = e.what();
-                size_t best = std::string::npos;
-                int at = line;
-                for (const auto& [name, loc] : fields)
-                    if (auto pos = msg.find(name); pos < best) {
-                        best = pos;
-                        at = loc.line;
-                    }
-                file_error(file, at, fmt::format("{}: {}", where, msg));
+                fail_at(file, fields, line, where, e);
             }
         }
-        names.push_back(m.name);
     }
     // An intermediate's signer must be a mount that has (or will have) a CA.
     for (const auto& m : mounts)
@@ -272,8 +281,18 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
         file_error(file, 1, "the intermediates' signed_by entries form a cycle; one mount must have a root");
     mounts = std::move(ordered);
 
-    // 2. Compare with the state and plan.
+    // 2. Compare with the state and plan. A step that fails when run names the file, the line of
+    // the field its error is about (else of the section's owner) and the section.
     std::vector<ApplyStep> steps;
+    auto add = [&](std::string description, const Section& fields, int line, std::string where, std::function<void(Engine&)> fn) {
+        steps.push_back({std::move(description), [file, fields, line, where = std::move(where), fn = std::move(fn)](Engine& e) {
+                             try {
+                                 fn(e);
+                             } catch (const Error& err) {
+                                 fail_at(file, fields, line, where, err);
+                             }
+                         }});
+    };
     for (const auto& m : mounts) {
         std::string name = m.name;
         Json current;
@@ -281,7 +300,8 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
         if (!have_mount) {
             Json d = as_request(m.settings);
             d["type"] = "pki";
-            steps.push_back({"create mount " + name, [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name, d}); }});
+            add("create mount " + name, m.settings, m.line, "mounts." + name,
+                [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name, d}); });
         } else {
             std::vector<std::string> changed;
             for (const auto& [k, loc] : m.settings) {
@@ -292,11 +312,12 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             }
             if (!changed.empty()) {
                 Json d = as_request(m.settings);
-                steps.push_back({"tune mount " + name + " (" + util::join(changed, ", ") + ")",
-                                 [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name + "/tune", d}); }});
+                add("tune mount " + name + " (" + util::join(changed, ", ") + ")", m.settings, m.line, "mounts." + name,
+                    [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name + "/tune", d}); });
             }
         }
-        auto compare_config = [&](const Section& s, const std::string& path, const api::PathSpec& spec, const char* what) {
+        auto compare_config = [&](const Section& s, const std::string& path, const api::PathSpec& spec, const char* what,
+                                  const char* key) {
             if (s.empty()) return;
             Json cur;
             if (have_mount) exists(engine, api::Op::Read, name + "/" + path, &cur);
@@ -310,12 +331,12 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             }
             if (!changed.empty()) {
                 Json d = as_request(s);
-                steps.push_back({fmt::format("set {} of {} ({})", what, name, util::join(changed, ", ")),
-                                 [name, path, d](Engine& e) { e.execute({api::Op::Write, name + "/" + path, d}); }});
+                add(fmt::format("set {} of {} ({})", what, name, util::join(changed, ", ")), s, m.line,
+                    fmt::format("mounts.{}.{}", name, key), [name, path, d](Engine& e) { e.execute({api::Op::Write, name + "/" + path, d}); });
             }
         };
-        compare_config(m.urls, "config/urls", urls_spec, "URLs");
-        compare_config(m.crl, "config/crl", crl_spec, "CRL settings");
+        compare_config(m.urls, "config/urls", urls_spec, "URLs", "urls");
+        compare_config(m.crl, "config/crl", crl_spec, "CRL settings", "crl");
 
         bool has_issuer = false;
         if (have_mount) {
@@ -326,9 +347,8 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
         if (m.has_root && !has_issuer) {
             Json d = as_request(m.root, {"type"});
             std::string type = m.root.count("type") ? m.root.at("type").value.get<std::string>() : "internal";
-            steps.push_back({"generate root CA in " + name, [name, d, type](Engine& e) {
-                                 e.execute({api::Op::Write, name + "/root/generate/" + type, d});
-                             }});
+            add("generate root CA in " + name, m.root, m.line, "mounts." + name + ".root",
+                [name, d, type](Engine& e) { e.execute({api::Op::Write, name + "/root/generate/" + type, d}); });
         }
         if (m.has_intermediate && !has_issuer) {
             Json gen = Json::object(), sign = Json::object();
@@ -340,7 +360,8 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             }
             std::string by = m.intermediate.at("signed_by").value.get<std::string>();
             std::string type = m.intermediate.count("type") ? m.intermediate.at("type").value.get<std::string>() : "internal";
-            steps.push_back({"create intermediate CA in " + name + ", signed by " + by, [name, gen, sign, by, type](Engine& e) {
+            add("create intermediate CA in " + name + ", signed by " + by, m.intermediate, m.line, "mounts." + name + ".intermediate",
+                [name, gen, sign, by, type](Engine& e) {
                                  auto csr = e.execute({api::Op::Write, name + "/intermediate/generate/" + type, gen});
                                  Json s = sign;
                                  s["csr"] = csr.data["csr"];
@@ -349,7 +370,7 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
                                  auto signed_cert = e.execute({api::Op::Write, by + "/root/sign-intermediate", s});
                                  e.execute({api::Op::Write, name + "/intermediate/set-signed",
                                             Json{{"certificate", signed_cert.data["certificate"]}}});
-                             }});
+                });
         }
         for (const auto& [role, fields] : m.roles) {
             Json cur;
@@ -369,9 +390,10 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
                     if (cur.value(k, Json()) != v) changed.push_back(k);
             if (!have || !changed.empty()) {
                 Json d = as_request(fields);
-                steps.push_back({have ? fmt::format("update role {} in {} ({})", role, name, util::join(changed, ", "))
-                                      : fmt::format("create role {} in {}", role, name),
-                                 [name, role, d](Engine& e) { e.execute({api::Op::Write, name + "/roles/" + role, d}); }});
+                add(have ? fmt::format("update role {} in {} ({})", role, name, util::join(changed, ", "))
+                         : fmt::format("create role {} in {}", role, name),
+                    fields, m.role_lines.at(role), "mounts." + name + ".roles." + role,
+                    [name, role, d](Engine& e) { e.execute({api::Op::Write, name + "/roles/" + role, d}); });
             }
         }
     }

@@ -66,6 +66,19 @@ api::Response Engine::execute(const api::Request& request, const std::function<v
     for (const auto& [name, value] : match->params) data[name] = value;
     api::Fields fields(match->spec->fields, data, path);
 
+    api::Response response;
+    auto run = [&](store::Txn& txn) {
+        Context ctx{txn, fields, path, std::nullopt, now(), sealer_, request.op, match->spec};
+        if (!sys) ctx.mount = require_mount(txn, mount);
+        response = op->handler(ctx);
+        if (before_commit) before_commit(response);
+    };
+    if (active_) {  // inside atomically(): its transaction serves reads and writes alike
+        if (op->batch) fail(ErrorKind::Invalid, "{} runs in transactions of its own and cannot be part of an atomic change", path);
+        run(*active_);
+        return response;
+    }
+
     bool writes = api::op_writes(request.op) || op->mutates;
     store::Env* e = &env(false);
     if (!e->exists()) {
@@ -86,7 +99,6 @@ api::Response Engine::execute(const api::Request& request, const std::function<v
         e = &env(true);
     }
 
-    api::Response response;
     if (op->batch) {
         MountInfo mi;
         e->read([&](store::Txn& txn) { mi = require_mount(txn, mount); });
@@ -97,15 +109,37 @@ api::Response Engine::execute(const api::Request& request, const std::function<v
         if (before_commit) before_commit(r);
         return r;
     }
-    auto run = [&](store::Txn& txn) {
-        Context ctx{txn, fields, path, std::nullopt, now(), sealer_, request.op, match->spec};
-        if (!sys) ctx.mount = require_mount(txn, mount);
-        response = op->handler(ctx);
-        if (before_commit) before_commit(response);
-    };
     if (writes) e->write(run);
     else e->read(run);
     return response;
+}
+
+void Engine::atomically(const std::function<void()>& body) {
+    if (active_) fail(ErrorKind::Internal, "atomic changes do not nest");
+    std::error_code ec;
+    bool dir_existed = std::filesystem::exists(options_.state_dir, ec);
+    bool fresh = !env(false).exists();
+    store::Env& e = env(true);
+    try {
+        e.write([&](store::Txn& txn) {
+            active_ = &txn;
+            try {
+                body();
+            } catch (...) {
+                active_ = nullptr;
+                throw;
+            }
+            active_ = nullptr;
+        });
+    } catch (...) {
+        if (fresh) {  // nothing was committed: leave no environment behind where there was none
+            env_.reset();
+            std::filesystem::remove(options_.state_dir / "data.mdb", ec);
+            std::filesystem::remove(options_.state_dir / "lock.mdb", ec);
+            if (!dir_existed) std::filesystem::remove(options_.state_dir, ec);
+        }
+        throw;
+    }
 }
 
 }  // namespace pki::engine

@@ -71,6 +71,10 @@ public:
     // `before_commit`, when given, sees the response inside the transaction; if it throws, the
     // transaction is abandoned (the CLI renders output there, so a failed -field changes nothing).
     api::Response execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit = {});
+    // Run `body` with every execute() it makes inside one write transaction: its requests commit
+    // together or not at all (pki apply). A state directory that had no environment before is
+    // left without one when `body` throws. Batch operations (tidy) are refused inside.
+    void atomically(const std::function<void()>& body);
     const api::Table& table() const { return table_; }
     // Warnings from opening the state directory (loose permissions ...), once.
     std::vector<std::string> take_open_warnings();
@@ -81,6 +85,7 @@ private:
     EngineOptions options_;
     const api::Table& table_;
     std::unique_ptr<store::Env> env_;
+    store::Txn* active_ = nullptr;  // the transaction of atomically(), while it runs
     std::vector<std::string> open_warnings_;
     crypto::PlainSealer sealer_;
 };

@@ -38,15 +38,6 @@ std::string clean_name(std::string name) {
     return name;
 }
 
-void check_name(const std::string& name) {
-    bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
-    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
-    if (!ok)
-        fail(ErrorKind::Invalid,
-             "mount name \"{}\" is not path-safe; use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
-             name);
-    if (name == "sys") fail(ErrorKind::Invalid, "mount name \"sys\" is reserved; choose another name");
-}
 
 void check_ttls(int64_t def, int64_t max) {
     if (def > max)
@@ -55,6 +46,16 @@ void check_ttls(int64_t def, int64_t max) {
 }
 
 }  // namespace
+
+void check_mount_name(const std::string& name) {
+    bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+    if (!ok)
+        fail(ErrorKind::Invalid,
+             "mount name \"{}\" is not path-safe; use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
+             name);
+    if (name == "sys") fail(ErrorKind::Invalid, "mount name \"sys\" is reserved; choose another name");
+}
 
 std::optional<MountInfo> find_mount(const store::Txn& txn, std::string_view name) {
     auto r = load(txn, mount_key(name));
@@ -81,7 +82,7 @@ api::Response list_mounts(Context& ctx) {
 }
 
 void check_enable_request(const api::Fields& fields) {
-    check_name(clean_name(fields.str("path")));
+    check_mount_name(clean_name(fields.str("path")));
     std::string type = fields.str("type");
     if (type != "pki") fail(ErrorKind::Invalid, "secrets engine type \"{}\" is not supported; pki only provides \"pki\"", type);
     int64_t def = fields.duration("default_lease_ttl"), max = fields.duration("max_lease_ttl");

@@ -12,6 +12,8 @@ inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's system defau
 std::optional<MountInfo> find_mount(const store::Txn& txn, std::string_view name);
 MountInfo require_mount(const store::Txn& txn, std::string_view name);  // Error(NotFound) naming the fix
 
+// Error(Invalid) unless `name` is a path-safe mount name (and not "sys").
+void check_mount_name(const std::string& name);
 // The checks of enabling a mount that need no state (name, type, TTLs): run before a fresh
 // state directory is created, so a refused request leaves none behind.
 void check_enable_request(const api::Fields& fields);

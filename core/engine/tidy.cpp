@@ -125,7 +125,7 @@ api::Response tidy(BatchContext& b) {
         save(txn, status_key(mount), status);
     });
 
-    int64_t certs_deleted = 0, revoked_deleted = 0;
+    int64_t revoked_deleted = 0;
     try {
         auto count = [&](const std::string& prefix) {
             uint64_t n = 0;
@@ -157,7 +157,6 @@ api::Response tidy(BatchContext& b) {
                     save(txn, status_key(mount), status);
                 },
                 [&](uint64_t seen) { b.progress("tidying certificates", seen, total); });
-            certs_deleted = done.deleted;
             revoked_deleted = done.related;
         }
         if (do_revoked) {

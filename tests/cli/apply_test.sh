@@ -218,6 +218,19 @@ refuse bad-role-name 5 'bad/role' $'mounts:\n  pki_t4:\n    max_lease_ttl: 8760h
 refuse ttl-over-max 6 'default_lease_ttl' $'mounts:\n  pki_t5:\n    max_lease_ttl: 8760h\n  pki_t6:\n    max_lease_ttl: 1h\n    default_lease_ttl: 10h'
 refuse role-key-bits 6 'key_bits' $'mounts:\n  pki_int:\n    roles:\n      web:\n        key_type: ec\n        key_bits: 1234'
 
+# Errors only a step's handler can find (values judged together, key sizes, CRL expiry) are found
+# when the steps run: all steps run in one transaction, so the mounts and roots created before the
+# failing step are not written either, and the error still names file, line and section.
+refuse crl-expiry-zero 6 'mounts.pki_t7.crl' 'expiry' $'mounts:\n  pki_t7:\n    max_lease_ttl: 8760h\n    crl:\n      disable: false\n      expiry: 0'
+refuse root-key-bits 7 'mounts.pki_t8.root' 'key_bits 1000' $'mounts:\n  pki_t8:\n    max_lease_ttl: 8760h\n    root:\n      common_name: R\n      key_type: rsa\n      key_bits: 1000\n    roles:\n      web:\n        max_ttl: 1h'
+refuse bad-mount-name 2 'not path-safe' $'mounts:\n  "bad name/x":\n    max_lease_ttl: 1h'
+# The same on a state directory that does not exist yet: none is left behind.
+expect_refused 1 env PKI_STATE_DIR="$WORK/never" "$PKI" apply -f root-key-bits.yaml
+if [ -e "$WORK/never" ]; then fail "a refused apply left $WORK/never behind"; else ok; fi
+mkdir -m 700 "$WORK/empty-dir"
+expect_refused 1 env PKI_STATE_DIR="$WORK/empty-dir" "$PKI" apply -f crl-expiry-zero.yaml
+expect_eq "$(ls -A "$WORK/empty-dir")" "" "an empty state directory after a refused apply"
+
 # A YAML mapping has no order: an intermediate may be listed before the mount that signs it.
 cat > order.yaml <<'YAML'
 mounts:
