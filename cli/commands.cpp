@@ -144,6 +144,8 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
             api::Json data = parse_kv_args(extra, s.in);
             for (const auto& [name, opt] : g->options) {
                 if (opt->count() == 0) continue;
+                if (data.contains(name))
+                    fail(ErrorKind::Usage, "field \"{}\" is given both as {} and as {}=...; give it once", name, opt->get_name(), name);
                 const auto& vals = g->values[name];
                 const api::FieldSpec* f = spec_of(name);
                 if (f->type == api::FieldType::Bool) data[name] = bools[name];

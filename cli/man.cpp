@@ -176,7 +176,7 @@ void paths_section(std::ostream& o, const api::Table& table, const std::vector<s
             std::string d = api::default_text(f);
             o << ".TP\n\\fB" << esc(f.name) << "\\fR (" << api::type_name(f.type) << (f.in_path ? ", in the path" : "")
               << (d.empty() ? "" : ", default " + esc(d)) << ")\n"
-              << esc(f.help) << (f.choices.empty() ? "" : " One of: " + esc(util::join(f.choices, ", ")) + ".") << "\n";
+              << esc(f.help) << (f.choices.empty() ? "" : " One of: " + esc(api::choices_text(f)) + ".") << "\n";
         }
     }
 }

@@ -98,7 +98,13 @@ api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in) 
         auto eq = arg.find('=');
         if (eq == std::string::npos || eq == 0)
             fail(ErrorKind::Usage, "argument \"{}\" is not of the form key=value (or key=@file, key=-)", arg);
-        data[arg.substr(0, eq)] = read_value(arg.substr(eq + 1), in);
+        std::string key = arg.substr(0, eq);
+        std::string value = read_value(arg.substr(eq + 1), in);
+        // A key given again makes a list of its values, as Vault's CLI does (allowed_domains=a
+        // allowed_domains=b); a field that takes one value then refuses the list.
+        if (!data.contains(key)) data[key] = std::move(value);
+        else if (data[key].is_array()) data[key].push_back(std::move(value));
+        else data[key] = api::Json::array({data[key], std::move(value)});
     }
     return data;
 }

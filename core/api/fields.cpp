@@ -134,8 +134,7 @@ Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path) 
         auto check = [&](const std::string& s) {
             for (const auto& c : spec.choices)
                 if (c == s) return;
-            fail(ErrorKind::Invalid, "field \"{}\" on {}: \"{}\" is not one of: {}", spec.name, path, s,
-                 util::join(spec.choices, ", "));
+            fail(ErrorKind::Invalid, "field \"{}\" on {}: \"{}\" is not one of: {}", spec.name, path, s, choices_text(spec));
         };
         if (v.is_string()) check(v.get<std::string>());
         else if (v.is_array())
@@ -174,6 +173,16 @@ std::string default_text(const FieldSpec& f) {
         return util::join(items, ",");
     }
     return f.default_value.dump();
+}
+
+std::string choices_text(const FieldSpec& f) {
+    std::vector<std::string> named;
+    bool empty_ok = false;
+    for (const auto& c : f.choices) {
+        if (c.empty()) empty_ok = true;
+        else named.push_back(c);
+    }
+    return util::join(named, ", ") + (empty_ok ? " (or empty)" : "");
 }
 
 Json zero_value(FieldType type) {

@@ -50,6 +50,9 @@ private:
 // A field's default as help text shows it ("" when there is none; lists comma-separated).
 std::string default_text(const FieldSpec& f);
 
+// A field's accepted values as messages and manual pages show them: "der, pkcs8 (or empty)".
+std::string choices_text(const FieldSpec& f);
+
 // The empty value of a type: "", 0, false, [] or {}.
 Json zero_value(FieldType type);
 

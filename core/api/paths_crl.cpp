@@ -19,8 +19,8 @@ void add_crl_paths(Table& t) {
                     string_field("certificate", "The PEM certificate, instead of serial_number (also for no_store certificates).")},
                    {{Op::Write, revoke, "Revoke a certificate.", {"revoke"}}}});
     t.add(PathSpec{"config/crl", "crl", "CRL settings: lifetime and whether CRLs list revocations.",
-                   {duration_field("expiry", "How long a CRL is valid (nextUpdate - thisUpdate).", nullptr),
-                    FieldSpec{"disable", FieldType::Bool, nullptr, "Serve signed empty CRLs (revocations are still recorded).", {}}},
+                   {duration_field("expiry", "How long a CRL is valid (nextUpdate - thisUpdate). A write keeps what it leaves out.", "72h"),
+                    bool_field("disable", "Serve signed empty CRLs (revocations are still recorded).", false)},
                    {{Op::Read, read_crl_config, "Show the CRL settings.", {"crl", "config"}},
                     {Op::Write, write_crl_config, "Change the CRL settings and rebuild the CRLs.", {"crl", "configure"}}}});
     t.add(PathSpec{"crl/rotate", "crl", "Rebuild every issuer's CRL.", {},
@@ -48,7 +48,7 @@ void add_crl_paths(Table& t) {
     t.add(PathSpec{"tidy", "tidy", "Remove certificates and revoked entries expired longer than safety_buffer ago, then rebuild CRLs.",
                    {bool_field("tidy_cert_store", "Remove expired certificates from the store.", false),
                     bool_field("tidy_revoked_certs", "Remove expired revoked entries (and their CRL entries).", false),
-                    duration_field("safety_buffer", "How long past expiry an entry is kept (default 72h; must be positive).")},
+                    duration_field("safety_buffer", "How long past expiry an entry is kept (must be positive).", "72h")},
                    {{Op::Write, nullptr, "Tidy the store.", {"tidy", "run"}, tidy}}});
     t.add(PathSpec{"tidy-status", "tidy", "The state of the running or last tidy.", {},
                    {{Op::Read, tidy_status, "Show the tidy status.", {"tidy", "status"}}}});

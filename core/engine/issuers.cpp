@@ -608,6 +608,8 @@ api::Response update_issuer(Context& ctx, bool patch) {
         std::vector<std::string> chain;
         for (const auto& ref : f.list("manual_chain")) {
             Issuer member = require_issuer(ctx.txn, mount, ref == "self" ? i.id : ref);
+            if (std::find(chain.begin(), chain.end(), member.id) != chain.end())
+                fail(ErrorKind::Invalid, "manual_chain names issuer {} twice (\"{}\"); list each issuer once", member.id, ref);
             chain.push_back(member.id);
         }
         if (!chain.empty() && chain.front() != i.id)
@@ -628,7 +630,12 @@ api::Response patch_issuer(Context& ctx) { return update_issuer(ctx, true); }
 
 api::Response delete_issuer(Context& ctx) {
     const auto& mount = ctx.mount_name();
-    Issuer i = require_issuer(ctx.txn, mount, ctx.fields.str("issuer_ref"));
+    // Idempotent, as in Vault: deleting what is not there succeeds, with a warning.
+    auto found = find_issuer(ctx.txn, mount, ctx.fields.str("issuer_ref"));
+    if (!found)
+        return api::reply(nullptr,
+                          {fmt::format("there is no issuer \"{}\" in mount {}; nothing was deleted", ctx.fields.str("issuer_ref"), mount)});
+    const Issuer& i = *found;
     ctx.txn.del(rec_key(mount, kKind, i.id));
     crl_after_issuer_deleted(ctx, i.cert().get());
     std::vector<std::string> warnings;

@@ -7,6 +7,7 @@
 #include "engine/records.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
+#include "x509/cert.hpp"
 
 namespace pki::engine {
 namespace {
@@ -141,6 +142,10 @@ api::Response generate_key(Context& ctx) {
 api::Response import_key(Context& ctx) {
     std::string pem = ctx.fields.str("pem_bundle");
     if (util::trim(pem).empty()) fail(ErrorKind::Invalid, "pem_bundle is empty; give the PEM private key to import (pem_bundle=@key.pem)");
+    size_t keys = 0;
+    for (const auto& b : x509::pem_blocks(pem)) keys += util::ends_with(b.label, "PRIVATE KEY");
+    if (keys > 1)
+        fail(ErrorKind::Invalid, "pem_bundle holds {} private keys; keys/import takes one, so import them one at a time", keys);
     crypto::PKey key = crypto::parse_private_key(pem);
     bool existed = false;
     KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"), &existed);
@@ -179,7 +184,11 @@ api::Response update_key(Context& ctx) {
 
 api::Response delete_key(Context& ctx) {
     const auto& mount = ctx.mount_name();
-    KeyEntry e = require_key(ctx.txn, mount, ctx.fields.str("key_ref"));
+    // Idempotent, as in Vault: deleting what is not there succeeds, with a warning.
+    auto found = find_key(ctx.txn, mount, ctx.fields.str("key_ref"));
+    if (!found)
+        return api::reply(nullptr, {fmt::format("there is no key \"{}\" in mount {}; nothing was deleted", ctx.fields.str("key_ref"), mount)});
+    const KeyEntry& e = *found;
     std::vector<std::string> users;
     ctx.txn.scan(rec_prefix(mount, "issuer"), [&](std::string_view, std::string_view value) {
         auto r = Json::parse(value);

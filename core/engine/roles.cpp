@@ -37,10 +37,30 @@ Json load_role_record(const Context& ctx, const std::string& name) {
 
 policy::Role load_role(const Context& ctx, const std::string& name) { return policy::role_from_json(name, load_role_record(ctx, name)); }
 
+x509::Subject role_subject(const policy::Role& role, const std::string& cn, const std::string& serial) {
+    x509::Subject s;
+    s.common_name = cn;
+    s.ou = role.ou;
+    s.organization = role.organization;
+    s.country = role.country;
+    s.locality = role.locality;
+    s.province = role.province;
+    s.street_address = role.street_address;
+    s.postal_code = role.postal_code;
+    s.serial_number = serial;
+    return s;
+}
+
 api::Response store_role(Context& ctx, Json record) {
     std::string name = ctx.fields.str("name");
     check_role_name(name);
     policy::validate_role(record);
+    // What validate_role cannot judge alone: the time, and the subject as X.509 will encode it.
+    auto role = policy::role_from_json(name, record);
+    if (!role.not_after.empty() && *util::parse_utc_time(role.not_after) <= ctx.now)
+        fail(ErrorKind::Invalid, "not_after {} has already passed; give a future time, or leave not_after empty to use TTLs",
+             role.not_after);
+    x509::build_name(role_subject(role, "", ""));
     save(ctx.txn, rec_key(ctx.mount_name(), kKind, name), record);
     record.erase("v");
     return api::reply(std::move(record));
@@ -55,26 +75,28 @@ struct RequestedNames {
 
 // Policy checks over everything requested: one refused name refuses the whole request.
 void check_names(const policy::Role& role, const RequestedNames& n, const std::string& subject_serial) {
-    auto domains = [&] { return util::join(role.names.allowed_domains, ", "); };
+    // The refusal names the role's allowed list once: the reason may already spell it out.
+    auto listed = [](const std::string& why, const char* field, const std::vector<std::string>& allowed) {
+        return why.find(field) != std::string::npos ? std::string() : fmt::format(" ({}: {})", field, util::join(allowed, ", "));
+    };
+    auto domains = [&](const std::string& why) { return listed(why, "allowed_domains", role.names.allowed_domains); };
     if (!n.common_name.empty())
         if (auto why = policy::check_name(role.names, n.common_name))
-            fail(ErrorKind::Denied, "common name \"{}\" is not allowed by role \"{}\": {} (allowed_domains: {})", n.common_name, role.name,
-                 *why, domains());
+            fail(ErrorKind::Denied, "common name \"{}\" is not allowed by role \"{}\": {}{}", n.common_name, role.name, *why, domains(*why));
     for (const auto& d : n.sans.dns)
         if (auto why = policy::check_name(role.names, d))
-            fail(ErrorKind::Denied, "subject alternative name \"{}\" is not allowed by role \"{}\": {} (allowed_domains: {})", d,
-                 role.name, *why, domains());
+            fail(ErrorKind::Denied, "subject alternative name \"{}\" is not allowed by role \"{}\": {}{}", d, role.name, *why,
+                 domains(*why));
     for (const auto& e : n.sans.email)
         if (auto why = policy::check_name(role.names, e))
-            fail(ErrorKind::Denied, "e-mail address \"{}\" is not allowed by role \"{}\": {} (allowed_domains: {})", e, role.name, *why,
-                 domains());
+            fail(ErrorKind::Denied, "e-mail address \"{}\" is not allowed by role \"{}\": {}{}", e, role.name, *why, domains(*why));
     for (const auto& ip : n.sans.ip)
         if (auto why = policy::check_ip_san(role.allow_ip_sans, ip))
             fail(ErrorKind::Denied, "IP SAN \"{}\" is not allowed by role \"{}\": {}", ip, role.name, *why);
     for (const auto& u : n.sans.uri)
         if (auto why = policy::check_uri_san(role.allowed_uri_sans, u))
-            fail(ErrorKind::Denied, "URI SAN \"{}\" is not allowed by role \"{}\": {} (allowed_uri_sans: {})", u, role.name, *why,
-                 util::join(role.allowed_uri_sans, ", "));
+            fail(ErrorKind::Denied, "URI SAN \"{}\" is not allowed by role \"{}\": {}{}", u, role.name, *why,
+                 listed(*why, "allowed_uri_sans", role.allowed_uri_sans));
     for (const auto& [oid, value] : n.sans.other) {
         std::string spec = oid + ";UTF8:" + value;
         if (auto why = policy::check_other_san(role.allowed_other_sans, spec))
@@ -132,13 +154,16 @@ struct Issued {
 };
 
 // Validity under a role: request ttl, else role ttl, else the mount default; capped by role
-// max_ttl, else the mount max; not_after from the request or the role.
+// max_ttl, else the mount max, with a warning whichever of them was capped (as Vault does);
+// not_after from the request or the role.
 Validity role_validity(const Context& ctx, const policy::Role& role, std::vector<std::string>& warnings) {
     int64_t def = role.ttl > 0 ? role.ttl : ctx.m().default_lease_ttl;
     int64_t max = role.max_ttl > 0 ? role.max_ttl : ctx.m().max_lease_ttl;
-    if (def > max) def = max;
     if (!ctx.fields.has("ttl") && ctx.fields.str("not_after").empty() && !role.not_after.empty()) {
         Validity v{ctx.now - role.not_before_duration, *util::parse_utc_time(role.not_after)};
+        if (v.not_after <= ctx.now)
+            fail(ErrorKind::Denied, "role \"{}\" fixes not_after at {}, which has passed; update the role's not_after, or ask for a ttl",
+                 role.name, role.not_after);
         return v;
     }
     return validity_from_fields(ctx, def, max, warnings, role.not_before_duration);
@@ -194,19 +219,6 @@ Json leaf_response(const Issued& issued, const std::string& format) {
     return data;
 }
 
-x509::Subject role_subject(const policy::Role& role, const std::string& cn, const std::string& serial) {
-    x509::Subject s;
-    s.common_name = cn;
-    s.ou = role.ou;
-    s.organization = role.organization;
-    s.country = role.country;
-    s.locality = role.locality;
-    s.province = role.province;
-    s.street_address = role.street_address;
-    s.postal_code = role.postal_code;
-    s.serial_number = serial;
-    return s;
-}
 
 std::string issuer_ref_for(const Context& ctx, const policy::Role& role) {
     return ctx.fields.has("issuer_ref") ? ctx.fields.str("issuer_ref") : role.issuer_ref;
@@ -267,9 +279,10 @@ api::Response patch_role(Context& ctx) {
 }
 
 api::Response delete_role(Context& ctx) {
+    // Idempotent, as in Vault: deleting what is not there succeeds, with a warning.
     std::string name = ctx.fields.str("name");
-    load_role_record(ctx, name);
-    ctx.txn.del(rec_key(ctx.mount_name(), kKind, name));
+    if (!ctx.txn.del(rec_key(ctx.mount_name(), kKind, name)))
+        return api::reply(nullptr, {fmt::format("there is no role \"{}\" in mount {}; nothing was deleted", name, ctx.mount_name())});
     return api::reply(nullptr);
 }
 

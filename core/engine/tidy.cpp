@@ -102,7 +102,7 @@ api::Response tidy(BatchContext& b) {
     const std::string& mount = b.mount.name;
     bool do_certs = b.fields.boolean("tidy_cert_store");
     bool do_revoked = b.fields.boolean("tidy_revoked_certs");
-    int64_t buffer = b.fields.has("safety_buffer") ? b.fields.duration("safety_buffer") : 72 * 3600;
+    int64_t buffer = b.fields.duration("safety_buffer");  // 72h unless given
     if (buffer <= 0) fail(ErrorKind::Invalid, "safety_buffer must be a positive duration such as 72h");
     int64_t cutoff = b.now - buffer;
 

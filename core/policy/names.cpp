@@ -127,14 +127,22 @@ bool is_wildcard_label(std::string_view label) {
     return stars == 1;
 }
 
+std::vector<std::string_view> split(std::string_view text, char separator);
+
 std::optional<std::string> check_hostname_syntax(const NameParts& parts) {
     if (parts.is_email && parts.reduced.empty()) {
         return "the e-mail address has no host part (enforce_hostnames=true)";
     }
     if (!parts.reduced.empty()) {
         const auto converted = to_ascii(parts.reduced);
-        if (!converted) return "not a valid internationalized host name (enforce_hostnames=true)";
-        if (!is_hostname(*converted)) return "not a valid host name (enforce_hostnames=true)";
+        if (!converted || !is_hostname(*converted)) {
+            const std::string_view name = converted ? std::string_view(*converted) : std::string_view(parts.reduced);
+            if (name.size() > 253) return "longer than the 253 characters a host name may have (enforce_hostnames=true)";
+            for (const auto& label : split(name, '.'))
+                if (label.size() > 63) return "a label is longer than the 63 characters DNS allows (enforce_hostnames=true)";
+            if (!converted) return "not a valid internationalized host name (enforce_hostnames=true)";
+            return "not a valid host name (enforce_hostnames=true)";
+        }
     }
     if (parts.is_wildcard && !is_wildcard_label(parts.wildcard_label)) {
         return "the wildcard label must be one of *, foo*, *foo or f*o (enforce_hostnames=true)";

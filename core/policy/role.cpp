@@ -101,11 +101,8 @@ void validate_role(Json& r) {
         for (const auto& oid : r.value(field, std::vector<std::string>{}))
             if (!valid_oid(oid)) fail(ErrorKind::Invalid, "{}: \"{}\" is not a dotted OID such as 1.3.6.1.4.1.311.21.8", field, oid);
     for (const auto& o : r.value("allowed_other_sans", std::vector<std::string>{}))
-        if (o != "*") {
-            auto semi = o.find(';');
-            if (semi == std::string::npos || !is_oid(o.substr(0, semi)))
-                fail(ErrorKind::Invalid, "allowed_other_sans: \"{}\" is not of the form OID;UTF8:value (or *)", o);
-        }
+        if (o != "*" && !parse_other_san(o))
+            fail(ErrorKind::Invalid, "allowed_other_sans: \"{}\" is not of the form OID;UTF8:value (UTF8 is the only type; the value may be a glob), or *", o);
     if (r.value("allowed_domains_template", false))
         refuse_identity_templates(r.value("allowed_domains", std::vector<std::string>{}), "allowed_domains");
     if (r.value("allowed_uri_sans_template", false))

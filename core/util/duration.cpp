@@ -22,6 +22,15 @@ std::optional<int64_t> parse_duration(std::string_view text) {
         while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
         if (i == start || i - start > 12) return std::nullopt;
         int64_t n = std::stoll(std::string(text.substr(start, i - start)));
+        // A fraction, as Go's time.ParseDuration takes it ("1.5h"); the result must be whole seconds.
+        int64_t frac = 0, scale = 1;
+        if (i < text.size() && text[i] == '.') {
+            size_t fstart = ++i;
+            while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+            if (i == fstart || i - fstart > 9) return std::nullopt;
+            frac = std::stoll(std::string(text.substr(fstart, i - fstart)));
+            for (size_t k = fstart; k < i; ++k) scale *= 10;
+        }
         std::string_view unit;
         size_t ustart = i;
         while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
@@ -32,7 +41,8 @@ std::optional<int64_t> parse_duration(std::string_view text) {
         else if (unit == "h") mult = 3600;
         else if (unit == "d") mult = 86400;
         else return std::nullopt;
-        total += n * mult;
+        if (frac * mult % scale != 0) return std::nullopt;
+        total += n * mult + frac * mult / scale;
         if (total > int64_t{1} << 40) return std::nullopt;
     }
     return total;

@@ -15,12 +15,36 @@ using crypto::openssl_error;
 
 namespace {
 
+// The request field a subject attribute comes from, for messages.
+const char* field_name(int nid) {
+    switch (nid) {
+        case NID_countryName: return "country";
+        case NID_stateOrProvinceName: return "province";
+        case NID_localityName: return "locality";
+        case NID_streetAddress: return "street_address";
+        case NID_postalCode: return "postal_code";
+        case NID_organizationName: return "organization";
+        case NID_organizationalUnitName: return "ou";
+        case NID_commonName: return "common_name";
+        case NID_serialNumber: return "serial_number";
+        default: return OBJ_nid2sn(nid);
+    }
+}
+
 void add_entries(X509_NAME* name, int nid, const std::vector<std::string>& values) {
     for (const auto& v : values) {
         if (v.empty()) continue;
         int type = nid == NID_countryName || nid == NID_serialNumber ? MBSTRING_ASC : MBSTRING_UTF8;
         if (nid == NID_countryName && v.size() != 2)
             fail(ErrorKind::Invalid, "country \"{}\" is not a two-letter ISO 3166 code (e.g. US, DE)", v);
+        // X.520's upper bounds (O and OU 64, L and ST 128, postalCode 40 ...), counted in characters.
+        if (const ASN1_STRING_TABLE* bounds = ASN1_STRING_TABLE_get(nid); bounds && bounds->maxsize > 0) {
+            long chars = 0;
+            for (unsigned char c : v) chars += (c & 0xC0) != 0x80;
+            if (chars > bounds->maxsize)
+                fail(ErrorKind::Invalid, "{} \"{}\" is {} characters long; X.509 names allow at most {}", field_name(nid), v, chars,
+                     bounds->maxsize);
+        }
         if (X509_NAME_add_entry_by_NID(name, nid, type, reinterpret_cast<const unsigned char*>(v.data()),
                                        static_cast<int>(v.size()), -1, 0) != 1)
             fail(ErrorKind::Invalid, "subject value \"{}\" is not valid for {}: {}", v, OBJ_nid2sn(nid), openssl_error());

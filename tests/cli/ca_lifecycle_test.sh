@@ -844,13 +844,18 @@ expect_refused 1 "$PKI" write is/root/generate/internal common_name=dup issuer_n
 expect_refused 1 "$PKI" write is/root/generate/internal common_name=dup issuer_name=default key_type=ec
 expect_ok "$PKI" patch is/issuer/first issuer_name=first
 for cmd in "read is/issuer/nope" "patch is/issuer/nope issuer_name=x" "write is/issuer/nope issuer_name=x" \
-  "delete is/issuer/nope" "read is/issuer/nope/json" "read is/issuer/nope/der" "read is/issuer/nope/pem" \
+  "read is/issuer/nope/json" "read is/issuer/nope/der" "read is/issuer/nope/pem" \
   "write is/config/issuers default=nope" "write is/issuer/nope/sign-intermediate csr=@xi.csr" \
   "write is/root/sign-intermediate issuer_ref=nope csr=@xi.csr"; do
   # shellcheck disable=SC2086
   expect_refused 1 "$PKI" $cmd
 done
 expect_refused 1 "$PKI" issuer read -m is nope
+# Deleting an issuer that is not there succeeds (idempotent, as in Vault), warns, changes nothing.
+before=$(state_dump)
+expect_ok "$PKI" delete is/issuer/nope
+expect_err_contains 'there is no issuer "nope" in mount is; nothing was deleted'
+expect_eq "$(state_dump)" "$before" "state after deleting a missing issuer"
 expect_refused 1 "$PKI" write is/config/issuers default=
 # config/issuers: read and write, by id or name, both styles.
 expect_ok "$PKI" write -format=json is/config/issuers default=second

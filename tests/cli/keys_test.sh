@@ -213,8 +213,12 @@ expect_err_contains "Warning: "
 expect_eq "$(json 'len(d["warnings"])')" "1" "delete default warns"
 same "no default now" -- read -field=default pki/config/keys -- config keys read -field=default
 expect_eq "$(cat "$WORK/out")" "" "no default key"
+# Deleting a key that is not there succeeds (idempotent, as in Vault), warns, and changes nothing.
+before=$(PKI_STATE_DIR="$GEN" state_dump)
 same "delete missing" -- delete pki/key/a -- key delete a
-want_exit 1
+want_exit 0
+expect_err_contains 'there is no key "a" in mount pki; nothing was deleted'
+expect_eq "$(PKI_STATE_DIR="$GEN" state_dump)" "$before" "state after deleting a missing key"
 
 # ---- import ----------------------------------------------------------------------------------
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$WORK/ec.pem" 2>/dev/null

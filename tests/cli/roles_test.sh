@@ -269,9 +269,12 @@ expect_ok "$PKI" role list -format=json
 save list3.json
 hits=$(jf list3.json keys | grep -cE '^full2?$' || true)
 expect_eq "$hits" 0 "deleted roles are not listed"
-# Deleting a role that does not exist is refused and changes nothing (as for keys in this project).
-expect_refused 1 "$PKI" role delete full
-expect_err_contains '"full"'
+# Deleting a role that does not exist succeeds (idempotent, as in Vault), warns, and changes nothing.
+before=$(state_dump)
+expect_ok "$PKI" role delete full
+expect_err_contains 'there is no role "full" in mount pki; nothing was deleted'
+expect_eq "$(state_dump)" "$before" "state after deleting a missing role"
+expect_ok "$PKI" delete pki/roles/full
 # An empty mount lists no roles: an empty list, not an error.
 expect_ok "$PKI" secrets enable -path=empty pki
 expect_ok "$PKI" list -format=json empty/roles

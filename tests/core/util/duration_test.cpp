@@ -25,6 +25,19 @@ TEST_CASE("parse_duration: compound values add up") {
     CHECK(parse_duration("1d12h") == std::optional<int64_t>(86400 + 12 * 3600));
 }
 
+TEST_CASE("parse_duration: fractions, as Go's time.ParseDuration takes them, in whole seconds") {
+    CHECK(parse_duration("1.5h") == std::optional<int64_t>(5400));
+    CHECK(parse_duration("0.5m") == std::optional<int64_t>(30));
+    CHECK(parse_duration("0.1m") == std::optional<int64_t>(6));
+    CHECK(parse_duration("2.25d") == std::optional<int64_t>(2 * 86400 + 6 * 3600));
+    CHECK(parse_duration("1.5h30m") == std::optional<int64_t>(7200));
+    CHECK(parse_duration("1.000000000s") == std::optional<int64_t>(1));
+    for (const char* bad : {"1.5s", "0.01m", "1.h", ".5h", "1..5h", "1.5", "1.0000000001h"}) {
+        CAPTURE(std::string(bad));
+        CHECK_FALSE(parse_duration(bad).has_value());
+    }
+}
+
 TEST_CASE("parse_duration: plain seconds") {
     CHECK(parse_duration("3600") == std::optional<int64_t>(3600));
     CHECK(parse_duration("0") == std::optional<int64_t>(0));

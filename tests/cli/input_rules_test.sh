@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Input rules found by review: repeated and conflicting fields, Go-style fractional durations, a
+# role's not_after, allowed_other_sans types and subject lengths checked when the role is written,
+# TTL capping warnings whatever the TTL's source, keys/import of one key only, manual_chain without
+# duplicates, and refusal messages that say what is wrong once. Each refusal: one line, the exit
+# code of DESIGN.md, state unchanged.
+source "$(dirname "$0")/lib.sh"
+
+expect_ok "$PKI" secrets enable -max-lease-ttl=87600h pki
+expect_ok "$PKI" write pki/root/generate/internal common_name="Rules Root" key_type=ec ttl=8760h issuer_name=root
+expect_ok "$PKI" role write web --allowed-domains example.com --allow-subdomains --max-ttl 72h
+
+# ---- repeated and conflicting fields ------------------------------------------------------------
+# A key given twice makes a list (as Vault's CLI does): fine for list fields ...
+expect_ok "$PKI" write pki/roles/two allowed_domains=example.com allowed_domains=example.org allow_bare_domains=true
+expect_eq "$("$PKI" read -format=json pki/roles/two | jq -c .data.allowed_domains)" '["example.com","example.org"]' "repeated list field"
+# ... refused for fields that take one value.
+expect_refused 1 "$PKI" write pki/issue/web common_name=a.example.com common_name=b.example.com
+expect_err_contains '"common_name"'
+# The same field as a flag and as key=value: refused as a usage error.
+expect_refused 2 "$PKI" issue web --common-name a.example.com common_name=b.example.com
+expect_err_contains 'given both as --common-name and as common_name='
+
+# ---- durations --------------------------------------------------------------------------------
+expect_ok "$PKI" write -format=json pki/issue/web common_name=d.example.com ttl=1.5h
+save d.json
+jf d.json certificate > d.pem
+expect_eq "$(lifetime d.pem)" "$((5400 + 30))" "ttl=1.5h is 90 minutes (plus 30 s backdating)"
+expect_refused 1 "$PKI" write pki/issue/web common_name=d.example.com ttl=1.5s
+expect_err_contains 'not a duration'
+
+# ---- a role's not_after ---------------------------------------------------------------------------
+expect_refused 1 "$PKI" write pki/roles/past allowed_domains=example.com allow_subdomains=true not_after=2020-01-01T00:00:00Z
+expect_err_contains 'not_after 2020-01-01T00:00:00Z has already passed'
+soon=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
+expect_ok "$PKI" write pki/roles/soon allowed_domains=example.com allow_subdomains=true "not_after=$soon"
+sleep 3
+expect_refused 1 "$PKI" write pki/issue/soon common_name=a.example.com
+expect_err_contains "role \"soon\" fixes not_after at $soon, which has passed"
+expect_ok "$PKI" write pki/issue/soon common_name=a.example.com ttl=1h   # a ttl replaces the role's not_after
+
+# ---- what a role write checks -------------------------------------------------------------------
+expect_refused 1 "$PKI" write pki/roles/other allowed_other_sans='1.2.3.4;INT:5'
+expect_err_contains 'UTF8 is the only type'
+expect_ok "$PKI" write pki/roles/other allowed_domains=example.com allow_subdomains=true 'allowed_other_sans=1.2.3.4;UTF8:*'
+long_o=$(printf 'o%.0s' $(seq 1 65))
+expect_refused 1 "$PKI" write pki/roles/longo allowed_domains=example.com "organization=$long_o"
+expect_err_contains 'organization'
+expect_err_contains 'is 65 characters long; X.509 names allow at most 64'
+expect_refused 1 "$PKI" write pki/root/generate/internal common_name=X "ou=$long_o"
+expect_err_contains 'ou "'
+
+# ---- TTL capping warns whatever the TTL's source -------------------------------------------------
+expect_ok "$PKI" write pki/roles/bigttl allowed_domains=example.com allow_subdomains=true ttl=100h max_ttl=200h
+expect_ok "$PKI" secrets enable -path=short -default-lease-ttl=3h -max-lease-ttl=6h pki
+expect_ok "$PKI" write short/root/generate/internal common_name="Short Root" key_type=ec ttl=6h
+expect_ok "$PKI" write short/roles/r allow_any_name=true ttl=8h
+expect_ok "$PKI" write -format=json short/issue/r common_name=a.test
+expect_eq "$(jx "$WORK/out" 'w[0] if w else None')" 'TTL "8h" is longer than the maximum of 6h; capping to 6h' "role ttl capped, with a warning"
+expect_ok "$PKI" write short/roles/plain allow_any_name=true max_ttl=1h
+expect_ok "$PKI" write -format=json short/issue/plain common_name=a.test
+expect_eq "$(jx "$WORK/out" 'w[0] if w else None')" 'TTL "3h" is longer than the maximum of 1h; capping to 1h' "mount default capped, with a warning"
+
+# ---- keys/import takes one key ------------------------------------------------------------------
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out k1.pem 2>/dev/null
+openssl genpkey -algorithm ED25519 -out k2.pem 2>/dev/null
+cat k1.pem k2.pem > two-keys.pem
+expect_refused 1 "$PKI" write pki/keys/import pem_bundle=@two-keys.pem
+expect_err_contains 'pem_bundle holds 2 private keys'
+
+# ---- manual_chain lists each issuer once -----------------------------------------------------------
+expect_refused 1 "$PKI" patch pki/issuer/root manual_chain=root,root
+expect_err_contains 'names issuer'
+expect_err_contains 'twice'
+
+# ---- messages ---------------------------------------------------------------------------------------
+expect_refused 1 "$PKI" write pki/issue/web common_name=a.example.com private_key_format=xml
+expect_err_contains 'is not one of: der, pkcs8 (or empty)'
+label=$(printf 'a%.0s' $(seq 1 64))
+expect_refused 1 "$PKI" write pki/issue/web "common_name=$label.example.com"
+expect_err_contains 'a label is longer than the 63 characters DNS allows'
+expect_refused 1 "$PKI" write pki/issue/web common_name=www.evil.com
+if [ "$(grep -o 'allowed_domains' "$WORK/err" | wc -l)" = 1 ]; then ok; else fail "the refusal names allowed_domains more than once: $(cat "$WORK/err")"; fi
+
+# ---- defaults are documented where they apply ---------------------------------------------------------
+expect_ok "$PKI" path-help pki/config/crl
+expect_out_contains '72h'
+expect_ok "$PKI" path-help pki/tidy
+expect_out_contains '72h'
+finish
