@@ -150,6 +150,7 @@ struct ChosenKey {
     crypto::PKey key;
     KeyEntry entry;
     bool exported = false;
+    std::vector<std::string> warnings;
 };
 
 // The key for a root or CSR: generated (internal/exported) or an existing one (key_ref).
@@ -159,7 +160,11 @@ ChosenKey choose_key(Context& ctx, const std::string& type) {
     if (type == "existing") {
         std::string ref = f.str("key_ref").empty() ? "default" : f.str("key_ref");
         KeyEntry e = require_key(ctx.txn, ctx.mount_name(), ref);
-        return {load_private_key(ctx, e.id), e, false};
+        ChosenKey chosen{load_private_key(ctx, e.id), e, false, {}};
+        for (const char* field : {"key_type", "key_bits"})  // as in Vault: ignored, but said so
+            if (f.has(field))
+                chosen.warnings.push_back(fmt::format("{} is ignored for type existing: key {} is used as it is", field, e.id));
+        return chosen;
     }
     if (type != "internal" && type != "exported")
         fail(ErrorKind::Invalid, "type \"{}\" is not supported; use internal, exported or existing", type);
@@ -167,7 +172,7 @@ ChosenKey choose_key(Context& ctx, const std::string& type) {
     check_key_name_free(ctx.txn, ctx.mount_name(), f.str("key_name"), "");
     crypto::PKey key = crypto::generate_key(spec);
     KeyEntry e = store_key(ctx, key.get(), f.str("key_name"));
-    return {std::move(key), e, type == "exported"};
+    return {std::move(key), e, type == "exported", {}};
 }
 
 std::string require_common_name(const x509::Subject& s) {
@@ -391,6 +396,7 @@ api::Response generate_root(Context& ctx) {
     std::vector<std::string> warnings;
     auto validity = validity_from_fields(ctx, ctx.m().default_lease_ttl, ctx.m().max_lease_ttl, warnings, f.duration("not_before_duration"));
     auto chosen = choose_key(ctx, f.str("type"));
+    warnings.insert(warnings.end(), chosen.warnings.begin(), chosen.warnings.end());
 
     auto name = x509::build_name(subject);
     x509::CertSpec spec;
@@ -449,7 +455,7 @@ api::Response generate_intermediate(Context& ctx) {
         data["private_key_type"] = chosen.entry.type;
         if (format == "pem_bundle") data["csr"] = key + "\n" + csr_text;
     }
-    std::vector<std::string> warnings;
+    std::vector<std::string> warnings = chosen.warnings;
     if (f.has("ttl")) warnings.push_back("ttl does not apply to a CSR; give it when the CSR is signed (sign-intermediate ttl=...)");
     return api::reply(std::move(data), std::move(warnings));
 }
