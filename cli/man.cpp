@@ -218,7 +218,8 @@ std::string overview(CLI::App& app) {
          "an explicit \\fB\\-format=pem\\fR or \\fB\\-format=der\\fR converts them (DER to PEM, the first PEM block to "
          "DER), and \\fB\\-format=json\\fR, \\fB\\-format=yaml\\fR or \\fB\\-\\-field\\fR on them is a usage error that "
          "names the JSON path holding the same object (cert/crl, cert/ca, cert/ca_chain, cert/SERIAL, issuer/REF/json, "
-         "issuer/REF/crl). Warnings and progress go to standard error.\n";
+         "issuer/REF/crl). Warnings and progress go to standard error, and so does the note that a list is empty (No entries "
+         "found at PATH), which leaves standard output empty in table format.\n";
     o << ".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nThe request was refused: bad input, a policy refusal, or something not "
          "found. Nothing was changed.\n.TP\n2\nUsage error: the command line itself is wrong.\n.TP\n3\nThe state directory or "
          "an internal step failed.\n";

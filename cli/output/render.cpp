@@ -279,7 +279,7 @@ void render(const api::Response& response, const OutputOptions& options, const s
                 (op == api::Op::List && data.is_object() && data.contains("keys") && data["keys"].is_array() &&
                  data["keys"].empty())) {
                 if (op == api::Op::Delete) out << "Success! Data deleted (if it existed) at: " << path << "\n";
-                else if (op == api::Op::List) out << "No entries found at " << path << "\n";
+                else if (op == api::Op::List) err << "No entries found at " << path << "\n";  // stdout stays empty: | wc -l
                 else out << "Success! Data written to: " << path << "\n";
                 return;
             }

@@ -94,3 +94,16 @@ TEST_CASE("json, yaml and --field on a raw endpoint are usage errors naming the 
     CHECK(kind_of(der, given(Format::Json), "pki/issuer/root-a/pem", &msg) == ErrorKind::Usage);
     CHECK(msg.find("pki/issuer/root-a/json") != std::string::npos);
 }
+
+TEST_CASE("an empty LIST in table format leaves stdout empty and notes it on stderr") {
+    Response empty = pki::api::reply({{"keys", pki::api::Json::array()}});
+    Rendered table = run(empty, {}, "pki/issuers", Op::List);
+    CHECK(table.out.empty());
+    CHECK(table.err == "No entries found at pki/issuers\n");
+    Rendered json = run(empty, given(Format::Json), "pki/issuers", Op::List);
+    CHECK(json.err.empty());
+    CHECK(json.out.find("\"keys\": []") != std::string::npos);
+    // Writes and deletes without data keep Vault's success line on stdout.
+    CHECK(run(pki::api::reply(nullptr), {}, "pki/roles/web", Op::Delete).out ==
+          "Success! Data deleted (if it existed) at: pki/roles/web\n");
+}
