@@ -1,4 +1,5 @@
-// pki path-help [PATH]: the paths of a mount, or one path's operations and fields, from the table.
+// pki path-help [PATH|MOUNT]: every path, the paths of a mount, or one path's operations and fields,
+// from the table.
 #include "cli/session.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -22,27 +23,35 @@ void show_path(Session& s, const api::PathSpec& spec) {
     }
 }
 
+// The table of paths: every path when `mount` is empty, else the paths a mount serves under its
+// name (or the sys/ paths, for "sys").
+void list_paths(Session& s, const std::string& mount) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& spec : s.table.paths()) {
+        if (!mount.empty() && spec.sys != (mount == "sys")) continue;
+        std::vector<std::string> ops;
+        for (const auto& o : spec.ops) ops.emplace_back(api::op_name(o.op));
+        rows.push_back({mount.empty() || spec.sys ? spec.display() : mount + "/" + spec.pattern, util::join(ops, ","), spec.description});
+    }
+    print_columns(s.out, {"Path", "Operations", "Description"}, rows, s.output_options().color);
+}
+
 }  // namespace
 
 void add_help_command(CLI::App& app, Session& s) {
     auto* cmd = app.add_subcommand("path-help", "List the paths a mount serves, or show one path's operations and fields.");
     cmd->group("Vault-style commands");
     auto path = std::make_shared<std::string>();
-    cmd->add_option("path", *path, "A path such as pki/roles/web or sys/mounts/pki; none lists every path.")->type_name("PATH");
+    cmd->add_option("path", *path, "A path such as pki/roles/web or sys/mounts/pki; a mount name alone (pki) lists the paths it "
+                                   "serves; none lists every path.")->type_name("PATH");
     cmd->callback([&s, path] {
         s.action = [&s, path] {
-            if (path->empty()) {
-                std::vector<std::vector<std::string>> rows;
-                for (const auto& spec : s.table.paths()) {
-                    std::vector<std::string> ops;
-                    for (const auto& o : spec.ops) ops.emplace_back(api::op_name(o.op));
-                    rows.push_back({spec.display(), util::join(ops, ","), spec.description});
-                }
-                print_columns(s.out, {"Path", "Operations", "Description"}, rows, s.output_options().color);
-                return 0;
-            }
             std::string p = *path;
             while (!p.empty() && p.back() == '/') p.pop_back();
+            if (p.find('/') == std::string::npos) {  // nothing, or a mount name alone (as vault path-help pki)
+                list_paths(s, p);
+                return 0;
+            }
             bool sys = util::starts_with(p, "sys/");
             std::string sub = sys ? p.substr(4) : (p.find('/') == std::string::npos ? "" : p.substr(p.find('/') + 1));
             auto m = s.table.match(sub, sys);

@@ -44,8 +44,8 @@ void add_inventory_command(CLI::App& app, Session& s) {
                 rows.push_back({take(c["serial_number"]), take(c["common_name"]), util::join(sans, ","), take(c["not_after"]),
                                 std::move(issuer), take(c["state"])});
             }
-            if (rows.empty()) {
-                s.out << "No certificates match.\n";
+            if (rows.empty()) {  // a note, not a row: stdout stays empty for | wc -l
+                s.err << "No certificates match.\n";
                 return 0;
             }
             print_columns(s.out, {"Serial", "Common name", "SANs", "Not after", "Issuer", "State"}, rows, s.output_options().color);

@@ -214,8 +214,12 @@ std::string overview(CLI::App& app) {
          "(request_id, lease_id, lease_duration, renewable, data, wrap_info, warnings, auth); \\fByaml\\fR the same as YAML; "
          "\\fBpem\\fR and \\fBder\\fR print the certificate, CSR, CRL or key of the response itself. \\fB\\-\\-field\\fR "
          "\\fINAME\\fR prints one field raw, a list one item a line. Paths that serve bytes (ca, ca/pem, ca_chain, crl, crl/pem, "
-         "cert/SERIAL/raw, issuer/REF/der|pem|crl/der|crl/pem) print exactly those bytes. Warnings and progress go to standard "
-         "error.\n";
+         "cert/SERIAL/raw, issuer/REF/der|pem|crl/der|crl/pem) print exactly those bytes, also with \\fBPKI_FORMAT\\fR set; "
+         "an explicit \\fB\\-format=pem\\fR or \\fB\\-format=der\\fR converts them (DER to PEM, the first PEM block to "
+         "DER), and \\fB\\-format=json\\fR, \\fB\\-format=yaml\\fR or \\fB\\-\\-field\\fR on them is a usage error that "
+         "names the JSON path holding the same object (cert/crl, cert/ca, cert/ca_chain, cert/SERIAL, issuer/REF/json, "
+         "issuer/REF/crl). Warnings and progress go to standard error, and so does the note that a list is empty (No entries "
+         "found at PATH), which leaves standard output empty in table format.\n";
     o << ".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nThe request was refused: bad input, a policy refusal, or something not "
          "found. Nothing was changed.\n.TP\n2\nUsage error: the command line itself is wrong.\n.TP\n3\nThe state directory or "
          "an internal step failed.\n";

@@ -20,6 +20,7 @@ OutputOptions Session::output_options() const {
     if (f.empty())
         if (const char* env = std::getenv("PKI_FORMAT"); env && *env) f = env;
     o.format = f.empty() ? Format::Table : parse_format(f);
+    o.format_given = !format.empty();
     o.field = field;
     o.color = color_enabled(1);
     return o;

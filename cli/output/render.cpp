@@ -115,6 +115,52 @@ void ensure_newline(std::ostream& out, const std::string& s) {
     if (s.empty() || s.back() != '\n') out << '\n';
 }
 
+// The JSON endpoint that holds what a raw endpoint serves, for the message refusing
+// json/yaml/--field on raw bytes; "" when there is none.
+std::string json_twin(std::string_view path) {
+    auto slash = path.find('/');
+    if (slash == std::string_view::npos) return "";
+    std::string mount(path.substr(0, slash));
+    std::vector<std::string> parts;
+    for (auto part : util::split(path.substr(slash + 1), '/'))
+        if (!part.empty()) parts.emplace_back(part);
+    std::string sub = util::join(parts, "/");
+    if (sub == "crl" || sub == "crl/pem") return mount + "/cert/crl";
+    if (sub == "ca" || sub == "ca/pem") return mount + "/cert/ca";
+    if (sub == "ca_chain") return mount + "/cert/ca_chain";
+    if (parts.size() >= 3 && parts[0] == "cert" && parts[2] == "raw") return mount + "/cert/" + parts[1];
+    if (parts.size() == 3 && parts[0] == "issuer" && (parts[2] == "der" || parts[2] == "pem"))
+        return mount + "/issuer/" + parts[1] + "/json";
+    if (parts.size() == 4 && parts[0] == "issuer" && parts[2] == "crl") return mount + "/issuer/" + parts[1] + "/crl";
+    return "";
+}
+
+// A raw endpoint's bytes: exactly as served unless -format=pem or -format=der was given on the
+// command line, which convert DER to PEM and PEM (its first block) to DER.
+void render_raw(const api::RawBody& raw, const OutputOptions& options, const std::string& path, std::ostream& out) {
+    if (!options.field.empty() || (options.format_given && (options.format == Format::Json || options.format == Format::Yaml))) {
+        std::string asked = options.field.empty() ? (options.format == Format::Json ? "-format=json" : "-format=yaml")
+                                                  : "-field=" + options.field;
+        std::string twin = json_twin(path);
+        if (!twin.empty()) twin = ", or read the JSON form: pki read " + (options.field.empty() ? asked + " " : "") + twin;
+        fail(ErrorKind::Usage, "{} returns raw bytes ({}), so {} does not apply; use -format=pem or -format=der{}", path,
+             raw.content_type, asked, twin);
+    }
+    const bool der = util::starts_with(raw.content_type, "application/pkix-");
+    if (!options.format_given || options.format == Format::Table || (der == (options.format == Format::Der))) {
+        out << raw.body;  // Vault's bytes, unchanged
+        return;
+    }
+    if (options.format == Format::Der) {
+        if (raw.body.find("-----BEGIN ") == std::string::npos)
+            fail(ErrorKind::NotFound, "{} returned no PEM block to print as der", path);
+        out << first_pem_block_der(raw.body);
+        return;
+    }
+    std::string label = raw.content_type == "application/pkix-crl" ? "X509 CRL" : "CERTIFICATE";
+    ensure_newline(out, as_pem(util::base64(raw.body), label));
+}
+
 }  // namespace
 
 bool color_enabled(int fd) {
@@ -162,8 +208,8 @@ void render(const api::Response& response, const OutputOptions& options, const s
             std::ostream& out, std::ostream& err) {
     for (const auto& w : response.warnings) err << warning_prefix(color_enabled(2)) << w << "\n";
 
-    if (response.raw) {  // raw endpoints write the exact bytes the HTTP API returns
-        out << response.raw->body;
+    if (response.raw) {
+        render_raw(*response.raw, options, path, out);
         return;
     }
     const Json& data = response.data;
@@ -233,7 +279,7 @@ void render(const api::Response& response, const OutputOptions& options, const s
                 (op == api::Op::List && data.is_object() && data.contains("keys") && data["keys"].is_array() &&
                  data["keys"].empty())) {
                 if (op == api::Op::Delete) out << "Success! Data deleted (if it existed) at: " << path << "\n";
-                else if (op == api::Op::List) out << "No entries found at " << path << "\n";
+                else if (op == api::Op::List) err << "No entries found at " << path << "\n";  // stdout stays empty: | wc -l
                 else out << "Success! Data written to: " << path << "\n";
                 return;
             }

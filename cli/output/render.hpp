@@ -14,12 +14,16 @@ Format parse_format(const std::string& name);  // throws Error(Usage)
 
 struct OutputOptions {
     Format format = Format::Table;
+    bool format_given = false;  // --format was on the command line (PKI_FORMAT does not count):
+                                // only then are the bytes of raw endpoints converted or refused
     std::string field;
     bool color = false;
 };
 
-// Write `response` to `out`; warnings go to `err`. `path` and `op` shape the success lines
-// Vault prints for writes and deletes that return no data.
+// Write `response` to `out`; warnings and notes (an empty LIST) go to `err`. `path` and `op`
+// shape the success lines Vault prints for writes and deletes that return no data. Raw
+// endpoints (DER, PEM) print their bytes as served; an explicit -format=pem|der converts them,
+// and -format=json|yaml or --field on them is a usage error naming the JSON endpoint.
 void render(const api::Response& response, const OutputOptions& options, const std::string& path, api::Op op,
             std::ostream& out, std::ostream& err);
 

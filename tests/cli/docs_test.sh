@@ -33,7 +33,7 @@ done
 "$PKI" role write web --allow-any-name >/dev/null
 "$PKI" role write db --allow-any-name >/dev/null
 complete_bash() {
-  PATH="$(dirname "$PKI"):$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _pki_complete; printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/completions/pki.bash" "$@"
+  PATH="$(dirname "$PKI"):$PATH" bash -c 'source "$1"; shift; COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _pki_complete; printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/completions/pki.bash" "$@"
 }
 got=$(complete_bash pki ro | sort | tr '\n' ' ')
 expect_eq "$got" "role root " "pki ro<TAB>"

@@ -212,7 +212,8 @@ expect_eq "$(json 'd["data"]' <"$WORK/out")" "None" "delete has no data"
 expect_ok "$PKI" delete pki/key/second
 expect_out_contains "Success! Data deleted (if it existed) at: pki/key/second"
 expect_ok "$PKI" list pki/keys
-expect_out_contains "No entries found at pki/keys"
+expect_err_contains "No entries found at pki/keys"
+expect_eq "$(wc -c < "$WORK/out" | tr -d ' ')" "0" "an empty list prints nothing on stdout"
 expect_ok "$PKI" list -format=json pki/keys
 expect_eq "$(json 'd["data"]["keys"]' <"$WORK/out")" "[]" "empty list"
 

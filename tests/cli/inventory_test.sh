@@ -130,7 +130,8 @@ expect_eq "$(cns)" "Root A,Root B" "--name on a CN with a space"
 list_json --name 'nothing.*'
 expect_eq "$(jq -c '[.data.count, .data.certificates]' "$WORK/list.json")" "[0,[]]" "no match in JSON"
 expect_ok p cert list --name 'nothing.*'
-expect_out_contains "No certificates match."
+expect_err_contains "No certificates match."
+expect_eq "$(wc -c < "$WORK/out" | tr -d ' ')" "0" "no match prints nothing on stdout"
 
 # --- Filters combine.
 list_json --issuer root-a --name 'two.*'
