@@ -9,6 +9,7 @@
 
 #include "api/table.hpp"
 #include "engine/engine.hpp"
+#include "support.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -16,25 +17,10 @@ using pki::api::Json;
 using pki::api::Op;
 using pki::api::Request;
 
+using pki::test::TempDir;
+using pki::test::table;
+
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "pki-engine-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-const pki::api::Table& table() {
-    static const pki::api::Table t = pki::api::build_table();
-    return t;
-}
 
 size_t mount_count(pki::engine::Engine& e) {
     return e.execute(Request{Op::List, "sys/mounts", Json::object()}).data["keys"].size();
@@ -43,8 +29,8 @@ size_t mount_count(pki::engine::Engine& e) {
 }  // namespace
 
 TEST_CASE("engine_test: atomically: every request commits, reads see the writes before them") {
-    TempDir tmp;
-    pki::engine::Engine e(pki::engine::EngineOptions{tmp.path / "state"}, table());
+    TempDir tmp{"pki-engine-test"};
+    pki::engine::Engine e(pki::engine::EngineOptions{tmp.path / "state", {}, {}}, table());
     e.atomically([&] {
         e.execute(Request{Op::Write, "sys/mounts/one", Json{{"type", "pki"}}});
         e.execute(Request{Op::Write, "one/roles/web", Json{{"allowed_domains", "example.com"}}});
@@ -55,8 +41,8 @@ TEST_CASE("engine_test: atomically: every request commits, reads see the writes 
 }
 
 TEST_CASE("engine_test: atomically: a failing request undoes the ones before it") {
-    TempDir tmp;
-    pki::engine::Engine e(pki::engine::EngineOptions{tmp.path / "state"}, table());
+    TempDir tmp{"pki-engine-test"};
+    pki::engine::Engine e(pki::engine::EngineOptions{tmp.path / "state", {}, {}}, table());
     e.execute(Request{Op::Write, "sys/mounts/pki", Json{{"type", "pki"}}});
     CHECK_THROWS_AS(e.atomically([&] {
         e.execute(Request{Op::Write, "sys/mounts/two", Json{{"type", "pki"}}});
@@ -69,9 +55,9 @@ TEST_CASE("engine_test: atomically: a failing request undoes the ones before it"
 }
 
 TEST_CASE("engine_test: atomically: no environment is left where there was none") {
-    TempDir tmp;
+    TempDir tmp{"pki-engine-test"};
     fs::path state = tmp.path / "state";
-    pki::engine::Engine e(pki::engine::EngineOptions{state}, table());
+    pki::engine::Engine e(pki::engine::EngineOptions{state, {}, {}}, table());
     CHECK_THROWS_AS(e.atomically([&] {
         e.execute(Request{Op::Write, "sys/mounts/pki", Json{{"type", "pki"}}});
         e.execute(Request{Op::Write, "pki/config/crl", Json{{"expiry", "0"}}});

@@ -14,6 +14,7 @@
 #include "api/table.hpp"
 #include "crypto/handles.hpp"
 #include "engine/engine.hpp"
+#include "support.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -23,30 +24,15 @@ using pki::api::Op;
 using pki::api::Request;
 using pki::api::Response;
 
+using pki::test::TempDir;
+using pki::test::table;
+
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "pki-keys-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-const pki::api::Table& table() {
-    static const pki::api::Table t = pki::api::build_table();
-    return t;
-}
 
 // An engine on a fresh state directory with the mount "pki" enabled.
 struct Fixture {
-    TempDir tmp;
-    pki::engine::Engine engine{pki::engine::EngineOptions{tmp.path / "state", [] { return int64_t{1700000000}; }}, table()};
+    TempDir tmp{"pki-keys-test"};
+    pki::engine::Engine engine{pki::engine::EngineOptions{tmp.path / "state", [] { return int64_t{1700000000}; }, {}}, table()};
 
     Fixture() { run(Op::Write, "sys/mounts/pki", Json{{"type", "pki"}}); }
 
@@ -444,13 +430,13 @@ TEST_CASE("an empty list of keys") {
 }
 
 TEST_CASE("key records survive a new engine on the same state directory") {
-    TempDir tmp;
+    TempDir tmp{"pki-keys-test"};
     std::string id;
     {
-        pki::engine::Engine e{pki::engine::EngineOptions{tmp.path / "s", {}}, table()};
+        pki::engine::Engine e{pki::engine::EngineOptions{tmp.path / "s", {}, {}}, table()};
         e.execute(Request{Op::Write, "sys/mounts/pki", Json::object()});
         id = e.execute(Request{Op::Write, "pki/keys/generate/internal", Json{{"key_type", "ec"}}}).data["key_id"];
     }
-    pki::engine::Engine e{pki::engine::EngineOptions{tmp.path / "s", {}}, table()};
+    pki::engine::Engine e{pki::engine::EngineOptions{tmp.path / "s", {}, {}}, table()};
     CHECK(e.execute(Request{Op::Read, "pki/key/" + id, Json::object()}).data.value("key_type", "") == "ec");
 }

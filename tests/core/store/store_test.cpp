@@ -10,27 +10,17 @@
 #include <vector>
 
 #include "store/store.hpp"
+#include "support.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
 using pki::store::Env;
 using pki::store::Txn;
 
-namespace {
+using pki::test::TempDir;
+using pki::test::table;
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "pki-store-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+namespace {
 
 Env open_env(const fs::path& dir, bool create = true) {
     std::vector<std::string> warnings;
@@ -56,7 +46,7 @@ struct Abort {};
 }  // namespace
 
 TEST_CASE("put, get and del across transactions") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     Env env = open_env(tmp.path / "state");
     CHECK(env.exists());
     env.write([](Txn& txn) {
@@ -82,7 +72,7 @@ TEST_CASE("put, get and del across transactions") {
 }
 
 TEST_CASE("a read transaction refuses writes") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     Env env = open_env(tmp.path / "state");
     env.read([](Txn& txn) {
         CHECK_FALSE(txn.writable());
@@ -91,7 +81,7 @@ TEST_CASE("a read transaction refuses writes") {
 }
 
 TEST_CASE("scan visits exactly the keys with the prefix, in order") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     Env env = open_env(tmp.path / "state");
     env.write([](Txn& txn) {
         for (const char* k : {"pki/key/b", "pki/key/a", "pki/keyring/x", "pki/kex", "pki/issuer/1", "pki_int/key/z", "pki/key/c"})
@@ -142,7 +132,7 @@ TEST_CASE("scan visits exactly the keys with the prefix, in order") {
 }
 
 TEST_CASE("a transaction that is not committed leaves nothing") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     Env env = open_env(tmp.path / "state");
     env.write([](Txn& txn) { txn.put("kept", "1"); });
     CHECK_THROWS_AS(env.write([](Txn& txn) {
@@ -171,7 +161,7 @@ TEST_CASE("a transaction that is not committed leaves nothing") {
 }
 
 TEST_CASE("the state directory is created 0700 with 0600 files, and a schema record") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     fs::path dir = tmp.path / "a" / "b" / "state";
     std::vector<std::string> warnings;
     {
@@ -191,7 +181,7 @@ TEST_CASE("the state directory is created 0700 with 0600 files, and a schema rec
 }
 
 TEST_CASE("an existing directory with loose permissions gets a warning") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     fs::path dir = tmp.path / "state";
     fs::create_directory(dir);
     ::chmod(dir.c_str(), 0755);
@@ -206,7 +196,7 @@ TEST_CASE("an existing directory with loose permissions gets a warning") {
 }
 
 TEST_CASE("a state directory path that is a file is a storage error") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     fs::path file = tmp.path / "not-a-dir";
     std::ofstream(file) << "hello";
     for (bool create : {true, false}) {
@@ -231,7 +221,7 @@ TEST_CASE("a state directory path that is a file is a storage error") {
 }
 
 TEST_CASE("opening without create creates nothing") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     fs::path dir = tmp.path / "absent";
     std::vector<std::string> warnings;
     Env env = Env::open(dir, false, warnings);
@@ -250,7 +240,7 @@ TEST_CASE("opening without create creates nothing") {
 }
 
 TEST_CASE("a state directory written by a newer schema is refused") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     fs::path dir = tmp.path / "state";
     {
         Env env = open_env(dir);
@@ -271,7 +261,7 @@ TEST_CASE("a state directory written by a newer schema is refused") {
 }
 
 TEST_CASE("the map grows on demand past the initial size") {
-    TempDir tmp;
+    TempDir tmp{"pki-store-test"};
     fs::path dir = tmp.path / "state";
     const std::string mib(size_t{1} << 20, 'x');
     const int count = 300;  // 300 MiB in one transaction: more than the 256 MiB initial map
