@@ -201,6 +201,13 @@ std::string overview(CLI::App& app) {
     o << ".SH COMMANDS\n";
     for (CLI::App* c : app.get_subcommands([](CLI::App*) { return true; }))
         if (!c->get_group().empty()) o << ".TP\n\\fB" << esc(c->get_name()) << "\\fR\n" << esc(c->get_description()) << "\n";
+    o << ".SH FIELD VALUES\nGeneric commands take fields as \\fIkey\\fR=\\fIvalue\\fR; \\fIkey\\fR=@\\fIfile\\fR reads the value "
+         "from a file and \\fIkey\\fR=\\- from standard input; a lone \\fB\\-\\fR reads a JSON object of fields from standard "
+         "input. A key given twice makes a list, as in Vault (\\fBallowed_domains=a allowed_domains=b\\fR); a field that "
+         "takes one value refuses it. Giving one field both as a flag and as \\fIkey\\fR=\\fIvalue\\fR is a usage error. "
+         "Lists are also comma-separated. Durations are seconds or Go-style units (\\fB72h\\fR, \\fB30m\\fR, \\fB1h30m\\fR, "
+         "\\fB1.5h\\fR, \\fB1d\\fR) and must come to whole seconds; times are UTC, \\fBYYYY\\-MM\\-DDTHH:MM:SSZ\\fR. "
+         "Deleting a role, key or issuer that does not exist succeeds with a warning, as in Vault.\n";
     o << ".SH STATE DIRECTORY\nAll state lives in one LMDB environment (\\fIdata.mdb\\fR, \\fIlock.mdb\\fR) in one directory, "
          "chosen by \\fB\\-\\-state\\-dir\\fR, else \\fBPKI_STATE_DIR\\fR, else \\fI$XDG_DATA_HOME/pki\\fR, else "
          "\\fI~/.local/share/pki\\fR. It is created with mode 0700 and its files 0600; a looser existing directory gets a "
