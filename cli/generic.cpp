@@ -24,7 +24,7 @@ void add_generic_commands(CLI::App& app, Session& s) {
         auto args = std::make_shared<std::vector<std::string>>();
         cmd->add_option("path", *path, "MOUNT/PATH, e.g. pki/roles/web")->required()->type_name("PATH");
         if (verb.takes_data)
-            cmd->add_option("data", *args, "Fields: key=value, key=@file (file contents), key=- (standard input); a lone - reads a JSON object from standard input.")
+            cmd->add_option("data", *args, "Fields: key=value, key=@file (file contents), key=- (standard input); a lone - reads a JSON object of fields from standard input, a lone @file from a file.")
                 ->type_name("KEY=VALUE...");
         api::Op op = verb.op;
         cmd->callback([&s, op, path, args] {

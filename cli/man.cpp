@@ -203,7 +203,7 @@ std::string overview(CLI::App& app) {
         if (!c->get_group().empty()) o << ".TP\n\\fB" << esc(c->get_name()) << "\\fR\n" << esc(c->get_description()) << "\n";
     o << ".SH FIELD VALUES\nGeneric commands take fields as \\fIkey\\fR=\\fIvalue\\fR; \\fIkey\\fR=@\\fIfile\\fR reads the value "
          "from a file and \\fIkey\\fR=\\- from standard input; a lone \\fB\\-\\fR reads a JSON object of fields from standard "
-         "input. A key given twice makes a list, as in Vault (\\fBallowed_domains=a allowed_domains=b\\fR); a field that "
+         "input, a lone @\\fIfile\\fR from a file (Vault's \\fB@payload.json\\fR). A key given twice makes a list, as in Vault (\\fBallowed_domains=a allowed_domains=b\\fR); a field that "
          "takes one value refuses it. Giving one field both as a flag and as \\fIkey\\fR=\\fIvalue\\fR is a usage error. "
          "Lists are also comma-separated. Durations are seconds or Go-style units (\\fB72h\\fR, \\fB30m\\fR, \\fB1h30m\\fR, "
          "\\fB1.5h\\fR, \\fB1d\\fR) and must come to whole seconds; times are UTC, \\fBYYYY\\-MM\\-DDTHH:MM:SSZ\\fR. "

@@ -89,10 +89,10 @@ std::string read_value(const std::string& value, std::istream& in) {
 api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in) {
     api::Json data = api::Json::object();
     for (const auto& arg : args) {
-        if (arg == "-") {
-            api::Json body = api::Json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false);
+        if (arg == "-" || (arg.size() > 1 && arg[0] == '@')) {  // a JSON object of fields, as Vault's CLI takes it
+            api::Json body = api::Json::parse(read_value(arg, in), nullptr, false);
             if (body.is_discarded() || !body.is_object())
-                fail(ErrorKind::Invalid, "standard input is not a JSON object of fields");
+                fail(ErrorKind::Invalid, "{} is not a JSON object of fields", arg == "-" ? std::string("standard input") : arg.substr(1));
             for (auto& [k, v] : body.items()) data[k] = v;
             continue;
         }

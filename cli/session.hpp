@@ -45,7 +45,7 @@ struct Session {
 // Values on a command line: "@file" reads a file, "-" reads standard input.
 std::string read_value(const std::string& value, std::istream& in);
 // key=value, key=@file, key=- arguments into a JSON object of strings; a lone "-" reads a JSON
-// object from standard input.
+// object of fields from standard input, a lone "@file" from a file.
 api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in);
 
 void add_generic_commands(CLI::App& app, Session& s);

@@ -35,7 +35,7 @@ void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
     }
     auto ascii = policy::to_ascii(name);
     std::string probe = ascii ? *ascii : "";
-    if (auto star = probe.find('*'); star != std::string::npos) probe.replace(star, 1, "x");  // a wildcard label
+    if (auto star = probe.find('*'); star != std::string::npos) probe[star] = 'x';  // a wildcard label
     if (ascii && policy::is_hostname(probe)) push_unique(sans.dns, *ascii);
     else if (mode == SanMode::AsGiven) push_unique(sans.dns, ascii ? *ascii : name);
     else if (mode == SanMode::Checked)

@@ -226,7 +226,7 @@ Json signed_response(X509* cert, const Issuer& issuer, const std::string& format
         for (auto& c : chain) c = encode_cert(x509::parse_cert(c).get(), "der");
     }
     std::string certificate = encode_cert(cert, format);
-    if (format == "pem_bundle") certificate += "\n" + util::join(issuer.ca_chain, "\n");
+    if (format == "pem_bundle") certificate.append("\n").append(util::join(issuer.ca_chain, "\n"));
     data["certificate"] = certificate;
     data["issuing_ca"] = issuing;
     data["ca_chain"] = chain;

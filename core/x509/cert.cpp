@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -100,9 +101,9 @@ std::string csr_der(X509_REQ* req) { return crypto::to_der<X509_REQ>(req, i2d_X5
 
 std::string serial_hex(const ASN1_INTEGER* serial) {
     crypto::BigNum bn(ASN1_INTEGER_to_BN(serial, nullptr));
-    std::vector<unsigned char> bytes(static_cast<size_t>(BN_num_bytes(bn.get())));
-    BN_bn2bin(bn.get(), bytes.data());
-    if (bytes.empty()) bytes.push_back(0);
+    // At least one byte: a zero serial is "00".
+    std::vector<unsigned char> bytes(std::max<size_t>(1, static_cast<size_t>(BN_num_bytes(bn.get()))), 0);
+    BN_bn2bin(bn.get(), bytes.data() + bytes.size() - static_cast<size_t>(BN_num_bytes(bn.get())));
     return util::hex_colon(bytes.data(), bytes.size());
 }
 
@@ -117,7 +118,7 @@ std::string normalise_serial(std::string_view text) {
         hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     if (hex.empty()) fail(ErrorKind::Invalid, "serial number is empty");
-    if (hex.size() % 2) hex.insert(0, "0");
+    if (hex.size() % 2) hex.insert(hex.begin(), '0');
     while (hex.size() > 2 && hex[0] == '0' && hex[1] == '0') hex.erase(0, 2);
     std::string out;
     for (size_t i = 0; i < hex.size(); i += 2) {

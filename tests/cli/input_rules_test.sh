@@ -21,6 +21,16 @@ expect_err_contains '"common_name"'
 expect_refused 2 "$PKI" issue web --common-name a.example.com common_name=b.example.com
 expect_err_contains 'given both as --common-name and as common_name='
 
+# A lone @file is a JSON object of fields (Vault's CLI takes a request body that way).
+printf '{"allowed_domains": ["example.net"], "allow_subdomains": true, "max_ttl": "2h"}' > role.json
+expect_ok "$PKI" write pki/roles/fromjson @role.json
+expect_eq "$("$PKI" read -format=json pki/roles/fromjson | jq -c '[.data.allowed_domains, .data.max_ttl]')" '[["example.net"],7200]' "role from @role.json"
+printf '[1, 2]' > notobject.json
+expect_refused 1 "$PKI" write pki/roles/fromjson2 @notobject.json
+expect_err_contains 'notobject.json is not a JSON object of fields'
+expect_refused 1 "$PKI" write pki/roles/fromjson2 @missing.json
+expect_err_contains 'missing.json'
+
 # ---- durations --------------------------------------------------------------------------------
 expect_ok "$PKI" write -format=json pki/issue/web common_name=d.example.com ttl=1.5h
 save d.json

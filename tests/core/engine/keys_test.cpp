@@ -118,7 +118,8 @@ TEST_CASE("generate: every key type and size, internal and exported") {
             CAPTURE(std::string(c.type));
             CAPTURE(c.bits);
             CAPTURE(std::string(mode));
-            std::string name = "k" + std::to_string(n++);
+            std::string name = "k";
+            name += std::to_string(n++);
             Json body{{"key_type", c.type}, {"key_name", name}};
             if (c.bits) body["key_bits"] = c.bits;
             auto r = f.run(Op::Write, std::string("pki/keys/generate/") + mode, body);
