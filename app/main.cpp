@@ -6,6 +6,7 @@
 #include "cli/output/render.hpp"
 #include "cli/session.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 int main(int argc, char** argv) {
     // No openssl.cnf: pki's behaviour must not depend on the host's OpenSSL configuration, and
@@ -19,11 +20,12 @@ int main(int argc, char** argv) {
         return pki::cli::run(argc, argv, std::cin, std::cout, std::cerr);
     } catch (const pki::Error& e) {
         std::cout.flush();
-        std::cerr << pki::cli::error_prefix(pki::cli::color_enabled(2)) << e.what() << "\n";
+        // One line, whatever the message quotes back (control characters, a 10 MB common name).
+        std::cerr << pki::cli::error_prefix(pki::cli::color_enabled(2)) << pki::util::printable(e.what()) << "\n";
         return pki::exit_code_for(e.kind());
     } catch (const std::exception& e) {
         std::cout.flush();
-        std::cerr << pki::cli::error_prefix(pki::cli::color_enabled(2)) << "internal failure: " << e.what() << "\n";
+        std::cerr << pki::cli::error_prefix(pki::cli::color_enabled(2)) << "internal failure: " << pki::util::printable(e.what()) << "\n";
         return pki::exit_code_for(pki::ErrorKind::Internal);
     }
 }

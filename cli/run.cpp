@@ -63,7 +63,8 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     app.option_defaults()->always_capture_default(false);
     app.add_option("--state-dir", s.state_dir,
                    "State directory (default: $PKI_STATE_DIR, else $XDG_DATA_HOME/pki, else ~/.local/share/pki).")
-        ->type_name("DIR");
+        ->type_name("DIR")
+        ->check([](const std::string& v) { return v.empty() ? std::string("an empty --state-dir names no directory; give a path") : std::string(); });
     app.add_option("--format", s.format, "Output format: table (default; or $PKI_FORMAT), json, yaml, pem, der.")
         ->type_name("FORMAT");
     app.add_option("--field", s.field, "Print only this field of the response, raw (lists one item a line).")

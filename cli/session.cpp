@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "engine/engine.hpp"
+#include "api/fields.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace pki::cli {
 
@@ -68,8 +70,26 @@ api::Response Session::execute(const api::Request& request, const std::function<
     return response;
 }
 
+namespace {
+
+// What one value may hold: far above any PEM bundle or CSR, far below what exhausts memory.
+constexpr size_t kMaxValueBytes = 64u << 20;
+
+std::string read_capped(std::istream& s, const std::string& what) {
+    std::string out;
+    char buf[1 << 16];
+    while (s.read(buf, sizeof buf) || s.gcount() > 0) {
+        out.append(buf, static_cast<size_t>(s.gcount()));
+        if (out.size() > kMaxValueBytes)
+            fail(ErrorKind::Invalid, "{} holds more than 64 MiB; no field takes that much, so give the right file", what);
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string read_value(const std::string& value, std::istream& in) {
-    if (value == "-") return std::string(std::istreambuf_iterator<char>(in), {});
+    if (value == "-") return read_capped(in, "standard input");
     if (value.size() > 1 && value[0] == '@') {
         std::string name = value.substr(1);
         std::error_code ec;
@@ -78,7 +98,7 @@ std::string read_value(const std::string& value, std::istream& in) {
         std::ifstream f(name, std::ios::binary);
         if (!f) fail(ErrorKind::Invalid, "cannot read file {}: {}", name, std::strerror(errno));
         try {
-            return std::string(std::istreambuf_iterator<char>(f), {});
+            return read_capped(f, "file " + name);
         } catch (const std::exception& e) {  // libstdc++ throws from underflow on a read error
             fail(ErrorKind::Invalid, "cannot read file {}: {}", name, e.what());
         }
@@ -88,9 +108,15 @@ std::string read_value(const std::string& value, std::istream& in) {
 
 api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in) {
     api::Json data = api::Json::object();
+    bool stdin_used = false;
+    auto reads_stdin = [&] {
+        if (stdin_used) fail(ErrorKind::Usage, "standard input (-) is given twice; only one field or body can be read from it");
+        stdin_used = true;
+    };
     for (const auto& arg : args) {
+        if (arg == "-") reads_stdin();
         if (arg == "-" || (arg.size() > 1 && arg[0] == '@')) {  // a JSON object of fields, as Vault's CLI takes it
-            api::Json body = api::Json::parse(read_value(arg, in), nullptr, false);
+            api::Json body = api::parse_user_json(read_value(arg, in));
             if (body.is_discarded() || !body.is_object())
                 fail(ErrorKind::Invalid, "{} is not a JSON object of fields", arg == "-" ? std::string("standard input") : arg.substr(1));
             for (auto& [k, v] : body.items()) data[k] = v;
@@ -100,6 +126,7 @@ api::Json parse_kv_args(const std::vector<std::string>& args, std::istream& in) 
         if (eq == std::string::npos || eq == 0)
             fail(ErrorKind::Usage, "argument \"{}\" is not of the form key=value (or key=@file, key=-)", arg);
         std::string key = arg.substr(0, eq);
+        if (arg.compare(eq + 1, std::string::npos, "-") == 0) reads_stdin();
         std::string value = read_value(arg.substr(eq + 1), in);
         // A key given again makes a list of its values, as Vault's CLI does (allowed_domains=a
         // allowed_domains=b); a field that takes one value then refuses the list.

@@ -41,9 +41,10 @@ namespace {
 
 std::string shown(const FieldSpec& spec, const Json& raw) {
     if (spec.sensitive) return "(value hidden)";
-    std::string s = raw.is_string() ? raw.get<std::string>() : raw.dump();
-    if (s.size() > 60) s = s.substr(0, 57) + "...";
-    return "\"" + s + "\"";
+    std::string s = raw.is_string() ? raw.get<std::string>() : raw.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string out(1, '"');
+    out.append(util::printable(s, 57)).push_back('"');
+    return out;
 }
 
 [[noreturn]] void bad(const FieldSpec& spec, const Json& raw, std::string_view path, std::string_view expect) {
@@ -84,6 +85,25 @@ Json parse_duration(const FieldSpec& spec, const Json& raw, std::string_view pat
     bad(spec, raw, path, "a duration (use forms like 72h, 30m, 45s, 1d or a number of seconds)");
 }
 
+// Every string in `v` (and its keys) is UTF-8 without NUL bytes: the store keeps JSON, and names
+// with NULs would be cut short by the C APIs they reach.
+void check_text(const FieldSpec& spec, const Json& v, std::string_view path) {
+    auto check = [&](const std::string& s) {
+        if (!util::valid_utf8(s))
+            fail(ErrorKind::Invalid, "field \"{}\" on {}: the value is not valid UTF-8 text; give it in UTF-8", spec.name, path);
+        if (s.find('\0') != std::string::npos)
+            fail(ErrorKind::Invalid, "field \"{}\" on {}: the value contains a NUL byte; remove it", spec.name, path);
+    };
+    if (v.is_string()) check(v.get_ref<const std::string&>());
+    else if (v.is_array())
+        for (const auto& item : v) check_text(spec, item, path);
+    else if (v.is_object())
+        for (const auto& [k, item] : v.items()) {
+            check(k);
+            check_text(spec, item, path);
+        }
+}
+
 Json parse_list(const FieldSpec& spec, const Json& raw, std::string_view path) {
     Json out = Json::array();
     if (raw.is_array()) {
@@ -98,7 +118,7 @@ Json parse_list(const FieldSpec& spec, const Json& raw, std::string_view path) {
         const auto& s = raw.get_ref<const std::string&>();
         auto t = util::trim(s);
         if (!t.empty() && t.front() == '[') {
-            Json parsed = Json::parse(t, nullptr, false);
+            Json parsed = parse_user_json(t);
             if (!parsed.is_discarded() && parsed.is_array()) return parse_list(spec, parsed, path);
         }
         for (auto& piece : util::split_list(s, ',')) out.push_back(piece);
@@ -109,7 +129,23 @@ Json parse_list(const FieldSpec& spec, const Json& raw, std::string_view path) {
 
 }  // namespace
 
+Json parse_user_json(std::string_view text) {
+    struct TooDeep {};
+    try {
+        return Json::parse(
+            text,
+            [](int depth, Json::parse_event_t, Json&) {
+                if (depth > 32) throw TooDeep{};
+                return true;
+            },
+            false);
+    } catch (const TooDeep&) {
+        return Json(Json::value_t::discarded);
+    }
+}
+
 Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path) {
+    check_text(spec, raw, path);
     Json v;
     switch (spec.type) {
         case FieldType::String:
@@ -125,7 +161,7 @@ Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path) 
         case FieldType::Map:
             if (raw.is_object()) v = raw;
             else if (raw.is_string()) {
-                v = Json::parse(raw.get<std::string>(), nullptr, false);
+                v = parse_user_json(raw.get<std::string>());
                 if (v.is_discarded() || !v.is_object()) bad(spec, raw, path, "a JSON object");
             } else bad(spec, raw, path, "a JSON object");
             break;

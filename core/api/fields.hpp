@@ -56,7 +56,13 @@ std::string choices_text(const FieldSpec& f);
 // The empty value of a type: "", 0, false, [] or {}.
 Json zero_value(FieldType type);
 
-// Parse one value for `spec`; throws Error(Invalid) naming the field.
+// JSON text a user gave (a request body, a list or map field): the value, or a discarded value
+// when it is not JSON or nests deeper than 32 levels (no field needs more; deeper input could
+// exhaust the stack of the recursive serializer).
+Json parse_user_json(std::string_view text);
+
+// Parse one value for `spec`; throws Error(Invalid) naming the field. Text must be UTF-8 without
+// NUL bytes.
 Json parse_field(const FieldSpec& spec, const Json& raw, std::string_view path);
 
 }  // namespace pki::api

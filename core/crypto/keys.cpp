@@ -73,6 +73,13 @@ KeySpec describe_key(EVP_PKEY* key) {
     }
 }
 
+void refuse_weak_key(EVP_PKEY* key, std::string_view what) {
+    auto spec = describe_key(key);
+    if (spec.type != "rsa" || spec.bits >= 2048) return;
+    if (what.empty()) fail(ErrorKind::Invalid, "RSA keys of {} bits are refused; use at least 2048 bits", spec.bits);
+    fail(ErrorKind::Invalid, "{} has an RSA key of {} bits, which is refused; use at least 2048 bits", what, spec.bits);
+}
+
 PrivateKeyFormat parse_private_key_format(std::string_view s) {
     if (s.empty() || s == "der") return PrivateKeyFormat::Der;
     if (s == "pkcs8") return PrivateKeyFormat::Pkcs8;

@@ -19,6 +19,8 @@ PKey generate_key(const KeySpec& spec);
 
 // Describe an existing key. Throws Error(Invalid) for unsupported algorithms or sizes.
 KeySpec describe_key(EVP_PKEY* key);
+// Error(Invalid) for an RSA key below 2048 bits; `what` (may be empty) names its owner in the message.
+void refuse_weak_key(EVP_PKEY* key, std::string_view what);
 
 enum class PrivateKeyFormat { Der, Pkcs8 };
 PrivateKeyFormat parse_private_key_format(std::string_view s);  // "" or "der" -> Der; "pkcs8"

@@ -181,7 +181,8 @@ std::string require_common_name(const x509::Subject& s) {
 }
 
 void check_path_length(int64_t v) {
-    if (v < -1) fail(ErrorKind::Invalid, "max_path_length {} is not allowed; use -1 (no limit) or 0 and above", v);
+    if (v < -1 || v > 1000000)
+        fail(ErrorKind::Invalid, "max_path_length {} is not allowed; use -1 (no limit) or 0 to 1000000", v);
 }
 
 void check_leaf_behavior(const std::string& b) {
@@ -250,8 +251,9 @@ ImportResult import_pem(Context& ctx, const std::string& pem, bool allow_keys, c
     for (const auto& b : blocks) {
         if (b.label == "CERTIFICATE") {
             auto c = x509::parse_cert(b.text);
-            x509::refuse_weak_signature(X509_get_signature_nid(c.get()),
-                                        fmt::format("certificate \"{}\"", x509::common_name(X509_get_subject_name(c.get()))));
+            std::string what = fmt::format("certificate \"{}\"", x509::common_name(X509_get_subject_name(c.get())));
+            x509::refuse_weak_signature(X509_get_signature_nid(c.get()), what);
+            crypto::refuse_weak_key(X509_get0_pubkey(c.get()), what);
             if (!x509::is_ca(c.get()))
                 fail(ErrorKind::Invalid, "certificate \"{}\" in {} is not a CA certificate (no CA:TRUE basic constraint); only CA certificates can be issuers",
                      x509::common_name(X509_get_subject_name(c.get())), field);
@@ -535,6 +537,7 @@ api::Response sign_self_issued(Context& ctx) {
     if (util::trim(text).empty()) fail(ErrorKind::Invalid, "certificate is required; give the PEM self-issued CA certificate");
     auto cert = x509::parse_cert(text);
     x509::refuse_weak_signature(X509_get_signature_nid(cert.get()), "the certificate");
+    crypto::refuse_weak_key(X509_get0_pubkey(cert.get()), "the certificate");
     if (!x509::self_issued(cert.get()))
         fail(ErrorKind::Invalid, "the certificate is not self-issued (its subject and issuer differ); use sign-intermediate for a CSR instead");
     if (!x509::is_ca(cert.get())) fail(ErrorKind::Invalid, "the certificate is not a CA certificate; only self-issued CA certificates can be signed here");

@@ -36,7 +36,7 @@ void set_default_key(store::Txn& txn, std::string_view mount, const std::string&
 void check_object_name(std::string_view what, std::string_view name) {
     if (name == "default")
         fail(ErrorKind::Invalid, "{} \"default\" is reserved; choose another name", what);
-    bool ok = name.size() <= 128;
+    bool ok = name.size() <= 128 && name != "." && name != "..";  // path segments of their own
     for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
     if (!ok)
         fail(ErrorKind::Invalid, "{} \"{}\" is not allowed; use up to 128 letters, digits, '-', '_' or '.'", what, name);
@@ -97,9 +97,8 @@ std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_vi
 
 KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed) {
     const auto& mount = ctx.mount_name();
+    crypto::refuse_weak_key(key, "");
     auto spec = crypto::describe_key(key);
-    if (spec.type == "rsa" && spec.bits < 2048)
-        fail(ErrorKind::Invalid, "RSA keys of {} bits are refused; use at least 2048 bits", spec.bits);
     std::string spki = crypto::public_key_der(key);
     if (auto k = find_key_by_public(ctx.txn, mount, spki)) {
         if (existed) *existed = true;

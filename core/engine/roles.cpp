@@ -22,9 +22,9 @@ namespace {
 constexpr char kKind[] = "role";
 
 void check_role_name(const std::string& name) {
-    bool ok = !name.empty() && name.size() <= 128;
+    bool ok = !name.empty() && name.size() <= 128 && name != "." && name != "..";  // path segments of their own
     for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-    if (!ok) fail(ErrorKind::Invalid, "role name \"{}\" is not allowed; use 1-128 letters, digits, '-', '_' or '.'", name);
+    if (!ok) fail(ErrorKind::Invalid, "role name \"{}\" is not allowed; use 1-128 letters, digits, '-', '_' or '.' (not . or ..)", name);
 }
 
 Json load_role_record(const Context& ctx, const std::string& name) {

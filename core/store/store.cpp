@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -129,9 +131,14 @@ Env Env::open(const std::filesystem::path& dir, bool create, std::vector<std::st
                                            dir.string(), st.st_mode & 0777, dir.string()));
     } else {
         if (!create) return Env(dir, nullptr, 0);
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) fail(ErrorKind::Storage, "cannot create state directory {}: {}", dir.string(), ec.message());
+        // Every missing component is made 0700 from the start (whatever the umask): a world-writable
+        // parent would let others replace the state directory.
+        std::filesystem::path made;
+        for (const auto& part : std::filesystem::absolute(dir)) {
+            made /= part;
+            if (::mkdir(made.c_str(), 0700) != 0 && errno != EEXIST)
+                fail(ErrorKind::Storage, "cannot create state directory {}: {}", dir.string(), std::strerror(errno));
+        }
         ::chmod(dir.c_str(), 0700);
     }
     if (!create && !std::filesystem::exists(dir / "data.mdb")) return Env(dir, nullptr, 0);

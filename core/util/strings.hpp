@@ -20,5 +20,10 @@ std::string dashed(std::string_view field);
 std::string hex_colon(const unsigned char* data, size_t len);
 std::string base64(std::string_view bytes);
 std::string base64_decode(std::string_view text);  // throws Error(Invalid) on bad input
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool valid_utf8(std::string_view s);
+// `s` for a one-line message: control characters escaped (\n, \x1b ...), at most `max` bytes
+// (cut at a character boundary, "..." appended).
+std::string printable(std::string_view s, size_t max = 2000);
 
 }  // namespace pki::util

@@ -104,4 +104,33 @@ expect_ok "$PKI" path-help pki/config/crl
 expect_out_contains '72h'
 expect_ok "$PKI" path-help pki/tidy
 expect_out_contains '72h'
+# ---- hostile input: one line, the right exit code, state unchanged ----------------------------------
+python3 -c "print('{\"allowed_domains\":' + '['*100000 + ']'*100000 + '}')" > deep.json
+expect_refused 1 "$PKI" write pki/roles/deep @deep.json
+expect_err_contains 'deep.json is not a JSON object of fields'
+python3 -c "print('['*100000 + ']'*100000)" > deep.txt
+expect_refused 1 "$PKI" write pki/roles/deep allowed_domains=@deep.txt allow_bare_domains=maybe
+expect_refused 1 "$PKI" role write q --allowed-domains $'\xff.com'
+expect_err_contains 'not valid UTF-8'
+expect_refused 1 "$PKI" write pki/config/urls issuing_certificates=$'http://\xff/'
+expect_err_contains 'not valid UTF-8'
+printf '{"allowed_domains":"a\\u0000.com"}' > nul.json
+expect_refused 1 "$PKI" write pki/roles/n @nul.json
+expect_err_contains 'NUL byte'
+expect_refused 1 "$PKI" write pki/issue/web "common_name=$(printf 'x.example.com\n\033[31mRED')"
+expect_err_contains '\n\x1b[31mRED'
+expect_refused 1 "$PKI" write pki/issue/web csr=- < <(head -c $((65 * 1024 * 1024)) /dev/zero)
+expect_err_contains 'standard input holds more than 64 MiB'
+expect_refused 2 "$PKI" write pki/roles/z allowed_domains=- organization=- < /dev/null
+expect_err_contains 'standard input (-) is given twice'
+expect_refused 1 "$PKI" write pki/root/generate/internal common_name=P max_path_length=4294967296
+expect_err_contains 'max_path_length 4294967296 is not allowed'
+expect_refused 1 "$PKI" write pki/roles/.. allowed_domains=example.com
+expect_refused 1 "$PKI" write pki/keys/generate/internal key_type=ec key_name=.
+expect_refused 2 "$PKI" --state-dir "" list pki/roles
+expect_err_contains 'empty --state-dir'
+# A new state directory and its new parents are 0700 whatever the umask.
+( umask 000; "$PKI" --state-dir "$WORK/new/a/b" secrets enable pki >/dev/null 2>&1 )
+expect_eq "$(stat -c %a "$WORK/new" "$WORK/new/a" "$WORK/new/a/b" | tr '\n' ' ')" "700 700 700 " "modes of a new state directory and its parents"
+expect_eq "$(stat -c %a "$WORK/new/a/b/data.mdb")" "600" "mode of data.mdb under umask 000"
 finish

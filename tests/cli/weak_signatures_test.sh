@@ -26,4 +26,15 @@ expect_refused 1 "$PKI" write pki/issuers/import/cert pem_bundle=@sha1-ca.pem
 expect_err_contains "Old SHA1 CA"
 expect_refused 1 "$PKI" write pki/intermediate/set-signed certificate=@sha1-ca.pem
 expect_refused 1 "$PKI" write pki/root/sign-self-issued certificate=@sha1-ca.pem
+
+# Weak keys the same way: a CA certificate with an RSA-1024 key is refused by every import path.
+openssl req -x509 -new -newkey rsa:1024 -nodes -keyout ca1024.key -sha256 -days 10 -subj "/CN=Old 1024 CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out ca1024.pem 2>/dev/null
+openssl x509 -in ca1024.pem -noout -text | grep -q "(1024 bit)" && ok || fail "openssl did not make an RSA-1024 CA"
+expect_refused 1 "$PKI" write pki/issuers/import/cert pem_bundle=@ca1024.pem
+expect_err_contains 'certificate "Old 1024 CA" has an RSA key of 1024 bits'
+expect_refused 1 "$PKI" write pki/intermediate/set-signed certificate=@ca1024.pem
+expect_refused 1 "$PKI" write pki/root/sign-self-issued certificate=@ca1024.pem
+expect_refused 1 "$PKI" write pki/keys/import pem_bundle=@ca1024.key
+expect_err_contains 'RSA keys of 1024 bits are refused'
 finish
