@@ -353,9 +353,7 @@ api::Response sign_verbatim(Context& ctx) {
     if (util::trim(csr_text).empty()) fail(ErrorKind::Invalid, "csr is required; give the PEM CSR (csr=@request.csr)");
     auto csr = x509::parse_csr(csr_text);
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
-    auto kspec = crypto::describe_key(pub);
-    if (kspec.type == "rsa" && kspec.bits < 2048)
-        fail(ErrorKind::Invalid, "the CSR's RSA key has {} bits; at least 2048 are required", kspec.bits);
+    crypto::refuse_weak_key(pub, "the CSR");
     crypto::Extensions exts(X509_REQ_get_extensions(csr.get()));
     bool has_ku = false, has_eku = false;
     for (int i = 0; exts && i < sk_X509_EXTENSION_num(exts.get()); ++i) {
@@ -366,6 +364,16 @@ api::Response sign_verbatim(Context& ctx) {
             if (bc && bc->ca)
                 fail(ErrorKind::Denied, "sign-verbatim does not issue CA certificates and the CSR asks for CA:TRUE; use root/sign-intermediate");
         }
+        // What only a CA certificate may carry (RFC 5280 4.2.1.3, 4.2.1.10) has no place in a leaf.
+        if (nid == NID_key_usage) {
+            crypto::Handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free> bits(static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(ext)));
+            if (bits && (ASN1_BIT_STRING_get_bit(bits.get(), 5) || ASN1_BIT_STRING_get_bit(bits.get(), 6)))
+                fail(ErrorKind::Denied, "the CSR asks for the keyCertSign or cRLSign key usage, which only CA certificates may have; "
+                                        "remove it, or use root/sign-intermediate for a CA");
+        }
+        if (nid == NID_name_constraints)
+            fail(ErrorKind::Denied, "the CSR asks for name constraints, which only CA certificates may carry; remove them, or use "
+                                    "root/sign-intermediate for a CA");
         has_ku = has_ku || nid == NID_key_usage;
         has_eku = has_eku || nid == NID_ext_key_usage;
     }

@@ -104,6 +104,17 @@ expect_ok "$PKI" path-help pki/config/crl
 expect_out_contains '72h'
 expect_ok "$PKI" path-help pki/tidy
 expect_out_contains '72h'
+# ---- sign-verbatim keeps what a leaf may carry: CA-only extensions in a CSR are refused -----------------
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout v.key -subj /CN=v.example.com \
+  -addext keyUsage=critical,digitalSignature,keyCertSign -out v-ku.csr 2>/dev/null
+expect_refused 1 "$PKI" write pki/sign-verbatim csr=@v-ku.csr
+expect_err_contains 'keyCertSign or cRLSign'
+openssl req -new -key v.key -subj /CN=v.example.com -addext nameConstraints=permitted\;DNS:example.com -out v-nc.csr 2>/dev/null
+expect_refused 1 "$PKI" write pki/sign-verbatim csr=@v-nc.csr
+expect_err_contains 'name constraints'
+openssl req -new -key v.key -subj /CN=v.example.com -addext keyUsage=critical,digitalSignature -out v-ok.csr 2>/dev/null
+expect_ok "$PKI" write pki/sign-verbatim csr=@v-ok.csr
+
 # ---- hostile input: one line, the right exit code, state unchanged ----------------------------------
 python3 -c "print('{\"allowed_domains\":' + '['*100000 + ']'*100000 + '}')" > deep.json
 expect_refused 1 "$PKI" write pki/roles/deep @deep.json
