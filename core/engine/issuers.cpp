@@ -10,6 +10,8 @@
 #include "engine/issuance.hpp"
 #include "engine/keys.hpp"
 #include "engine/records.hpp"
+#include "policy/idna.hpp"
+#include "policy/names.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -178,6 +180,20 @@ ChosenKey choose_key(Context& ctx, const std::string& type) {
 std::string require_common_name(const x509::Subject& s) {
     if (s.common_name.empty()) fail(ErrorKind::Invalid, "common_name is required; give the CA's name, e.g. common_name=\"Example Root CA\"");
     return s.common_name;
+}
+
+// permitted_dns_domains as host names (a leading dot allowed, IDNA converted), or Error(Invalid).
+std::vector<std::string> permitted_dns_domains(const api::Fields& f) {
+    std::vector<std::string> out;
+    for (const auto& d : f.list("permitted_dns_domains")) {
+        std::string_view host = d.front() == '.' ? std::string_view(d).substr(1) : std::string_view(d);
+        auto ascii = policy::to_ascii(host);
+        if (!ascii || !policy::is_hostname(*ascii))
+            fail(ErrorKind::Invalid, "permitted_dns_domains: \"{}\" is not a DNS domain such as example.com or .example.com", d);
+        std::string domain = d.front() == '.' ? "." : "";
+        out.push_back(domain.append(*ascii));
+    }
+    return out;
 }
 
 void check_path_length(int64_t v) {
@@ -411,7 +427,7 @@ api::Response generate_root(Context& ctx) {
     spec.max_path_len = static_cast<int>(f.integer("max_path_length"));
     spec.key_usage = kCaKeyUsage;
     spec.sans = sans;
-    spec.permitted_dns_domains = f.list("permitted_dns_domains");
+    spec.permitted_dns_domains = permitted_dns_domains(f);
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
     auto cert = x509::sign_certificate(spec, x509::Signer{}, chosen.key.get());
     Issuer issuer = add_issuer(ctx, cert.get(), chosen.entry.id, f.str("issuer_name"));
@@ -521,7 +537,7 @@ api::Response sign_intermediate(Context& ctx) {
     spec.not_after = fit_to_issuer(issuer, issuer_cert.get(), validity.not_after);
     spec.ca = true;
     spec.max_path_len = mpl;
-    spec.permitted_dns_domains = f.list("permitted_dns_domains");
+    spec.permitted_dns_domains = permitted_dns_domains(f);
     spec.urls = load_urls(ctx.txn, mount);
     auto signer = load_private_key(ctx, issuer.key_id);
     auto cert = x509::sign_certificate(spec, x509::signer_of(issuer_cert.get()), signer.get(), static_cast<int>(f.integer("signature_bits")));

@@ -136,6 +136,11 @@ expect_refused 2 "$PKI" write pki/roles/z allowed_domains=- organization=- < /de
 expect_err_contains 'standard input (-) is given twice'
 expect_refused 1 "$PKI" write pki/root/generate/internal common_name=P max_path_length=4294967296
 expect_err_contains 'max_path_length 4294967296 is not allowed'
+expect_refused 1 "$PKI" write pki/root/generate/internal common_name=P permitted_dns_domains=a..b
+expect_err_contains 'permitted_dns_domains: "a..b" is not a DNS domain'
+expect_refused 1 "$PKI" write pki/root/generate/internal common_name=P 'permitted_dns_domains=a.com;IP:1.2.3.4/32'
+expect_ok "$PKI" write pki/root/generate/internal common_name=PC permitted_dns_domains=.example.com,example.org issuer_name=pc
+expect_eq "$("$PKI" read -field=certificate pki/issuer/pc | openssl x509 -noout -ext nameConstraints | grep -c 'DNS:')" "2" "name constraints of the root"
 expect_refused 1 "$PKI" write pki/roles/.. allowed_domains=example.com
 expect_refused 1 "$PKI" write pki/keys/generate/internal key_type=ec key_name=.
 expect_refused 2 "$PKI" --state-dir "" list pki/roles
