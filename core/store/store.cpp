@@ -130,18 +130,26 @@ Env Env::open(const std::filesystem::path& dir, bool create, std::vector<std::st
             warnings.push_back(fmt::format("state directory {} is accessible by other users (mode {:o}); run: chmod 700 {}",
                                            dir.string(), st.st_mode & 0777, dir.string()));
     } else {
+        if (errno == EACCES)
+            fail(ErrorKind::Storage, "cannot read state directory {}: permission denied; run pki as the directory's owner", dir.string());
         if (!create) return Env(dir, nullptr, 0);
         // Every missing component is made 0700 from the start (whatever the umask): a world-writable
         // parent would let others replace the state directory.
         std::filesystem::path made;
-        for (const auto& part : std::filesystem::absolute(dir)) {
+        std::error_code ec;
+        for (const auto& part : std::filesystem::absolute(dir, ec)) {
             made /= part;
             if (::mkdir(made.c_str(), 0700) != 0 && errno != EEXIST)
                 fail(ErrorKind::Storage, "cannot create state directory {}: {}", dir.string(), std::strerror(errno));
         }
         ::chmod(dir.c_str(), 0700);
     }
-    if (!create && !std::filesystem::exists(dir / "data.mdb")) return Env(dir, nullptr, 0);
+    struct stat data {};
+    if (::stat((dir / "data.mdb").c_str(), &data) != 0) {
+        if (errno == EACCES)
+            fail(ErrorKind::Storage, "cannot read state directory {}: permission denied; run pki as the directory's owner", dir.string());
+        if (!create) return Env(dir, nullptr, 0);
+    }
 
     MDB_env* env = nullptr;
     int rc = mdb_env_create(&env);
@@ -155,6 +163,10 @@ Env Env::open(const std::filesystem::path& dir, bool create, std::vector<std::st
     rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0600);
     if (rc != 0) {
         mdb_env_close(env);
+        if (rc == EACCES || rc == EROFS)  // LMDB writes its lock file even to read
+            fail(ErrorKind::Storage, "cannot open state directory {}: {}; pki needs to write there (its lock file) even to read, "
+                 "so run it as the directory's owner or make the directory and its files writable",
+                 dir.string(), mdb_strerror(rc));
         fail(ErrorKind::Storage, "cannot open state directory {}: {}", dir.string(), mdb_strerror(rc));
     }
     int dead = 0;

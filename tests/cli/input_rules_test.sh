@@ -145,6 +145,13 @@ expect_refused 1 "$PKI" write pki/roles/.. allowed_domains=example.com
 expect_refused 1 "$PKI" write pki/keys/generate/internal key_type=ec key_name=.
 expect_refused 2 "$PKI" --state-dir "" list pki/roles
 expect_err_contains 'empty --state-dir'
+# Another user's state directory: a storage error (exit 3) that says what to do.
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
+  expect_ok "$PKI" --state-dir /tmp/pki-rules-$$ secrets enable pki
+  expect_refused 3 runuser -u nobody -- "$PKI" --state-dir /tmp/pki-rules-$$ list pki/roles
+  expect_err_contains "run pki as the directory's owner"
+  rm -rf /tmp/pki-rules-$$
+fi
 # A new state directory and its new parents are 0700 whatever the umask.
 ( umask 000; "$PKI" --state-dir "$WORK/new/a/b" secrets enable pki >/dev/null 2>&1 )
 expect_eq "$(stat -c %a "$WORK/new" "$WORK/new/a" "$WORK/new/a/b" | tr '\n' ' ')" "700 700 700 " "modes of a new state directory and its parents"
