@@ -1,5 +1,5 @@
 #pragma once
-// What the C++ benchmarks share: timing, a request through the engine, synthetic serial numbers
+// What the C++ benchmarks share: timing, a request through the service, synthetic serial numbers
 // in pki's spelling, and running a process with its wall time and peak RSS.
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "api/request.hpp"
-#include "engine/engine.hpp"
+#include "api/service.hpp"
+#include "store/store.hpp"
 
 extern char** environ;
 
@@ -23,7 +24,15 @@ using Clock = std::chrono::steady_clock;
 
 inline double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-inline api::Response run(engine::Engine& e, api::Op op, std::string path, api::Json data = api::Json::object()) {
+// A service over the state directory `dir`.
+inline std::unique_ptr<api::Service> service(const std::string& dir, const api::Table& table) {
+    api::ServiceParts parts;
+    parts.backend = store::open_lmdb(dir, false);
+    parts.table = &table;
+    return std::make_unique<api::Service>(std::move(parts));
+}
+
+inline api::Response run(const api::Service& e, api::Op op, std::string path, api::Json data = api::Json::object()) {
     api::Request r;
     r.op = op;
     r.path = std::move(path);

@@ -1,5 +1,5 @@
 // CRL build benchmark (issue 5): a mount with an EC root, N revoked entries written straight into
-// the store, then `crl/rotate` through Engine::execute. For each N it reports the wall time of the
+// the store, then `crl/rotate` through Service::execute. For each N it reports the wall time of the
 // rotation and the peak resident set of the process that did it (a fresh process per N, so the
 // figure is the rotation's own and not the fill's).
 //
@@ -23,7 +23,7 @@
 
 #include "api/table.hpp"
 #include "bench_common.hpp"
-#include "engine/engine.hpp"
+#include "api/service.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -42,7 +42,8 @@ long self_rss_kb() {
 // Child mode: rotate the CRLs of `dir` once, print "seconds rss_kb crl_bytes entries".
 int rotate_child(const std::string& dir) {
     api::Table table = api::build_table();
-    engine::Engine e(engine::EngineOptions{dir, {}, {}}, table);
+    auto svc = bench::service(dir, table);
+            const api::Service& e = *svc;
     auto t0 = Clock::now();
     run(e, api::Op::Read, "pki/crl/rotate");
     double secs = seconds_since(t0);
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
         std::string issuer_id;
         {
             api::Table table = api::build_table();
-            engine::Engine e(engine::EngineOptions{dir, {}, {}}, table);
+            auto svc = bench::service(dir, table);
+            const api::Service& e = *svc;
             run(e, api::Op::Write, "sys/mounts/pki", {{"type", "pki"}});
             auto r = run(e, api::Op::Write, "pki/root/generate/internal",
                          {{"common_name", "Bench Root"}, {"key_type", "ec"}, {"key_bits", 256}, {"ttl", "87600h"}});
@@ -115,12 +117,11 @@ int main(int argc, char** argv) {
         for (uint64_t n : sizes) {
             auto t0 = Clock::now();
             {
-                std::vector<std::string> warnings;
-                auto env = store::Env::open(dir, false, warnings);
+                                auto env = store::open_lmdb(dir, false);
                 const uint64_t batch = 50000;
                 while (have < n) {
                     uint64_t end = std::min(n, have + batch);
-                    env.write([&](store::Txn& txn) {
+                    env->write([&](store::Txn& txn) {
                         for (uint64_t i = have; i < end; ++i)
                             txn.put("pki/revoked/" + bench::serial_for(i, 0x1234567),
                                     fmt::format("v1 {} {} {}", now - static_cast<int64_t>(i % 86400), now + 10 * 365 * 86400LL, issuer_id));

@@ -24,7 +24,7 @@
 
 #include "api/table.hpp"
 #include "bench_common.hpp"
-#include "engine/engine.hpp"
+#include "api/service.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
         std::string issuer_id, pem, cn = "bench.example.com";
         {
             api::Table table = api::build_table();
-            engine::Engine e(engine::EngineOptions{dir, {}, {}}, table);
+            auto svc = bench::service(dir, table);
+            const api::Service& e = *svc;
             run(e, api::Op::Write, "sys/mounts/pki", {{"type", "pki"}});
             auto r = run(e, api::Op::Write, "pki/root/generate/internal", {{"common_name", "Bench Root"}, {"key_type", "ec"}, {"ttl", "8760h"}});
             issuer_id = r.data["issuer_id"].get<std::string>();
@@ -83,12 +84,11 @@ int main(int argc, char** argv) {
         int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         auto t0 = Clock::now();
         {
-            std::vector<std::string> warnings;
-            auto env = store::Env::open(dir, false, warnings);
+                        auto env = store::open_lmdb(dir, false);
             const uint64_t batch = 50000;
             for (uint64_t start = 0; start < n; start += batch) {
                 uint64_t end = std::min(n, start + batch);
-                env.write([&](store::Txn& txn) {
+                env->write([&](store::Txn& txn) {
                     for (uint64_t i = start; i < end; ++i) {
                         std::string serial = bench::serial_for(i, 0x7654321);
                         int64_t not_after = i % 2 == 0 ? now - 86400 : now + 365 * 86400LL;

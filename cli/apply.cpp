@@ -5,8 +5,7 @@
 #include <iterator>
 
 #include "cli/session.hpp"
-#include "engine/apply.hpp"
-#include "engine/engine.hpp"
+#include "cli/apply_plan.hpp"
 #include "util/error.hpp"
 
 namespace pki::cli {
@@ -28,11 +27,10 @@ void add_apply_command(CLI::App& app, Session& s) {
                 if (!f) fail(ErrorKind::Invalid, "cannot read {}: {}", *file, std::strerror(errno));
                 text.assign(std::istreambuf_iterator<char>(f), {});
             }
-            engine::EngineOptions eo;
-            eo.state_dir = s.state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(s.state_dir);
-            engine::Engine e(eo, s.table);
-            auto steps = engine::plan_apply(e, *file, text);
-            for (const auto& w : e.take_open_warnings()) s.err << "Warning: " << w << "\n";
+            const api::Service& svc = s.service();
+            Executor direct = [&](const api::Request& r) { return svc.execute(r); };
+            auto steps = plan_apply(s.table, direct, *file, text);
+            s.print_open_warnings();
             if (steps.empty()) {
                 s.out << "No changes: the state directory already matches " << *file << ".\n";
                 return 0;
@@ -45,11 +43,12 @@ void add_apply_command(CLI::App& app, Session& s) {
             // All steps in one transaction: a step that fails (a value only its handler can judge)
             // leaves the state directory as it was, and says where in the file the problem is.
             bool bar = !s.quiet && ::isatty(2);
-            e.atomically([&] {
+            svc.atomically([&](api::Unit& unit) {
+                Executor in_unit = [&](const api::Request& r) { return unit.execute(r); };
                 size_t k = 0;
                 for (const auto& step : steps) {
                     if (bar) s.err << "\r\033[Kapplying [" << ++k << "/" << steps.size() << "] " << step.description << std::flush;
-                    step.run(e);
+                    step.run(in_unit);
                 }
             });
             if (bar) s.err << "\r\033[K" << std::flush;

@@ -63,11 +63,11 @@ bool takes_value(const CLI::Option* o) { return o->get_expected_min() > 0; }
 std::vector<std::string> names_of(Session& s, const std::string& what, const std::string& mount, const std::string& state_dir) {
     std::vector<std::string> out;
     try {
-        engine::EngineOptions eo;
-        eo.state_dir = state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(state_dir);
-        engine::Engine e(eo, s.table);
+        Session probe{s.in, s.out, s.err, s.table};
+        probe.state_dir = state_dir;
+        const api::Service& svc = probe.service();
         auto list = [&](const std::string& path, const char* name_field) {
-            auto r = e.execute({api::Op::List, path, api::Json::object()});
+            auto r = svc.execute({api::Op::List, path, api::Json::object()});
             for (const auto& k : r.data.value("keys", api::Json::array())) {
                 std::string id = k.get<std::string>();
                 while (!id.empty() && id.back() == '/') id.pop_back();

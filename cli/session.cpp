@@ -9,7 +9,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "engine/engine.hpp"
+#include "store/store.hpp"
 #include "api/fields.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -32,41 +32,106 @@ bool Session::wants_table() const {
     return output_options().format == Format::Table && field.empty();
 }
 
+std::string Session::state_path() const {
+    if (!state_dir.empty()) return state_dir;
+    if (const char* d = std::getenv("PKI_STATE_DIR"); d && *d) return d;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return (std::filesystem::path(x) / "pki").string();
+    if (const char* h = std::getenv("HOME"); h && *h) return (std::filesystem::path(h) / ".local/share/pki").string();
+    fail(ErrorKind::Usage, "no state directory: set --state-dir, PKI_STATE_DIR or HOME");
+}
+
+const api::Service& Session::service() {
+    if (!service_) {
+        api::ServiceParts parts;
+        parts.table = &table;
+        parts.backend = store::open_lmdb(state_path(), false);
+        service_ = std::make_unique<api::Service>(std::move(parts));
+    }
+    return *service_;
+}
+
+void Session::print_open_warnings() {
+    if (!service_) return;
+    for (const auto& w : service_->backend().take_warnings()) err << warning_prefix(color_enabled(2)) << w << "\n";
+}
+
+engine::Progress Session::progress_bar() {
+    if (quiet || !::isatty(2)) return {};
+    return [this](std::string_view what, uint64_t done, uint64_t total) {
+        progress_shown = true;
+        if (total > 0) {
+            int width = 30, filled = static_cast<int>(width * std::min<uint64_t>(done, total) / total);
+            err << "\r" << what << " [" << std::string(filled, '#') << std::string(width - filled, '-') << "] " << done << "/" << total
+                << std::flush;
+        } else {
+            err << "\r" << what << ": " << done << std::flush;
+        }
+    };
+}
+
+void Session::clear_progress() {
+    if (progress_shown) err << "\r\033[K" << std::flush;
+    progress_shown = false;
+}
+
+void deliver_output(std::ostream& out, const std::string& text) {
+    out << text;
+    out.flush();
+    if (!out) {
+        int e = errno;
+        out.clear();
+        fail(ErrorKind::Storage, "cannot write standard output ({}); nothing was stored",
+             e ? std::strerror(e) : "write error");
+    }
+}
+
+std::string error_text(const Error& e) {
+    const Hint& h = e.hint();
+    if (h.empty()) return e.what();
+    std::string command;
+    if (h.verb == "secrets-enable") command = fmt::format("secrets enable -path={} pki", h.path);
+    else if (h.verb == "path-help") command = "path-help";
+    else if (h.verb == "role-write") command = fmt::format("role write {} --allowed-domains ...", h.args);
+    else command = h.verb + " " + h.path + (h.args.empty() ? "" : " " + h.args);
+    return fmt::format("{}; {} with: pki {}", e.what(), h.what, command);
+}
+
 int Session::run_request(const api::Request& request) {
     OutputOptions options = output_options();  // a bad -format fails before anything runs
-    // Render inside the transaction: if the output cannot be produced (-field names no field,
-    // -format=pem of a response without PEM), the request changes nothing.
-    std::ostringstream rendered, notes;
-    execute(request, [&](const api::Response& r) { render(r, options, request.path, request.op, rendered, notes); });
-    err << notes.str();
-    out << rendered.str();
+    // The response is rendered once, from the final result, and written before the commit: if it
+    // cannot be produced (-field names no field) or written (a full disk), nothing is kept.
+    bool delivered = false;
+    try {
+        execute(request, [&](const api::Response& r) {
+            std::ostringstream rendered, notes;
+            render(r, options, request.path, request.op, rendered, notes);
+            err << notes.str();
+            errno = 0;
+            deliver_output(out, rendered.str());
+            delivered = true;
+        });
+    } catch (const Error& e) {
+        if (delivered && api::op_writes(request.op))
+            throw Error(e.kind(), fmt::format("{}; the output printed above was not stored: discard it", e.what()), e.field(), e.hint());
+        throw;
+    }
     return 0;
 }
 
-api::Response Session::execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit) {
-    engine::EngineOptions eo;
-    eo.state_dir = state_dir.empty() ? engine::default_state_dir() : std::filesystem::path(state_dir);
-    bool bar = !quiet && ::isatty(2);
-    if (bar)
-        eo.progress = [this](std::string_view what, uint64_t done, uint64_t total) {
-            if (total > 0) {
-                int width = 30, filled = static_cast<int>(width * std::min<uint64_t>(done, total) / total);
-                err << "\r" << what << " [" << std::string(filled, '#') << std::string(width - filled, '-') << "] " << done << "/"
-                    << total << std::flush;
-            } else {
-                err << "\r" << what << ": " << done << std::flush;
-            }
-        };
-    engine::Engine engine(eo, table);
+api::Response Session::execute(const api::Request& request, const api::Deliver& deliver) {
+    const api::Service& svc = service();
+    api::Scope scope;
+    scope.progress = progress_bar();
     api::Response response;
     try {
-        response = engine.execute(request, before_commit);
+        response = svc.execute(request, scope, deliver);
     } catch (...) {
-        for (const auto& w : engine.take_open_warnings()) err << warning_prefix(color_enabled(2)) << w << "\n";
+        clear_progress();
+        print_open_warnings();
         throw;
     }
-    if (bar && eo.progress) err << "\r\033[K" << std::flush;
-    for (const auto& w : engine.take_open_warnings()) err << warning_prefix(color_enabled(2)) << w << "\n";
+    clear_progress();
+    print_open_warnings();
     return response;
 }
 

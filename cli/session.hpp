@@ -12,8 +12,10 @@
 #include <CLI/CLI.hpp>
 
 #include "api/request.hpp"
+#include "api/service.hpp"
 #include "api/table.hpp"
 #include "cli/output/render.hpp"
+#include "util/error.hpp"
 
 namespace pki::cli {
 
@@ -32,15 +34,34 @@ struct Session {
     std::function<int()> action;  // set by the chosen subcommand's callback
     std::map<const CLI::Option*, std::vector<std::string>> choices;  // fixed values of generated flags, for completion
     std::deque<std::function<void()>> keep_alive;  // storage owned by generated commands
+    std::unique_ptr<api::Service> service_;
+    bool progress_shown = false;
 
     OutputOptions output_options() const;
-    // Execute one request against the state directory; warnings are printed to `err`.
-    api::Response execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit = {});
-    // Execute one request and print its response in the chosen format.
+    // The state directory chosen by --state-dir, PKI_STATE_DIR, XDG_DATA_HOME or HOME.
+    std::string state_path() const;
+    // The service over the state directory, built on first use and kept for the process.
+    const api::Service& service();
+    // Print the warnings from opening the state directory (loose permissions ...).
+    void print_open_warnings();
+    // Execute one request against the state directory; warnings are printed to `err`. `deliver`
+    // sees the final response before it is committed (see api::Deliver).
+    api::Response execute(const api::Request& request, const api::Deliver& deliver = {});
+    // Execute one request and print its response in the chosen format. The output is written
+    // and flushed before the request commits: when it cannot be written, nothing is kept.
     int run_request(const api::Request& request);
+    // Progress on standard error when it is a terminal and not --quiet; empty otherwise.
+    engine::Progress progress_bar();
+    void clear_progress();
     // Table output prints a custom view (`table`), other formats the response itself.
     bool wants_table() const;
 };
+
+// Write what was rendered and flush it; Error(Storage) when standard output cannot take it (a
+// full disk, /dev/full, a closed pipe).
+void deliver_output(std::ostream& out, const std::string& text);
+// An error as the CLI prints it: the message, then its hint as a pki command.
+std::string error_text(const Error& e);
 
 // Values on a command line: "@file" reads a file, "-" reads standard input.
 std::string read_value(const std::string& value, std::istream& in);

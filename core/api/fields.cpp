@@ -192,10 +192,17 @@ Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string
             std::vector<std::string> known;
             for (const auto& s : specs)
                 if (!s.in_path) known.push_back(s.name);
-            fail(ErrorKind::Invalid, "unknown field \"{}\" for {}; accepted fields: {}", name, path,
-                 known.empty() ? std::string("none") : util::join(known, ", "));
+            throw Error(ErrorKind::Invalid,
+                        fmt::format("unknown field \"{}\" for {}; accepted fields: {}", name, path,
+                                    known.empty() ? std::string("none") : util::join(known, ", ")),
+                        name);
         }
-        values_[name] = parse_field(*spec, value, path);
+        try {
+            values_[name] = parse_field(*spec, value, path);
+        } catch (const Error& e) {
+            if (!e.field().empty()) throw;
+            throw Error(e.kind(), e.what(), name, e.hint());  // the structured form names the field
+        }
         given_.insert(name);
     }
 }

@@ -1,8 +1,8 @@
 #pragma once
-// The engine: resolves a request to its table entry, parses its fields, runs its handler in one
-// LMDB transaction (write or read), and returns the response. It never prints.
+// What the engine's operations get: the transaction they run in, the request's parsed fields,
+// the mount, the time and the key store. Dispatch (matching a path, parsing fields, choosing the
+// transaction) is api::Service's; the engine never prints.
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,9 +43,9 @@ struct Context {
 // Progress of long work: what is being done, how far, out of how much (0: unknown).
 using Progress = std::function<void(std::string_view what, uint64_t done, uint64_t total)>;
 
-// What a batch handler gets: the environment itself, to run bounded transactions of its own.
+// What a batch handler gets: the store itself, to run bounded transactions of its own.
 struct BatchContext {
-    store::Env& env;
+    store::Backend& store;
     api::Fields fields;
     std::string path;
     MountInfo mount;
@@ -55,42 +55,5 @@ struct BatchContext {
     const Progress& progress;
     std::function<int64_t()> clock;
 };
-
-struct EngineOptions {
-    std::filesystem::path state_dir;
-    std::function<int64_t()> clock;   // defaults to the system clock
-    Progress progress;                // optional
-};
-
-class Engine {
-public:
-    // `table` must outlive the engine (build it once with api::build_table()).
-    Engine(EngineOptions options, const api::Table& table);
-    ~Engine();
-
-    // `before_commit`, when given, sees the response inside the transaction; if it throws, the
-    // transaction is abandoned (the CLI renders output there, so a failed -field changes nothing).
-    api::Response execute(const api::Request& request, const std::function<void(const api::Response&)>& before_commit = {});
-    // Run `body` with every execute() it makes inside one write transaction: its requests commit
-    // together or not at all (pki apply). A state directory that had no environment before is
-    // left without one when `body` throws. Batch operations (tidy) are refused inside.
-    void atomically(const std::function<void()>& body);
-    const api::Table& table() const { return table_; }
-    // Warnings from opening the state directory (loose permissions ...), once.
-    std::vector<std::string> take_open_warnings();
-    int64_t now() const;
-
-private:
-    store::Env& env(bool create);
-    EngineOptions options_;
-    const api::Table& table_;
-    std::unique_ptr<store::Env> env_;
-    store::Txn* active_ = nullptr;  // the transaction of atomically(), while it runs
-    std::vector<std::string> open_warnings_;
-    crypto::PlainSealer sealer_;
-};
-
-// Default state directory: $PKI_STATE_DIR, else $XDG_DATA_HOME/pki, else ~/.local/share/pki.
-std::filesystem::path default_state_dir();
 
 }  // namespace pki::engine

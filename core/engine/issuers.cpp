@@ -320,8 +320,8 @@ Json import_response(const ImportResult& r) {
 Issuer default_issuer(const store::Txn& txn, const std::string& mount) {
     std::string id = default_issuer_id(txn, mount);
     if (id.empty())
-        fail(ErrorKind::NotFound, "mount {} has no default issuer; generate a root with: pki write {}/root/generate/internal common_name=...",
-             mount, mount);
+        fail_hint(ErrorKind::NotFound, Hint{"generate a root", "write", mount + "/root/generate/internal", "common_name=..."},
+                  "mount {} has no default issuer", mount);
     return require_issuer(txn, mount, id);
 }
 
@@ -374,7 +374,7 @@ std::optional<Issuer> find_issuer(const store::Txn& txn, const std::string& moun
 Issuer require_issuer(const store::Txn& txn, const std::string& mount, const std::string& ref) {
     if (auto i = find_issuer(txn, mount, ref)) return *i;
     if (ref == "default") default_issuer(txn, mount);
-    fail(ErrorKind::NotFound, "no issuer \"{}\" in mount {}; list issuers with: pki list {}/issuers", ref, mount, mount);
+    fail_hint(ErrorKind::NotFound, Hint{"list issuers", "list", mount + "/issuers", ""}, "no issuer \"{}\" in mount {}", ref, mount);
 }
 
 Issuer signing_issuer(const Context& ctx, const std::string& ref) {
@@ -384,8 +384,8 @@ Issuer signing_issuer(const Context& ctx, const std::string& ref) {
         fail(ErrorKind::Denied, "issuer {} may not issue certificates (usage: {}); add issuing-certificates to its usage to allow it",
              label, util::join(i.usage, ","));
     if (i.key_id.empty())
-        fail(ErrorKind::Denied, "issuer {} has no private key in mount {}, so it cannot sign; import its key with: pki write {}/keys/import pem_bundle=@key.pem",
-             label, ctx.mount_name(), ctx.mount_name());
+        fail_hint(ErrorKind::Denied, Hint{"import its key", "write", ctx.mount_name() + "/keys/import", "pem_bundle=@key.pem"},
+                  "issuer {} has no private key in mount {}, so it cannot sign", label, ctx.mount_name());
     return i;
 }
 

@@ -64,8 +64,8 @@ std::optional<KeyEntry> find_key(const store::Txn& txn, std::string_view mount, 
 KeyEntry require_key(const store::Txn& txn, std::string_view mount, std::string_view ref) {
     if (auto k = find_key(txn, mount, ref)) return *k;
     if (ref == "default")
-        fail(ErrorKind::NotFound, "mount {} has no default key; generate one with: pki write {}/keys/generate/internal", mount, mount);
-    fail(ErrorKind::NotFound, "no key \"{}\" in mount {}; list keys with: pki list {}/keys", ref, mount, mount);
+        fail_hint(ErrorKind::NotFound, Hint{"generate one", "write", std::string(mount) + "/keys/generate/internal", ""}, "mount {} has no default key", mount);
+    fail_hint(ErrorKind::NotFound, Hint{"list keys", "list", std::string(mount) + "/keys", ""}, "no key \"{}\" in mount {}", ref, mount);
 }
 
 void check_key_name_free(const store::Txn& txn, std::string_view mount, const std::string& name, std::string_view except_id) {

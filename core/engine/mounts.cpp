@@ -65,7 +65,7 @@ std::optional<MountInfo> find_mount(const store::Txn& txn, std::string_view name
 
 MountInfo require_mount(const store::Txn& txn, std::string_view name) {
     if (auto m = find_mount(txn, name)) return *m;
-    fail(ErrorKind::NotFound, "no mount \"{}\"; enable it with: pki secrets enable -path={} pki", name, name);
+    fail_hint(ErrorKind::NotFound, Hint{"enable it", "secrets-enable", std::string(name), ""}, "no mount \"{}\"", name);
 }
 
 api::Response list_mounts(Context& ctx) {

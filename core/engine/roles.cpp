@@ -29,8 +29,9 @@ void check_role_name(const std::string& name) {
 
 Json load_role_record(const Context& ctx, const std::string& name) {
     auto r = load(ctx.txn, rec_key(ctx.mount_name(), kKind, name));
-    if (!r) fail(ErrorKind::NotFound, "no role \"{}\" in mount {}; create it with: pki role write {} --allowed-domains ...", name,
-                 ctx.mount_name(), name);
+    if (!r)
+        fail_hint(ErrorKind::NotFound, Hint{"create it", "role-write", ctx.mount_name(), name}, "no role \"{}\" in mount {}", name,
+                  ctx.mount_name());
     r->erase("v");
     return *r;
 }

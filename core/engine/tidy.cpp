@@ -58,7 +58,7 @@ struct SweepCounts {
 // `doomed` picks (and, through `remove`, what belongs to them; it gets the key without the
 // prefix). The position and counts advance only once a batch has committed, so a batch that
 // Env::write runs again (the map grew) is examined again, not skipped.
-SweepCounts sweep(store::Env& env, const std::string& prefix, const std::function<bool(std::string_view, std::string_view)>& doomed,
+SweepCounts sweep(store::Backend& env, const std::string& prefix, const std::function<bool(std::string_view, std::string_view)>& doomed,
                   const std::function<int64_t(store::Txn&, const std::string&)>& remove,
                   const std::function<void(store::Txn&, const SweepCounts&)>& record, const std::function<void(uint64_t)>& progress) {
     SweepCounts total;
@@ -113,8 +113,8 @@ api::Response tidy(BatchContext& b) {
                  mount, cur->value("pid", int64_t{0}), cur->value("time_started", ""), mount);
     };
     // A reader never waits for the writer, so a tidy that is running is noticed at once.
-    b.env.read([&](store::Txn& txn) { refuse_if_running(txn); });
-    b.env.write([&](store::Txn& txn) {
+    b.store.read([&](store::Txn& txn) { refuse_if_running(txn); });
+    b.store.write([&](store::Txn& txn) {
         refuse_if_running(txn);
         status["state"] = "Running";
         status["pid"] = static_cast<int64_t>(::getpid());
@@ -129,7 +129,7 @@ api::Response tidy(BatchContext& b) {
     try {
         auto count = [&](const std::string& prefix) {
             uint64_t n = 0;
-            b.env.read([&](store::Txn& txn) {
+            b.store.read([&](store::Txn& txn) {
                 txn.scan(prefix, [&](std::string_view, std::string_view) {
                     ++n;
                     return true;
@@ -141,7 +141,7 @@ api::Response tidy(BatchContext& b) {
             std::string prefix = rec_prefix(mount, "cert");
             uint64_t total = count(prefix);
             auto done = sweep(
-                b.env, prefix,
+                b.store, prefix,
                 [&](std::string_view, std::string_view value) {
                     int64_t na = cert_not_after(value);
                     return na > 0 && na < cutoff;
@@ -164,7 +164,7 @@ api::Response tidy(BatchContext& b) {
             uint64_t total = count(prefix);
             int64_t before = revoked_deleted;
             auto done = sweep(
-                b.env, prefix,
+                b.store, prefix,
                 [&](std::string_view key, std::string_view value) {
                     RevokedEntry e;
                     return !parse_revoked(key.substr(prefix.size()), value, e) || (e.not_after > 0 && e.not_after < cutoff);
@@ -183,7 +183,7 @@ api::Response tidy(BatchContext& b) {
             revoked_deleted = before + done.deleted;
         }
         std::vector<std::string> warnings;
-        b.env.write([&](store::Txn& txn) {
+        b.store.write([&](store::Txn& txn) {
             Context ctx{txn, b.fields, b.path, b.mount, b.clock(), b.sealer, api::Op::Write, b.spec};
             if (revoked_deleted > 0) rebuild_all_crls(ctx, &warnings);
             status["state"] = "Finished";
@@ -196,7 +196,7 @@ api::Response tidy(BatchContext& b) {
         out.erase("v");
         return api::reply(std::move(out), std::move(warnings));
     } catch (const Error& e) {
-        b.env.write([&](store::Txn& txn) {
+        b.store.write([&](store::Txn& txn) {
             status["state"] = "Error";
             status["error"] = e.what();
             status["time_finished"] = rfc3339(b.clock());

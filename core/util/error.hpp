@@ -1,6 +1,9 @@
 #pragma once
-// Typed errors. Every failure the engine reports carries a kind; app/main.cpp maps kinds to exit
-// codes in one place (see exit_code_for below).
+// Structured errors. Every failure the core reports carries a kind, the field it concerns (when
+// one does), a message, and optionally a hint: what the user can do next, as a request (verb and
+// path) rather than as a shell command, since each front end phrases it its own way (the CLI as
+// a pki command, the HTTP server as a method and URL). Front ends map kinds to their own codes in
+// one place each (exit_code_for below for the CLI).
 #include <stdexcept>
 #include <string>
 
@@ -17,18 +20,40 @@ enum class ErrorKind {
     Internal,  // a bug or a library failure
 };
 
+// What to do next. `verb` is a request verb ("read", "write", "list") or one of the tool's own
+// actions ("secrets-enable", "path-help", "role-write"); `path` the request path; `args` the
+// fields it needs, as key=value words ("" when none).
+struct Hint {
+    std::string what;  // "enable it", "list keys"
+    std::string verb;
+    std::string path;
+    std::string args;
+    bool empty() const { return what.empty(); }
+};
+
 class Error : public std::runtime_error {
 public:
-    Error(ErrorKind kind, std::string message) : std::runtime_error(std::move(message)), kind_(kind) {}
+    Error(ErrorKind kind, std::string message, std::string field = {}, Hint hint = {})
+        : std::runtime_error(std::move(message)), kind_(kind), field_(std::move(field)), hint_(std::move(hint)) {}
     ErrorKind kind() const noexcept { return kind_; }
+    const std::string& field() const noexcept { return field_; }
+    const Hint& hint() const noexcept { return hint_; }
 
 private:
     ErrorKind kind_;
+    std::string field_;
+    Hint hint_;
 };
 
 template <typename... Args>
 [[noreturn]] void fail(ErrorKind kind, fmt::format_string<Args...> f, Args&&... args) {
     throw Error(kind, fmt::format(f, std::forward<Args>(args)...));
+}
+
+// The same, with a hint.
+template <typename... Args>
+[[noreturn]] void fail_hint(ErrorKind kind, Hint hint, fmt::format_string<Args...> f, Args&&... args) {
+    throw Error(kind, fmt::format(f, std::forward<Args>(args)...), "", std::move(hint));
 }
 
 // 0 success; 1 refused (bad input, policy, not found); 2 usage; 3 state or internal failure.
@@ -43,5 +68,7 @@ constexpr int exit_code_for(ErrorKind kind) noexcept {
     }
     return 3;
 }
+
+std::string_view kind_name(ErrorKind kind) noexcept;
 
 }  // namespace pki

@@ -32,7 +32,8 @@ namespace {
 // An engine on a fresh state directory with the mount "pki" enabled.
 struct Fixture {
     TempDir tmp{"pki-keys-test"};
-    pki::engine::Engine engine{pki::engine::EngineOptions{tmp.path / "state", [] { return int64_t{1700000000}; }, {}}, table()};
+    std::unique_ptr<pki::api::Service> svc = pki::test::service(tmp.path / "state", [] { return int64_t{1700000000}; });
+    const pki::api::Service& engine = *svc;
 
     Fixture() { run(Op::Write, "sys/mounts/pki", Json{{"type", "pki"}}); }
 
@@ -434,10 +435,12 @@ TEST_CASE("key records survive a new engine on the same state directory") {
     TempDir tmp{"pki-keys-test"};
     std::string id;
     {
-        pki::engine::Engine e{pki::engine::EngineOptions{tmp.path / "s", {}, {}}, table()};
+        auto svc = pki::test::service(tmp.path / "s");
+        auto& e = *svc;
         e.execute(Request{Op::Write, "sys/mounts/pki", Json::object()});
         id = e.execute(Request{Op::Write, "pki/keys/generate/internal", Json{{"key_type", "ec"}}}).data["key_id"];
     }
-    pki::engine::Engine e{pki::engine::EngineOptions{tmp.path / "s", {}, {}}, table()};
+    auto svc = pki::test::service(tmp.path / "s");
+    auto& e = *svc;
     CHECK(e.execute(Request{Op::Read, "pki/key/" + id, Json::object()}).data.value("key_type", "") == "ec");
 }

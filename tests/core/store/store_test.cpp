@@ -14,13 +14,27 @@
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
-using pki::store::Env;
 using pki::store::Txn;
 
 using pki::test::TempDir;
 using pki::test::table;
 
 namespace {
+
+// The LMDB backend as these tests use it: opened on a directory, with its warnings collected.
+struct Env {
+    std::unique_ptr<pki::store::Backend> backend;
+    fs::path path;
+    static Env open(const fs::path& dir, bool create, std::vector<std::string>& warnings) {
+        Env e{pki::store::open_lmdb(dir.string(), create), dir};
+        for (auto& w : e.backend->take_warnings()) warnings.push_back(std::move(w));
+        return e;
+    }
+    bool exists() const { return backend->exists(); }
+    const fs::path& dir() const { return path; }
+    void write(const pki::store::Body& body) { backend->write(body); }
+    void read(const pki::store::Body& body) const { backend->read(body); }
+};
 
 Env open_env(const fs::path& dir, bool create = true) {
     std::vector<std::string> warnings;

@@ -1,4 +1,4 @@
-#include "engine/apply.hpp"
+#include "cli/apply_plan.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -12,7 +12,8 @@
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
-namespace pki::engine {
+namespace pki::cli {
+using engine::check_mount_name;
 namespace {
 
 using api::Json;
@@ -42,14 +43,18 @@ struct MountDoc {
 // (key_bits, ttl, expiry ...), else at `line`; the error keeps its kind.
 [[noreturn]] void fail_at(const std::string& file, const Section& section, int line, const std::string& where, const Error& e) {
     std::string msg = e.what();
-    size_t best = std::string::npos;
     int at = line;
-    for (const auto& [name, loc] : section)
-        if (auto pos = msg.find(name); pos < best) {
-            best = pos;
-            at = loc.line;
-        }
-    fail(e.kind(), "{}:{}: {}: {}", file, at, where, msg);
+    if (auto f = section.find(e.field()); !e.field().empty() && f != section.end()) {
+        at = f->second.line;  // the error names its field
+    } else {
+        size_t best = std::string::npos;
+        for (const auto& [name, loc] : section)
+            if (auto pos = msg.find(name); pos < best) {
+                best = pos;
+                at = loc.line;
+            }
+    }
+    throw Error(e.kind(), fmt::format("{}:{}: {}: {}", file, at, where, msg), e.field(), e.hint());
 }
 
 Json to_json(const YAML::Node& n) {
@@ -155,9 +160,9 @@ std::vector<MountDoc> parse_doc(const std::string& file, const std::string& text
     return mounts;
 }
 
-bool exists(Engine& e, api::Op op, const std::string& path, Json* data = nullptr) {
+bool exists(const Executor& e, api::Op op, const std::string& path, Json* data = nullptr) {
     try {
-        auto r = e.execute({op, path, Json::object()});
+        auto r = e({op, path, Json::object()});
         if (data) *data = r.data;
         return true;
     } catch (const Error& err) {
@@ -168,8 +173,7 @@ bool exists(Engine& e, api::Op op, const std::string& path, Json* data = nullptr
 
 }  // namespace
 
-std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const std::string& text) {
-    const api::Table& t = engine.table();
+std::vector<ApplyStep> plan_apply(const api::Table& t, const Executor& engine, const std::string& file, const std::string& text) {
     auto mounts = parse_doc(file, text);
 
     // 1. Validate everything before looking at the state.
@@ -284,8 +288,8 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
     // 2. Compare with the state and plan. A step that fails when run names the file, the line of
     // the field its error is about (else of the section's owner) and the section.
     std::vector<ApplyStep> steps;
-    auto add = [&](std::string description, const Section& fields, int line, std::string where, std::function<void(Engine&)> fn) {
-        steps.push_back({std::move(description), [file, fields, line, where = std::move(where), fn = std::move(fn)](Engine& e) {
+    auto add = [&](std::string description, const Section& fields, int line, std::string where, std::function<void(const Executor&)> fn) {
+        steps.push_back({std::move(description), [file, fields, line, where = std::move(where), fn = std::move(fn)](const Executor& e) {
                              try {
                                  fn(e);
                              } catch (const Error& err) {
@@ -301,7 +305,7 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             Json d = as_request(m.settings);
             d["type"] = "pki";
             add("create mount " + name, m.settings, m.line, "mounts." + name,
-                [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name, d}); });
+                [name, d](const Executor& e) { e({api::Op::Write, "sys/mounts/" + name, d}); });
         } else {
             std::vector<std::string> changed;
             for (const auto& [k, loc] : m.settings) {
@@ -313,7 +317,7 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             if (!changed.empty()) {
                 Json d = as_request(m.settings);
                 add("tune mount " + name + " (" + util::join(changed, ", ") + ")", m.settings, m.line, "mounts." + name,
-                    [name, d](Engine& e) { e.execute({api::Op::Write, "sys/mounts/" + name + "/tune", d}); });
+                    [name, d](const Executor& e) { e({api::Op::Write, "sys/mounts/" + name + "/tune", d}); });
             }
         }
         auto compare_config = [&](const Section& s, const std::string& path, const api::PathSpec& spec, const char* what,
@@ -332,7 +336,7 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             if (!changed.empty()) {
                 Json d = as_request(s);
                 add(fmt::format("set {} of {} ({})", what, name, util::join(changed, ", ")), s, m.line,
-                    fmt::format("mounts.{}.{}", name, key), [name, path, d](Engine& e) { e.execute({api::Op::Write, name + "/" + path, d}); });
+                    fmt::format("mounts.{}.{}", name, key), [name, path, d](const Executor& e) { e({api::Op::Write, name + "/" + path, d}); });
             }
         };
         compare_config(m.urls, "config/urls", urls_spec, "URLs", "urls");
@@ -348,7 +352,7 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             Json d = as_request(m.root, {"type"});
             std::string type = m.root.count("type") ? m.root.at("type").value.get<std::string>() : "internal";
             add("generate root CA in " + name, m.root, m.line, "mounts." + name + ".root",
-                [name, d, type](Engine& e) { e.execute({api::Op::Write, name + "/root/generate/" + type, d}); });
+                [name, d, type](const Executor& e) { e({api::Op::Write, name + "/root/generate/" + type, d}); });
         }
         if (m.has_intermediate && !has_issuer) {
             Json gen = Json::object(), sign = Json::object();
@@ -361,14 +365,14 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
             std::string by = m.intermediate.at("signed_by").value.get<std::string>();
             std::string type = m.intermediate.count("type") ? m.intermediate.at("type").value.get<std::string>() : "internal";
             add("create intermediate CA in " + name + ", signed by " + by, m.intermediate, m.line, "mounts." + name + ".intermediate",
-                [name, gen, sign, by, type](Engine& e) {
-                                 auto csr = e.execute({api::Op::Write, name + "/intermediate/generate/" + type, gen});
+                [name, gen, sign, by, type](const Executor& e) {
+                                 auto csr = e({api::Op::Write, name + "/intermediate/generate/" + type, gen});
                                  Json s = sign;
                                  s["csr"] = csr.data["csr"];
                                  s["format"] = "pem_bundle";
                                  s["use_csr_values"] = true;  // the subject given in the file, as the CSR carries it
-                                 auto signed_cert = e.execute({api::Op::Write, by + "/root/sign-intermediate", s});
-                                 e.execute({api::Op::Write, name + "/intermediate/set-signed",
+                                 auto signed_cert = e({api::Op::Write, by + "/root/sign-intermediate", s});
+                                 e({api::Op::Write, name + "/intermediate/set-signed",
                                             Json{{"certificate", signed_cert.data["certificate"]}}});
                 });
         }
@@ -393,11 +397,11 @@ std::vector<ApplyStep> plan_apply(Engine& engine, const std::string& file, const
                 add(have ? fmt::format("update role {} in {} ({})", role, name, util::join(changed, ", "))
                          : fmt::format("create role {} in {}", role, name),
                     fields, m.role_lines.at(role), "mounts." + name + ".roles." + role,
-                    [name, role, d](Engine& e) { e.execute({api::Op::Write, name + "/roles/" + role, d}); });
+                    [name, role, d](const Executor& e) { e({api::Op::Write, name + "/roles/" + role, d}); });
             }
         }
     }
     return steps;
 }
 
-}  // namespace pki::engine
+}  // namespace pki::cli

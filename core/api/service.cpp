@@ -1,0 +1,272 @@
+#include "api/service.hpp"
+
+#include <chrono>
+
+#include "engine/mounts.hpp"
+#include "store/overlay.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace pki::api {
+
+// A request matched against the table, its fields parsed.
+struct Service::Resolved {
+    Op op = Op::Read;
+    std::string path;  // without leading and trailing slashes
+    bool sys = false;
+    std::string mount, sub;
+    Match match;
+    const OpSpec* spec = nullptr;
+    Fields fields;
+    bool writes = false;
+    bool creates = false;  // enables a mount: the one request that may create the store
+};
+
+struct Prepared::State {
+    Service::Resolved resolved;
+    std::unique_ptr<store::OverlayTxn> overlay;  // the optimistic run's reads and writes
+    bool serial = false;                         // run it in the write transaction at commit
+};
+
+Prepared::Prepared() = default;
+Prepared::~Prepared() = default;
+Prepared::Prepared(Prepared&&) noexcept = default;
+
+Response Unit::execute(const Request& request) {
+    auto r = service_.resolve(request);
+    if (r.spec->batch)
+        fail(ErrorKind::Invalid, "{} runs in transactions of its own and cannot be part of an atomic change", r.path);
+    return service_.run(r, txn_);
+}
+
+Service::Service(ServiceParts parts)
+    : backend_(std::move(parts.backend)), table_(*parts.table), clock_(std::move(parts.clock)), keys_(std::move(parts.keys)) {
+    if (!keys_) keys_ = std::make_unique<crypto::PlainSealer>();
+}
+
+Service::~Service() = default;
+
+int64_t Service::now() const {
+    if (clock_) return clock_();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Service::Resolved Service::resolve(const Request& request) const {
+    Resolved r;
+    r.op = request.op;
+    r.path = request.path;
+    while (!r.path.empty() && r.path.front() == '/') r.path.erase(0, 1);
+    while (!r.path.empty() && r.path.back() == '/') r.path.pop_back();
+    if (r.path.empty()) fail(ErrorKind::Invalid, "empty path; give a path such as pki/roles/web");
+
+    r.sys = r.path == "sys" || util::starts_with(r.path, "sys/");
+    if (r.sys) {
+        r.sub = r.path.size() > 4 ? r.path.substr(4) : "";
+    } else {
+        auto slash = r.path.find('/');
+        r.mount = r.path.substr(0, slash);
+        r.sub = slash == std::string::npos ? "" : r.path.substr(slash + 1);
+    }
+
+    auto match = table_.match(r.sub, r.sys);
+    if (!match)
+        throw Error(ErrorKind::NotFound, fmt::format("unknown path \"{}\"", r.path), "",
+                    Hint{"list the paths a mount serves", "path-help", "", ""});
+    r.match = std::move(*match);
+    r.spec = r.match.spec->find(request.op);
+    if (!r.spec) {
+        std::vector<std::string> ops;
+        for (const auto& o : r.match.spec->ops) ops.emplace_back(op_name(o.op));
+        fail(ErrorKind::Invalid, "{} does not support {}; it supports: {}", r.path, op_name(request.op), util::join(ops, ", "));
+    }
+
+    Json data = request.data.is_null() ? Json::object() : request.data;
+    if (!data.is_object()) fail(ErrorKind::Invalid, "request data for {} must be a JSON object", r.path);
+    for (const auto& [name, value] : r.match.params) data[name] = value;
+    r.fields = Fields(r.match.spec->fields, data, r.path);
+    r.writes = op_writes(request.op) || r.spec->mutates;
+    r.creates = r.sys && r.match.spec->pattern == "mounts/:path" && request.op == Op::Write;
+    return r;
+}
+
+Response Service::run(const Resolved& r, store::Txn& txn) const {
+    engine::Context ctx{txn, r.fields, r.path, std::nullopt, now(), *keys_, r.op, r.match.spec};
+    if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
+    return r.spec->handler(ctx);
+}
+
+Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
+    engine::MountInfo mi;
+    backend_->read([&](store::Txn& txn) { mi = engine::require_mount(txn, r.mount); });
+    engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
+    engine::BatchContext bctx{*backend_, r.fields, r.path, mi, now(), *keys_, r.match.spec,
+                              scope.progress ? scope.progress : none, [this] { return now(); }};
+    return r.spec->batch(bctx);
+}
+
+namespace {
+
+// What a request sees of a store that holds nothing yet: no mounts. Returns true with `out` set
+// when the request is answered without a store; throws when it is refused.
+bool answer_without_store(const Service& s, Op op, const std::string& sub, bool sys, const std::string& name, Response& out) {
+    if (sys && sub == "mounts") {
+        out = reply(op == Op::List ? Json{{"keys", Json::array()}} : Json::object());
+        return true;
+    }
+    throw Error(ErrorKind::NotFound, fmt::format("no mount \"{}\" (the {} is empty)", name, s.backend().location()), "",
+                Hint{"enable one", "secrets-enable", name, ""});
+}
+
+// The mount a request is about: its first path segment, or the mount a sys/mounts path names.
+std::string mount_named(const Service::Resolved& r) {
+    if (!r.sys) return r.mount;
+    auto it = r.match.params.find("path");
+    return it == r.match.params.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+Response Service::execute(const Request& request, const Scope& scope, const Deliver& deliver) const {
+    Resolved r = resolve(request);
+    bool fresh = false;
+    if (!backend_->exists()) {
+        // Nothing has been written yet. Only enabling a mount creates the store, and only once
+        // the request is known to be good; everything else sees an empty store.
+        if (!r.creates) {
+            Response out;
+            answer_without_store(*this, r.op, r.sub, r.sys, mount_named(r), out);
+            if (deliver) deliver(out);
+            return out;
+        }
+        engine::check_enable_request(r.fields);
+        backend_->create();
+        fresh = true;
+    }
+
+    if (r.spec->batch) {
+        auto out = run_standalone(r, scope);
+        if (deliver) deliver(out);
+        return out;
+    }
+    Response response;
+    try {
+        if (r.writes) {
+            backend_->write([&](store::Txn& txn) { response = run(r, txn); },
+                            [&] {
+                                if (deliver) deliver(response);
+                            });
+        } else {
+            backend_->read([&](store::Txn& txn) {
+                response = run(r, txn);
+                if (deliver) deliver(response);
+            });
+        }
+    } catch (...) {
+        if (fresh) backend_->abandon();
+        throw;
+    }
+    return response;
+}
+
+void Service::atomically(const std::function<void(Unit&)>& body, const Scope& scope) const {
+    backend_->create();
+    try {
+        backend_->write([&](store::Txn& txn) {
+            Unit unit(*this, txn, scope);
+            body(unit);
+        });
+    } catch (...) {
+        backend_->abandon();  // only removes a store this process created and never committed to
+        throw;
+    }
+}
+
+Prepared Service::prepare(Request request) const {
+    Prepared p;
+    p.state_ = std::make_unique<Prepared::State>();
+    p.request_ = std::move(request);
+    try {
+        p.state_->resolved = resolve(p.request_);
+    } catch (...) {
+        p.error_ = std::current_exception();  // final: nothing in the store can change it
+        return p;
+    }
+    auto& st = *p.state_;
+    const Resolved& r = st.resolved;
+    if (r.spec->batch) {
+        p.standalone_ = true;
+        return p;
+    }
+    auto snap = backend_->snapshot();
+    if (!snap) {  // the store does not exist yet: whatever creates it runs at commit
+        st.serial = true;
+        return p;
+    }
+    st.overlay = std::make_unique<store::OverlayTxn>(*snap);
+    try {
+        p.response_ = run(r, *st.overlay);
+    } catch (...) {
+        p.error_ = std::current_exception();
+    }
+    return p;  // the snapshot ends here; the overlay keeps copies of what it read
+}
+
+void Service::commit(std::span<Prepared*> group, const std::function<void()>& deliver) const {
+    bool needs_store = false;
+    for (auto* p : group)
+        if (p->state_ && p->state_->serial && !p->error_ && p->state_->resolved.creates) needs_store = true;
+    if (needs_store && !backend_->exists()) {
+        for (auto* p : group)
+            if (p->state_ && p->state_->serial && !p->error_ && p->state_->resolved.creates) {
+                engine::check_enable_request(p->state_->resolved.fields);
+                break;
+            }
+        backend_->create();
+    }
+
+    // Requests whose outcome is already final (bad path, bad fields) are not part of the group.
+    std::vector<Prepared*> members;
+    std::vector<store::Body> bodies;
+    for (auto* p : group) {
+        if (p->standalone_) fail(ErrorKind::Internal, "a standalone request reached a group commit");
+        if (!p->state_ || (!p->state_->overlay && !p->state_->serial)) continue;
+        members.push_back(p);
+    }
+    if (!backend_->exists()) {  // no store and nothing creates one: answer as execute() would
+        for (auto* p : members) {
+            const Resolved& r = p->state_->resolved;
+            try {
+                answer_without_store(*this, r.op, r.sub, r.sys, mount_named(r), p->response_);
+                p->error_ = nullptr;
+            } catch (...) {
+                p->error_ = std::current_exception();
+            }
+        }
+        if (deliver) deliver();
+        return;
+    }
+
+    std::vector<std::exception_ptr> prior(members.size());
+    for (size_t i = 0; i < members.size(); ++i) prior[i] = members[i]->error_;
+    for (size_t i = 0; i < members.size(); ++i) {
+        bodies.emplace_back([this, p = members[i], before = prior[i]](store::Txn& txn) {
+            auto& st = *p->state_;
+            if (st.overlay && st.overlay->validate(txn)) {
+                p->error_ = before;
+                if (before) std::rethrow_exception(before);
+                st.overlay->apply(txn);
+                return;
+            }
+            // What it read has changed since its snapshot (or it had none): run it again here.
+            p->error_ = nullptr;
+            p->response_ = run(st.resolved, txn);
+        });
+    }
+    std::vector<std::exception_ptr> errors;
+    backend_->write_group(bodies, errors, [&] {
+        for (size_t i = 0; i < members.size(); ++i) members[i]->error_ = errors[i];
+        if (deliver) deliver();
+    });
+}
+
+}  // namespace pki::api
