@@ -238,7 +238,47 @@ std::string overview(CLI::App& app) {
     o << ".SH SEE ALSO\n";
     auto all = pages();
     for (size_t i = 0; i < all.size(); ++i) o << (i ? ",\n" : "") << "\\fB" << all[i].name << "\\fR(1)";
-    o << ",\n\\fBpki-apply\\fR(1)\n";
+    o << ",\n\\fBpki-apply\\fR(1),\n\\fBpki-batch\\fR(1)\n";
+    return o.str();
+}
+
+// The OPTIONS section of a page for one command of the tree.
+void options_of(std::ostream& o, CLI::App& app, const std::string& name) {
+    o << ".SH OPTIONS\n";
+    for (CLI::App* a : app.get_subcommands([&](CLI::App* c) { return c->get_name() == name; }))
+        for (const CLI::Option* opt : a->get_options())
+            if (!opt->get_positional() && !opt->get_lnames().empty())
+                o << ".TP\n\\fB\\-\\-" << esc(opt->get_lnames().front()) << "\\fR\n" << esc(opt->get_description()) << "\n";
+}
+
+std::string batch_page(CLI::App& app) {
+    std::ostringstream o;
+    header(o, "pki-batch", "run many requests in one process, as JSON lines");
+    o << ".SH SYNOPSIS\n\\fBpki batch\\fR [\\fB\\-f\\fR \\fIFILE\\fR] [\\fB\\-\\-stop\\-on\\-error\\fR] "
+         "[\\fB\\-\\-workers\\fR \\fIN\\fR]\n";
+    o << ".SH DESCRIPTION\n\\fBpki batch\\fR reads requests, one JSON object a line, from standard input (or \\fIFILE\\fR): "
+         "\\fB{\"op\": \"write\", \"path\": \"pki/issue/web\", \"data\": {\"common_name\": \"a.example.com\"}}\\fR, with "
+         "\\fBop\\fR one of read, write, list, delete, patch (as the commands of the same names), \\fBpath\\fR a path as "
+         "\\fBpki read\\fR takes it, and \\fBdata\\fR (optional) the fields. It writes one JSON line per request to standard "
+         "output, in input order: the Vault response envelope (request_id, lease_id, lease_duration, renewable, data, wrap_info, "
+         "warnings, auth), or \\fB{\"error\": {\"kind\": ..., \"message\": ..., \"field\": ..., \"hint\": ...}, \"line\": N}\\fR "
+         "for a refused request, N being its line number. Raw endpoints (DER, PEM) give \\fBdata.content_type\\fR and "
+         "\\fBdata.body\\fR (PEM) or \\fBdata.body_base64\\fR (DER). Blank lines are skipped.\n.PP\n"
+         "Requests are prepared on worker threads against a snapshot of the state (key generation and signing use every core) "
+         "and committed in input order, in groups that share one flush to disk; each request still commits whole or not at "
+         "all, and sees every request before it, exactly as if the lines had been run one \\fBpki\\fR command at a time. "
+         "A line is written only once its request is stored, and a group is kept only once its lines were written: when "
+         "standard output cannot be written, nothing of that group is kept. A refused request does not stop the batch "
+         "unless \\fB\\-\\-stop\\-on\\-error\\fR is given; then nothing after it runs. Input is streamed: memory stays "
+         "bounded however long it is. On a terminal, a progress line goes to standard error.\n";
+    options_of(o, app, "batch");
+    o << ".SH EXIT STATUS\n.TP\n0\nEvery request succeeded.\n.TP\n1\nAt least one request was refused (its line says why).\n"
+         ".TP\n2\nUsage error.\n.TP\n3\nThe state directory failed (or standard output could not be written); the batch "
+         "stopped, and the requests of the group being committed were not kept.\n";
+    o << ".SH EXAMPLES\n.EX\nfor i in $(seq 1000); do\n  printf '{\"op\":\"write\",\"path\":\"pki/issue/web\",\"data\":"
+         "{\"common_name\":\"h%d.example.com\"}}\\en' $i\ndone | pki batch > issued.jsonl\n"
+         "jq -r 'select(.error) | \"line \\e(.line): \\e(.error.message)\"' issued.jsonl\n.EE\n";
+    o << ".SH SEE ALSO\n\\fBpki\\fR(1), \\fBpki-issue\\fR(1)\n";
     return o.str();
 }
 
@@ -293,6 +333,7 @@ std::vector<std::pair<std::string, std::string>> manual_pages(CLI::App& app, con
     std::vector<std::pair<std::string, std::string>> out{{"pki", overview(app)}};
     for (const auto& p : pages()) out.emplace_back(p.name, family_page(p, table));
     out.emplace_back("pki-apply", apply_page(app));
+    out.emplace_back("pki-batch", batch_page(app));
     return out;
 }
 

@@ -2,7 +2,7 @@
 # Install the Debian 12 packages pki needs to build and test, when any is missing.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libcli11-dev libfmt-dev libyaml-cpp-dev
-      liblmdb-dev lmdb-utils doctest-dev nlohmann-json3-dev openssl gnutls-bin libnss3-tools groff-base
+      liblmdb-dev lmdb-utils zlib1g-dev doctest-dev nlohmann-json3-dev openssl gnutls-bin libnss3-tools groff-base
       ansible-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -41,7 +41,7 @@ Response Unit::execute(const Request& request) {
 
 Service::Service(ServiceParts parts)
     : backend_(std::move(parts.backend)), table_(*parts.table), clock_(std::move(parts.clock)), keys_(std::move(parts.keys)) {
-    if (!keys_) keys_ = std::make_unique<crypto::PlainSealer>();
+    if (!keys_) keys_ = keys::software_key_store();
 }
 
 Service::~Service() = default;
@@ -90,7 +90,7 @@ Service::Resolved Service::resolve(const Request& request) const {
 }
 
 Response Service::run(const Resolved& r, store::Txn& txn) const {
-    engine::Context ctx{txn, r.fields, r.path, std::nullopt, now(), *keys_, r.op, r.match.spec};
+    engine::Context ctx{txn, r.fields, r.path, std::nullopt, now(), *keys_, r.op, r.match.spec, keygen_};
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
     return r.spec->handler(ctx);
 }
@@ -99,7 +99,7 @@ Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
     backend_->read([&](store::Txn& txn) { mi = engine::require_mount(txn, r.mount); });
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
-    engine::BatchContext bctx{*backend_, r.fields, r.path, mi, now(), *keys_, r.match.spec,
+    engine::BatchContext bctx{*backend_, r.fields, r.path, mi, now(), *keys_, r.match.spec, keygen_,
                               scope.progress ? scope.progress : none, [this] { return now(); }};
     return r.spec->batch(bctx);
 }
@@ -211,7 +211,7 @@ Prepared Service::prepare(Request request) const {
     return p;  // the snapshot ends here; the overlay keeps copies of what it read
 }
 
-void Service::commit(std::span<Prepared*> group, const std::function<void()>& deliver) const {
+void Service::commit(std::span<Prepared*> group, const std::function<void()>& deliver, bool stop_at_first_error) const {
     bool needs_store = false;
     for (auto* p : group)
         if (p->state_ && p->state_->serial && !p->error_ && p->state_->resolved.creates) needs_store = true;
@@ -248,18 +248,27 @@ void Service::commit(std::span<Prepared*> group, const std::function<void()>& de
 
     std::vector<std::exception_ptr> prior(members.size());
     for (size_t i = 0; i < members.size(); ++i) prior[i] = members[i]->error_;
+    bool stopped = false;  // with stop_at_first_error: a member was refused (reset when the group runs again)
     for (size_t i = 0; i < members.size(); ++i) {
-        bodies.emplace_back([this, p = members[i], before = prior[i]](store::Txn& txn) {
-            auto& st = *p->state_;
-            if (st.overlay && st.overlay->validate(txn)) {
-                p->error_ = before;
-                if (before) std::rethrow_exception(before);
-                st.overlay->apply(txn);
+        bodies.emplace_back([this, i, p = members[i], before = prior[i], &stopped, stop_at_first_error](store::Txn& txn) {
+            if (i == 0) stopped = false;
+            if (stopped) {  // not run: its outcome stays empty
+                p->response_ = Response{};
                 return;
             }
-            // What it read has changed since its snapshot (or it had none): run it again here.
-            p->error_ = nullptr;
-            p->response_ = run(st.resolved, txn);
+            auto& st = *p->state_;
+            try {
+                if (st.overlay && st.overlay->validate(txn)) {
+                    if (before) std::rethrow_exception(before);
+                    st.overlay->apply(txn);
+                    return;
+                }
+                // What it read has changed since its snapshot (or it had none): run it again here.
+                p->response_ = run(st.resolved, txn);
+            } catch (...) {
+                if (stop_at_first_error) stopped = true;
+                throw;
+            }
         });
     }
     std::vector<std::exception_ptr> errors;

@@ -17,7 +17,7 @@
 
 #include "api/request.hpp"
 #include "api/table.hpp"
-#include "crypto/keys.hpp"
+#include "keys/keystore.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
 
@@ -29,7 +29,7 @@ struct ServiceParts {
     std::unique_ptr<store::Backend> backend;
     const Table* table = nullptr;                     // must outlive the service
     Clock clock;                                      // default: the system clock
-    std::unique_ptr<const crypto::KeySealer> keys;    // default: keys stored plain (0600 files)
+    std::unique_ptr<const keys::KeyStore> keys;       // default: keys kept in the state (0600 files)
 };
 
 // Per-request state a front end brings along.
@@ -98,9 +98,11 @@ public:
     // thread, concurrently); commit() then, on one thread and in order, validates each prepared
     // request against the current state (running it again there when what it read has changed),
     // keeps the writes of those that succeed, hands the group to `deliver` and commits the group
-    // with one flush. A refused request leaves no trace and does not affect its neighbours.
+    // with one flush. A refused request leaves no trace and does not affect its neighbours; with
+    // `stop_at_first_error`, the requests after the first refused one are not run at all (their
+    // outcome stays empty).
     Prepared prepare(Request request) const;
-    void commit(std::span<Prepared*> group, const std::function<void()>& deliver = {}) const;
+    void commit(std::span<Prepared*> group, const std::function<void()>& deliver = {}, bool stop_at_first_error = false) const;
 
     const Table& table() const { return table_; }
     store::Backend& backend() const { return *backend_; }
@@ -117,7 +119,8 @@ private:
     std::unique_ptr<store::Backend> backend_;
     const Table& table_;
     Clock clock_;
-    std::unique_ptr<const crypto::KeySealer> keys_;
+    std::unique_ptr<const keys::KeyStore> keys_;
+    crypto::KeyGenerator keygen_;
 };
 
 }  // namespace pki::api

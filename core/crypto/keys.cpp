@@ -1,10 +1,14 @@
 #include "crypto/keys.hpp"
 
+#include <openssl/asn1.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,7 +29,81 @@ const char* curve_for_bits(int bits) {
     }
 }
 
+// The SEC1 ECPrivateKey (RFC 5915) of an EC key: version 1, the private scalar, the named curve
+// and the public point. OpenSSL writes this "traditional" form only after converting the key to
+// its legacy EC_KEY, which costs more than generating the key; here it is put together from
+// OpenSSL's own DER encoders for each element. Empty when the key lacks a parameter.
+std::string ec_private_key_der(EVP_PKEY* key) {
+    char group[64] = {};
+    size_t glen = 0, plen = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) != 1) return {};
+    int nid = OBJ_txt2nid(group);
+    if (nid == NID_undef) nid = EC_curve_nist2nid(group);
+    if (nid == NID_undef) return {};
+    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &plen) != 1) return {};
+    std::vector<unsigned char> point(plen);
+    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(), plen, &plen) != 1) return {};
+    BIGNUM* raw_priv = nullptr;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw_priv) != 1) return {};
+    std::unique_ptr<BIGNUM, void (*)(BIGNUM*)> priv(raw_priv, BN_clear_free);
+    int order_bytes = (EVP_PKEY_get_bits(key) + 7) / 8;
+    std::vector<unsigned char> scalar(static_cast<size_t>(order_bytes));
+    if (BN_bn2binpad(priv.get(), scalar.data(), order_bytes) != order_bytes) return {};
+
+    Handle<ASN1_INTEGER, ASN1_INTEGER_free> version(ASN1_INTEGER_new());
+    Handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> secret(ASN1_OCTET_STRING_new());
+    Handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free> pub(ASN1_BIT_STRING_new());
+    if (!version || !secret || !pub || ASN1_INTEGER_set(version.get(), 1) != 1 ||
+        ASN1_OCTET_STRING_set(secret.get(), scalar.data(), order_bytes) != 1 ||
+        ASN1_BIT_STRING_set(pub.get(), point.data(), static_cast<int>(plen)) != 1)
+        return {};
+    OPENSSL_cleanse(scalar.data(), scalar.size());
+    pub->flags = (pub->flags & ~0x07L) | ASN1_STRING_FLAG_BITS_LEFT;  // no unused bits
+    const ASN1_OBJECT* curve = OBJ_nid2obj(nid);
+    int v_len = i2d_ASN1_INTEGER(version.get(), nullptr), s_len = i2d_ASN1_OCTET_STRING(secret.get(), nullptr);
+    int c_len = i2d_ASN1_OBJECT(curve, nullptr), p_len = i2d_ASN1_BIT_STRING(pub.get(), nullptr);
+    int c_tagged = ASN1_object_size(1, c_len, 0), p_tagged = ASN1_object_size(1, p_len, 1);
+    int body = v_len + s_len + c_tagged + p_tagged;
+    int total = ASN1_object_size(1, body, V_ASN1_SEQUENCE);
+    std::string der(static_cast<size_t>(total), '\0');
+    auto* p = reinterpret_cast<unsigned char*>(der.data());
+    ASN1_put_object(&p, 1, body, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+    i2d_ASN1_INTEGER(version.get(), &p);
+    i2d_ASN1_OCTET_STRING(secret.get(), &p);
+    ASN1_put_object(&p, 1, c_len, 0, V_ASN1_CONTEXT_SPECIFIC);  // [0] parameters: the named curve
+    i2d_ASN1_OBJECT(curve, &p);
+    ASN1_put_object(&p, 1, p_len, 1, V_ASN1_CONTEXT_SPECIFIC);  // [1] publicKey
+    i2d_ASN1_BIT_STRING(pub.get(), &p);
+    return der;
+}
+
 }  // namespace
+
+PKey KeyGenerator::generate(const KeySpec& spec) const {
+    if (spec.type != "ec") return generate_key(spec);
+    EVP_PKEY* templ = nullptr;
+    {
+        std::lock_guard lock(mu_);
+        auto it = templates_.find(spec.bits);
+        if (it == templates_.end()) {
+            // The curve's parameters, made once: keys generated from them copy the group instead of
+            // building it again.
+            PKeyCtx pctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+            EVP_PKEY* params = nullptr;
+            const char* curve = curve_for_bits(spec.bits);
+            if (!pctx || !curve || EVP_PKEY_paramgen_init(pctx.get()) != 1 ||
+                EVP_PKEY_CTX_set_group_name(pctx.get(), curve) != 1 || EVP_PKEY_paramgen(pctx.get(), &params) != 1)
+                return generate_key(spec);
+            it = templates_.emplace(spec.bits, PKey(params)).first;
+        }
+        templ = it->second.get();
+    }
+    PKeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, templ, nullptr));
+    EVP_PKEY* key = nullptr;
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_generate(ctx.get(), &key) != 1)
+        fail(ErrorKind::Internal, "generating an ec key failed: {}", openssl_error());
+    return PKey(key);
+}
 
 KeySpec normalize_key_spec(std::string_view type, int bits) {
     std::string t = util::to_lower(type);
@@ -98,6 +176,16 @@ PKey parse_private_key(std::string_view pem) {
 
 std::string private_key_pem(EVP_PKEY* key, PrivateKeyFormat format) {
     Bio bio(BIO_new(BIO_s_mem()));
+    if (format == PrivateKeyFormat::Der && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+        std::string der = ec_private_key_der(key);
+        if (!der.empty()) {
+            int ok = PEM_write_bio(bio.get(), "EC PRIVATE KEY", "", reinterpret_cast<const unsigned char*>(der.data()),
+                                   static_cast<long>(der.size()));
+            OPENSSL_cleanse(der.data(), der.size());
+            if (ok <= 0) fail(ErrorKind::Internal, "encoding a private key failed: {}", openssl_error());
+            return std::string(util::trim(bio_string(bio.get())));
+        }
+    }
     int ok;
     if (format == PrivateKeyFormat::Pkcs8 || EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519)
         ok = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
@@ -108,6 +196,8 @@ std::string private_key_pem(EVP_PKEY* key, PrivateKeyFormat format) {
 }
 
 std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format) {
+    if (format == PrivateKeyFormat::Der && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC)
+        if (std::string der = ec_private_key_der(key); !der.empty()) return der;
     Bio bio(BIO_new(BIO_s_mem()));
     int ok;
     if (format == PrivateKeyFormat::Pkcs8 || EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519)
@@ -120,33 +210,7 @@ std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format) {
 
 std::string public_key_der(EVP_PKEY* key) { return to_der<EVP_PKEY>(key, i2d_PUBKEY, "a public key"); }
 
-// The stored form is the key's own parameters (EVP_PKEY_todata), hex-encoded in a small JSON
-// document: loading it with EVP_PKEY_fromdata needs none of OpenSSL's decoders, whose first use
-// costs more than the signature itself. PEM (PKCS#8) from earlier versions is still read.
-std::string PlainSealer::seal(EVP_PKEY* key) const {
-    OSSL_PARAM* raw = nullptr;
-    if (EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &raw) != 1) fail(ErrorKind::Internal, "exporting a key failed: {}", openssl_error());
-    std::unique_ptr<OSSL_PARAM, void (*)(OSSL_PARAM*)> params(raw, OSSL_PARAM_free);
-    nlohmann::json out{{"scheme", "params"}, {"type", EVP_PKEY_get0_type_name(key)}, {"params", nlohmann::json::array()}};
-    for (const OSSL_PARAM* p = params.get(); p->key; ++p) {
-        if (p->data_type == OSSL_PARAM_UNSIGNED_INTEGER) {
-            BIGNUM* bn = nullptr;
-            if (OSSL_PARAM_get_BN(p, &bn) != 1) continue;
-            BigNum owned(bn);
-            char* hex = BN_bn2hex(bn);
-            out["params"].push_back({p->key, "bn", hex});
-            OPENSSL_free(hex);
-        } else if (p->data_type == OSSL_PARAM_UTF8_STRING) {
-            out["params"].push_back({p->key, "utf8", std::string(static_cast<const char*>(p->data), p->data_size)});
-        } else if (p->data_type == OSSL_PARAM_OCTET_STRING) {
-            out["params"].push_back({p->key, "octets",
-                                     util::hex_colon(static_cast<const unsigned char*>(p->data), p->data_size)});
-        }
-    }
-    return out.dump();
-}
-
-PKey PlainSealer::unseal(std::string_view sealed) const {
+PKey load_legacy_private_key(std::string_view sealed) {
     if (sealed.substr(0, 11) == "-----BEGIN ") return parse_private_key(sealed);
     auto doc = nlohmann::json::parse(sealed, nullptr, false);
     if (doc.is_discarded() || doc.value("scheme", "") != "params") fail(ErrorKind::Storage, "a stored private key is corrupt");

@@ -1,5 +1,7 @@
 #pragma once
 // Private keys: generation, import, export. Only rsa (2048-8192), ec (P-224..P-521) and ed25519.
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,17 @@ struct KeySpec {
 // Throws Error(Invalid) naming the allowed values.
 KeySpec normalize_key_spec(std::string_view type, int bits);
 PKey generate_key(const KeySpec& spec);
+
+// Generates keys for a long-lived process: EC keys from a parameter template per curve, made
+// once (building a curve's group costs more than generating the key). Safe from any thread.
+class KeyGenerator {
+public:
+    PKey generate(const KeySpec& spec) const;
+
+private:
+    mutable std::mutex mu_;
+    mutable std::map<int, PKey> templates_;  // by curve bits
+};
 
 // Describe an existing key. Throws Error(Invalid) for unsupported algorithms or sizes.
 KeySpec describe_key(EVP_PKEY* key);
@@ -34,23 +47,8 @@ std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format);
 // SubjectPublicKeyInfo DER: used to compare keys and to find a certificate's key.
 std::string public_key_der(EVP_PKEY* key);
 
-// Where private keys are written to and read from storage. Callers never see the stored form,
-// so encryption at rest can be added by another implementation without touching them.
-class KeySealer {
-public:
-    virtual ~KeySealer() = default;
-    virtual std::string scheme() const = 0;
-    virtual std::string seal(EVP_PKEY* key) const = 0;
-    virtual PKey unseal(std::string_view sealed) const = 0;
-};
-
-// Stored unencrypted (the key's parameters), protected by the state directory's 0700/0600
-// permissions; an encrypting sealer can replace it without touching callers.
-class PlainSealer final : public KeySealer {
-public:
-    std::string scheme() const override { return "plain"; }
-    std::string seal(EVP_PKEY* key) const override;
-    PKey unseal(std::string_view sealed) const override;
-};
+// A private key in the stored forms of earlier versions: the key's OpenSSL parameters as a JSON
+// document ({"scheme":"params",...}), or PEM. Error(Storage) when it is damaged.
+PKey load_legacy_private_key(std::string_view stored);
 
 }  // namespace pki::crypto

@@ -9,6 +9,7 @@
 #include "engine/issuers.hpp"
 #include "engine/keys.hpp"
 #include "engine/records.hpp"
+#include "store/codec.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -48,11 +49,15 @@ std::string label_of(const Issuer& i) { return i.name.empty() ? i.id : i.name; }
 // The CRL bytes an issuer serves; Error(NotFound) when it has none.
 std::string crl_der_for(const Context& ctx, const Issuer& issuer) {
     auto cert = issuer.cert();
-    auto der = ctx.txn.get(der_key(ctx.mount_name(), group_of(cert.get())));
+    std::string key = der_key(ctx.mount_name(), group_of(cert.get()));
+    auto der = ctx.txn.get(key);
     if (!der)
         fail(ErrorKind::NotFound, "issuer {} has no CRL (it needs a key, crl-signing usage and the cRLSign key usage); see pki read {}/issuer/{}",
              label_of(issuer), ctx.mount_name(), issuer.id);
-    return std::string(*der);
+    Json j = store::decode(key, *der);  // raw DER from before the codec reads as bytes too
+    if (!j.is_binary()) fail(ErrorKind::Storage, "state directory: record {} is damaged (not a CRL); rotate the CRL with: pki read {}/crl/rotate", key, ctx.mount_name());
+    const auto& bytes = j.get_binary();
+    return std::string(bytes.begin(), bytes.end());
 }
 
 Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.mount_name(), "default"); }
@@ -60,17 +65,29 @@ Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.
 }  // namespace
 
 bool parse_revoked(std::string_view serial, std::string_view value, RevokedEntry& out) {
-    auto parts = util::split(value, ' ');
-    if (parts.size() != 4 || parts[0] != "v1") return false;
     out.serial = std::string(serial);
-    std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), out.revocation_time);
-    std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), out.not_after);
-    out.issuer_id = std::string(parts[3]);
+    Json j = store::decode(fmt::format("revoked/{}", serial), value);
+    if (j.is_binary()) {  // written before the record codec: "v1 <revoked> <not_after> <issuer>"
+        std::string_view text(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
+        auto parts = util::split(text, ' ');
+        if (parts.size() != 4 || parts[0] != "v1") return false;
+        std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), out.revocation_time);
+        std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), out.not_after);
+        out.issuer_id = std::string(parts[3]);
+        if (out.issuer_id == "-") out.issuer_id.clear();
+        return true;
+    }
+    if (!j.is_array() || j.size() != 3 || !j[0].is_number_integer() || !j[1].is_number_integer() || !j[2].is_string())
+        fail(ErrorKind::Storage, "state directory: revoked entry {} is damaged (unexpected fields); restore the state directory from a backup",
+             serial);
+    out.revocation_time = j[0].get<int64_t>();
+    out.not_after = j[1].get<int64_t>();
+    out.issuer_id = j[2].get<std::string>();
     return true;
 }
 
 std::string format_revoked(const RevokedEntry& e) {
-    return fmt::format("v1 {} {} {}", e.revocation_time, e.not_after, e.issuer_id.empty() ? "-" : e.issuer_id);
+    return store::encode(Json::array({e.revocation_time, e.not_after, e.issuer_id}));
 }
 
 CrlConfig load_crl_config(const store::Txn& txn, const std::string& mount) {
@@ -157,7 +174,10 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
                                    ++pos;
                                    return true;
                                });
-    ctx.txn.put(der_key(mount, group), x509::crl_der(crl.get()));
+    {
+        std::string der = x509::crl_der(crl.get());
+        ctx.txn.put(der_key(mount, group), store::encode(Json::binary(Json::binary_t::container_type(der.begin(), der.end()))));
+    }
     save(ctx.txn, meta_key(mount, group),
          Json{{"crl_number", number}, {"this_update", ctx.now}, {"next_update", ctx.now + cfg.expiry}, {"signer", signer->id}});
 }

@@ -11,7 +11,7 @@
 
 #include "api/request.hpp"
 #include "api/table.hpp"
-#include "crypto/keys.hpp"
+#include "keys/keystore.hpp"
 #include "store/store.hpp"
 
 namespace pki::engine {
@@ -28,13 +28,14 @@ struct MountInfo {
 // What a handler gets: the open transaction, its parsed fields, the mount, the time.
 struct Context {
     store::Txn& txn;
-    api::Fields fields;
+    const api::Fields& fields;
     std::string path;                 // the request path as given, for messages
     std::optional<MountInfo> mount;   // absent for sys/ paths
     int64_t now;                      // Unix seconds, from the engine's clock
-    const crypto::KeySealer& sealer;
+    const keys::KeyStore& keys;
     api::Op op;
     const api::PathSpec* spec = nullptr;  // the table entry being served
+    const crypto::KeyGenerator& keygen;   // keys issued to leaves (never stored)
 
     const MountInfo& m() const { return *mount; }
     const std::string& mount_name() const { return mount->name; }
@@ -50,8 +51,9 @@ struct BatchContext {
     std::string path;
     MountInfo mount;
     int64_t now;
-    const crypto::KeySealer& sealer;
+    const keys::KeyStore& keys;
     const api::PathSpec* spec;
+    const crypto::KeyGenerator& keygen;
     const Progress& progress;
     std::function<int64_t()> clock;
 };

@@ -2,6 +2,7 @@
 
 #include "crypto/random.hpp"
 #include "engine/records.hpp"
+#include "store/codec.hpp"
 #include "policy/idna.hpp"
 #include "policy/names.hpp"
 #include "util/duration.hpp"
@@ -92,22 +93,35 @@ std::vector<unsigned char> new_serial(const Context& ctx) {
 }
 
 std::string format_cert_summary(const CertSummary& c) {
-    return fmt::format("v1 {} {} {}\t{}", c.not_after, c.issuer_id.empty() ? "-" : c.issuer_id, c.common_name, util::join(c.sans, ","));
+    return store::encode(Json::array({c.not_after, c.issuer_id, c.common_name, c.sans}));
 }
 
 bool parse_cert_summary(std::string_view serial, std::string_view value, CertSummary& out) {
-    auto tab = value.find('\t');
-    if (tab == std::string_view::npos || value.substr(0, 3) != "v1 ") return false;
-    auto head = value.substr(3, tab - 3);
-    auto sp1 = head.find(' ');
-    auto sp2 = sp1 == std::string_view::npos ? sp1 : head.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos) return false;
     out.serial = std::string(serial);
-    out.not_after = std::stoll(std::string(head.substr(0, sp1)));
-    out.issuer_id = std::string(head.substr(sp1 + 1, sp2 - sp1 - 1));
-    if (out.issuer_id == "-") out.issuer_id.clear();
-    out.common_name = std::string(head.substr(sp2 + 1));
-    out.sans = util::split_list(value.substr(tab + 1), ',');
+    Json j = store::decode(fmt::format("certmeta/{}", serial), value);
+    if (j.is_binary()) {  // written before the record codec: "v1 <not_after> <issuer> <cn>\t<san,...>"
+        std::string_view text(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
+        auto tab = text.find('\t');
+        if (tab == std::string_view::npos || text.substr(0, 3) != "v1 ") return false;
+        auto head = text.substr(3, tab - 3);
+        auto sp1 = head.find(' ');
+        auto sp2 = sp1 == std::string_view::npos ? sp1 : head.find(' ', sp1 + 1);
+        if (sp2 == std::string_view::npos) return false;
+        out.not_after = std::stoll(std::string(head.substr(0, sp1)));
+        out.issuer_id = std::string(head.substr(sp1 + 1, sp2 - sp1 - 1));
+        if (out.issuer_id == "-") out.issuer_id.clear();
+        out.common_name = std::string(head.substr(sp2 + 1));
+        out.sans = util::split_list(text.substr(tab + 1), ',');
+        return true;
+    }
+    if (!j.is_array() || j.size() != 4 || !j[0].is_number_integer() || !j[1].is_string() || !j[2].is_string() || !j[3].is_array())
+        fail(ErrorKind::Storage, "state directory: certificate summary {} is damaged (unexpected fields); restore the state directory from a backup",
+             serial);
+    out.not_after = j[0].get<int64_t>();
+    out.issuer_id = j[1].get<std::string>();
+    out.common_name = j[2].get<std::string>();
+    out.sans.clear();
+    for (const auto& s : j[3]) out.sans.push_back(s.get<std::string>());
     return true;
 }
 

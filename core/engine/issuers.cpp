@@ -172,9 +172,11 @@ ChosenKey choose_key(Context& ctx, const std::string& type) {
         fail(ErrorKind::Invalid, "type \"{}\" is not supported; use internal, exported or existing", type);
     auto spec = crypto::normalize_key_spec(f.str("key_type"), static_cast<int>(f.integer("key_bits")));
     check_key_name_free(ctx.txn, ctx.mount_name(), f.str("key_name"), "");
-    crypto::PKey key = crypto::generate_key(spec);
-    KeyEntry e = store_key(ctx, key.get(), f.str("key_name"));
-    return {std::move(key), e, type == "exported", {}};
+    if (type == "exported" && !ctx.keys.exportable())
+        fail(ErrorKind::Denied, "the key store of this state keeps keys it generates; use type internal");
+    auto generated = ctx.keys.generate(spec);
+    KeyEntry e = store_key(ctx, generated.key.get(), f.str("key_name"), nullptr, generated.stored);
+    return {std::move(generated.key), e, type == "exported", {}};
 }
 
 std::string require_common_name(const x509::Subject& s) {
@@ -350,8 +352,8 @@ crypto::Cert Issuer::cert() const { return x509::parse_cert(certificate); }
 
 std::vector<Issuer> all_issuers(const store::Txn& txn, const std::string& mount) {
     std::vector<Issuer> out;
-    txn.scan(rec_prefix(mount, kKind), [&](std::string_view, std::string_view value) {
-        out.push_back(from_record(Json::parse(value)));
+    txn.scan(rec_prefix(mount, kKind), [&](std::string_view key, std::string_view value) {
+        out.push_back(from_record(decode_record(key, value)));
         return true;
     });
     return out;

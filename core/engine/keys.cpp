@@ -50,8 +50,8 @@ std::optional<KeyEntry> find_key(const store::Txn& txn, std::string_view mount, 
     }
     if (auto r = load(txn, rec_key(mount, kKind, id))) return entry_of(*r);
     std::optional<KeyEntry> found;
-    txn.scan(rec_prefix(mount, kKind), [&](std::string_view, std::string_view value) {
-        auto r = Json::parse(value);
+    txn.scan(rec_prefix(mount, kKind), [&](std::string_view key, std::string_view value) {
+        auto r = decode_record(key, value);
         if (r.value("key_name", "") == ref) {
             found = entry_of(r);
             return false;
@@ -78,14 +78,14 @@ void check_key_name_free(const store::Txn& txn, std::string_view mount, const st
 crypto::PKey load_private_key(const Context& ctx, std::string_view key_id) {
     auto r = load(ctx.txn, rec_key(ctx.mount_name(), kKind, key_id));
     if (!r) fail(ErrorKind::NotFound, "key {} of mount {} is missing", key_id, ctx.mount_name());
-    return ctx.sealer.unseal(r->at("private_key").get<std::string>());
+    return ctx.keys.signer(r->at("private_key").get<std::string>());
 }
 
 std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_view mount, std::string_view spki_der) {
     std::string hex = util::base64(spki_der);
     std::optional<KeyEntry> found;
-    txn.scan(rec_prefix(mount, kKind), [&](std::string_view, std::string_view value) {
-        auto r = Json::parse(value);
+    txn.scan(rec_prefix(mount, kKind), [&](std::string_view key, std::string_view value) {
+        auto r = decode_record(key, value);
         if (r.value("public_key", "") == hex) {
             found = entry_of(r);
             return false;
@@ -95,7 +95,7 @@ std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_vi
     return found;
 }
 
-KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed) {
+KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed, const std::string& stored) {
     const auto& mount = ctx.mount_name();
     crypto::refuse_weak_key(key, "");
     auto spec = crypto::describe_key(key);
@@ -113,8 +113,8 @@ KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* e
               {"key_type", e.type},
               {"key_bits", e.bits},
               {"public_key", util::base64(spki)},
-              {"seal", ctx.sealer.scheme()},
-              {"private_key", ctx.sealer.seal(key)},
+              {"seal", ctx.keys.scheme()},
+              {"private_key", stored.empty() ? ctx.keys.store(key) : stored},
               {"created", ctx.now}});
     if (default_key_id(ctx.txn, mount).empty()) set_default_key(ctx.txn, mount, e.id);
     return e;
@@ -128,8 +128,11 @@ api::Response generate_key(Context& ctx) {
         fail(ErrorKind::Invalid, "key generation type \"{}\" is not supported; use internal or exported", type);
     auto spec = crypto::normalize_key_spec(ctx.fields.str("key_type"), static_cast<int>(ctx.fields.integer("key_bits")));
     check_key_name_free(ctx.txn, ctx.mount_name(), ctx.fields.str("key_name"), "");
-    crypto::PKey key = crypto::generate_key(spec);
-    KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"));
+    if (type == "exported" && !ctx.keys.exportable())
+        fail(ErrorKind::Denied, "the key store of this state keeps keys it generates; generate the key as internal");
+    auto generated = ctx.keys.generate(spec);
+    crypto::PKey& key = generated.key;
+    KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"), nullptr, generated.stored);
     Json data = describe(e);
     if (type == "exported") {
         data["private_key"] = crypto::private_key_pem(key.get(), crypto::PrivateKeyFormat::Der);
@@ -156,8 +159,8 @@ api::Response import_key(Context& ctx) {
 
 api::Response list_keys(Context& ctx) {
     Json keys = Json::array(), info = Json::object();
-    ctx.txn.scan(rec_prefix(ctx.mount_name(), kKind), [&](std::string_view, std::string_view value) {
-        auto e = entry_of(Json::parse(value));
+    ctx.txn.scan(rec_prefix(ctx.mount_name(), kKind), [&](std::string_view key, std::string_view value) {
+        auto e = entry_of(decode_record(key, value));
         keys.push_back(e.id);
         info[e.id] = Json{{"key_name", e.name}};
         return true;
@@ -189,8 +192,8 @@ api::Response delete_key(Context& ctx) {
         return api::reply(nullptr, {fmt::format("there is no key \"{}\" in mount {}; nothing was deleted", ctx.fields.str("key_ref"), mount)});
     const KeyEntry& e = *found;
     std::vector<std::string> users;
-    ctx.txn.scan(rec_prefix(mount, "issuer"), [&](std::string_view, std::string_view value) {
-        auto r = Json::parse(value);
+    ctx.txn.scan(rec_prefix(mount, "issuer"), [&](std::string_view key, std::string_view value) {
+        auto r = decode_record(key, value);
         if (r.value("key_id", "") == e.id) users.push_back(r.value("issuer_id", ""));
         return true;
     });

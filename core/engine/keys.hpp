@@ -21,8 +21,9 @@ std::optional<KeyEntry> find_key(const store::Txn& txn, std::string_view mount, 
 KeyEntry require_key(const store::Txn& txn, std::string_view mount, std::string_view ref);
 crypto::PKey load_private_key(const Context& ctx, std::string_view key_id);
 // Store `key` under a new id (becoming the default key when there is none), unless the same key
-// is already stored: then its entry is returned and `*existed` is set.
-KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed = nullptr);
+// is already stored: then its entry is returned and `*existed` is set. `stored` is the key
+// store's form of a key it generated itself (else the key store is asked to store `key`).
+KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed = nullptr, const std::string& stored = {});
 std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_view mount, std::string_view spki_der);
 // A name is unique within the mount, and "default" is reserved.
 void check_object_name(std::string_view what, std::string_view name);

@@ -71,8 +71,8 @@ MountInfo require_mount(const store::Txn& txn, std::string_view name) {
 api::Response list_mounts(Context& ctx) {
     Json data = Json::object();
     Json keys = Json::array();
-    ctx.txn.scan("sys/mount/", [&](std::string_view, std::string_view value) {
-        auto m = from_record(Json::parse(value));
+    ctx.txn.scan("sys/mount/", [&](std::string_view key, std::string_view value) {
+        auto m = from_record(decode_record(key, value));
         data[m.name + "/"] = describe(m);
         keys.push_back(m.name + "/");
         return true;

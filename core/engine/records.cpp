@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "store/codec.hpp"
 #include "util/error.hpp"
 
 namespace pki::engine {
@@ -25,9 +26,8 @@ Json list_kind(const store::Txn& txn, std::string_view mount, std::string_view k
 std::optional<Json> load(const store::Txn& txn, std::string_view key) {
     auto raw = txn.get(key);
     if (!raw) return std::nullopt;
-    Json j = Json::parse(*raw, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        fail(ErrorKind::Storage, "state directory: record {} is corrupt", key);
+    Json j = store::decode(key, *raw);
+    if (!j.is_object()) fail(ErrorKind::Storage, "state directory: record {} is damaged (not a record); restore the state directory from a backup", key);
     int v = j.value("v", 0);
     if (v > kRecordVersion)
         fail(ErrorKind::Storage, "state directory: record {} has version {} from a newer pki; upgrade pki", key, v);
@@ -35,9 +35,15 @@ std::optional<Json> load(const store::Txn& txn, std::string_view key) {
     return j;
 }
 
+Json decode_record(std::string_view key, std::string_view value) {
+    Json j = store::decode(key, value);
+    if (!j.is_object()) fail(ErrorKind::Storage, "state directory: record {} is damaged (not a record); restore the state directory from a backup", key);
+    return j;
+}
+
 void save(store::Txn& txn, std::string_view key, Json record) {
     record["v"] = kRecordVersion;
-    txn.put(key, record.dump());
+    txn.put(key, store::encode(record));
 }
 
 }  // namespace pki::engine

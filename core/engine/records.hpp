@@ -1,5 +1,6 @@
 #pragma once
-// Typed records in the store: JSON documents carrying a schema version ("v"), keyed by mount.
+// Typed records in the store: documents carrying a schema version ("v"), keyed by mount, written
+// by the one record codec.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,11 @@ std::string rec_prefix(std::string_view mount, std::string_view kind);          
 // Only keys are read, never the records.
 Json list_kind(const store::Txn& txn, std::string_view mount, std::string_view kind);
 
+// Records go through the one codec (store/codec.hpp): load() returns the record (migrated when it
+// was written before the codec), or Error(Storage) naming it when it is damaged.
 std::optional<Json> load(const store::Txn& txn, std::string_view key);
+// A record value met in a scan, decoded as load() does.
+Json decode_record(std::string_view key, std::string_view value);
 void save(store::Txn& txn, std::string_view key, Json record);
 
 }  // namespace pki::engine

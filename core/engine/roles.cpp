@@ -187,6 +187,7 @@ Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, c
     x509::CertSpec spec;
     spec.subject = subject;
     spec.public_key = public_key;
+    spec.public_key_direct = true;
     spec.serial = new_serial(ctx);
     spec.not_before = validity.not_before;
     spec.not_after = validity.not_after;
@@ -300,7 +301,7 @@ api::Response issue_cert(Context& ctx) {
     Issuer issuer = signing_issuer(ctx, issuer_ref_for(ctx, role));
     auto names = requested_names(ctx, role, nullptr);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
-    auto key = crypto::generate_key(crypto::KeySpec{role.key_type, role.key_bits});
+    auto key = ctx.keygen.generate(crypto::KeySpec{role.key_type, role.key_bits});
     auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr,
                             leaf_key_usage(role, key.get()), role_ext_key_usage(role), {});
     Json data = leaf_response(issued, format);

@@ -34,18 +34,10 @@ Json idle_status() {
 
 std::string rfc3339(int64_t t) { return util::format_utc_time(t); }
 
-int64_t cert_not_after(std::string_view value) {
-    // Records are JSON; find "not_after" without parsing the whole certificate record.
-    auto pos = value.find("\"not_after\":");
-    if (pos == std::string_view::npos) return 0;
-    pos += 12;
-    int64_t v = 0;
-    bool any = false;
-    while (pos < value.size() && value[pos] >= '0' && value[pos] <= '9') {
-        v = v * 10 + (value[pos++] - '0');
-        any = true;
-    }
-    return any ? v : 0;
+int64_t cert_not_after(std::string_view key, std::string_view value) {
+    Json r = decode_record(key, value);
+    const Json& na = r.contains("not_after") ? r["not_after"] : Json();
+    return na.is_number_integer() ? na.get<int64_t>() : 0;
 }
 
 struct SweepCounts {
@@ -142,8 +134,8 @@ api::Response tidy(BatchContext& b) {
             uint64_t total = count(prefix);
             auto done = sweep(
                 b.store, prefix,
-                [&](std::string_view, std::string_view value) {
-                    int64_t na = cert_not_after(value);
+                [&](std::string_view serial, std::string_view value) {
+                    int64_t na = cert_not_after(serial, value);
                     return na > 0 && na < cutoff;
                 },
                 [&](store::Txn& txn, const std::string& serial) {
@@ -184,7 +176,7 @@ api::Response tidy(BatchContext& b) {
         }
         std::vector<std::string> warnings;
         b.store.write([&](store::Txn& txn) {
-            Context ctx{txn, b.fields, b.path, b.mount, b.clock(), b.sealer, api::Op::Write, b.spec};
+            Context ctx{txn, b.fields, b.path, b.mount, b.clock(), b.keys, api::Op::Write, b.spec, b.keygen};
             if (revoked_deleted > 0) rebuild_all_crls(ctx, &warnings);
             status["state"] = "Finished";
             status["time_finished"] = rfc3339(b.clock());

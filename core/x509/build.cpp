@@ -1,6 +1,8 @@
 #include "x509/build.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -184,6 +186,43 @@ crypto::Asn1Octets octets(const std::string& bytes) {
 
 }  // namespace
 
+void set_public_key(X509* cert, EVP_PKEY* key) {
+    // X509_set_pubkey encodes the key through an OSSL_ENCODER and decodes it again, which costs
+    // more than signing. For EC and Ed25519 keys the SubjectPublicKeyInfo is built directly from
+    // the key's public parameters (the same bytes); RSA keys take the general path. The
+    // certificate then has no decoded key cached: X509_get0_pubkey() on it gives NULL until it is
+    // encoded and parsed again.
+    X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
+    int base = EVP_PKEY_get_base_id(key);
+    if (base == EVP_PKEY_EC) {
+        char group[64] = {};
+        size_t glen = 0;
+        size_t plen = 0;
+        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1 &&
+            EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &plen) == 1) {
+            int nid = OBJ_txt2nid(group);
+            if (nid == NID_undef) nid = EC_curve_nist2nid(group);
+            auto* point = static_cast<unsigned char*>(OPENSSL_malloc(plen));
+            if (nid != NID_undef && point &&
+                EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, plen, &plen) == 1 &&
+                X509_PUBKEY_set0_param(spki, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT, OBJ_nid2obj(nid), point,
+                                       static_cast<int>(plen)) == 1)
+                return;
+            OPENSSL_free(point);
+        }
+    } else if (base == EVP_PKEY_ED25519) {
+        size_t len = 0;
+        if (EVP_PKEY_get_raw_public_key(key, nullptr, &len) == 1) {
+            auto* raw = static_cast<unsigned char*>(OPENSSL_malloc(len));
+            if (raw && EVP_PKEY_get_raw_public_key(key, raw, &len) == 1 &&
+                X509_PUBKEY_set0_param(spki, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr, raw, static_cast<int>(len)) == 1)
+                return;
+            OPENSSL_free(raw);
+        }
+    }
+    if (X509_set_pubkey(cert, key) != 1) fail(ErrorKind::Internal, "setting the certificate's public key failed: {}", openssl_error());
+}
+
 std::string key_identifier(X509* cert) {
     if (const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(cert))
         return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(id)), static_cast<size_t>(ASN1_STRING_length(id)));
@@ -202,7 +241,9 @@ crypto::Cert sign_certificate(const CertSpec& spec, const Signer& issuer, EVP_PK
     X509_set_issuer_name(c, issuer.subject ? issuer.subject : spec.subject);
     set_time(X509_getm_notBefore(c), spec.not_before);
     set_time(X509_getm_notAfter(c), spec.not_after);
-    X509_set_pubkey(c, spec.public_key);
+    if (spec.public_key_direct) set_public_key(c, spec.public_key);
+    else if (X509_set_pubkey(c, spec.public_key) != 1)
+        fail(ErrorKind::Internal, "setting the certificate's public key failed: {}", openssl_error());
 
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, nullptr, c, nullptr, nullptr, 0);

@@ -31,6 +31,9 @@ struct Urls {
 struct CertSpec {
     const X509_NAME* subject = nullptr;
     EVP_PKEY* public_key = nullptr;
+    // Write the SubjectPublicKeyInfo from the key's parameters (fast; see set_public_key): for
+    // leaves that are encoded and returned, never asked for their key in this process.
+    bool public_key_direct = false;
     std::vector<unsigned char> serial;
     int64_t not_before = 0;
     int64_t not_after = 0;
@@ -60,6 +63,9 @@ struct Signer {
 // The signer description of a CA certificate: its subject and its subject key identifier (or,
 // when it has none, the SHA-1 of its public key, as RFC 5280 4.2.1.2 method 1 derives it).
 Signer signer_of(X509* ca_cert);
+// Set the certificate's SubjectPublicKeyInfo from the key's public parameters, without OpenSSL's encoder
+// round trip (EC and Ed25519; RSA the general way). X509_get0_pubkey() then gives NULL.
+void set_public_key(X509* cert, EVP_PKEY* key);
 std::string key_identifier(X509* cert);
 
 // Sign `spec` with `signer_key` as `signer`. Only the issuer's name and key identifier are
