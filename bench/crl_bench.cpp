@@ -24,6 +24,7 @@
 #include "api/table.hpp"
 #include "bench_common.hpp"
 #include "api/service.hpp"
+#include "store/codec.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -124,7 +125,7 @@ int main(int argc, char** argv) {
                     env->write([&](store::Txn& txn) {
                         for (uint64_t i = have; i < end; ++i)
                             txn.put("pki/revoked/" + bench::serial_for(i, 0x1234567),
-                                    fmt::format("v1 {} {} {}", now - static_cast<int64_t>(i % 86400), now + 10 * 365 * 86400LL, issuer_id));
+                                    store::encode(nlohmann::json::array({now - static_cast<int64_t>(i % 86400), now + 10 * 365 * 86400LL, issuer_id})));
                     });
                     have = end;
                 }

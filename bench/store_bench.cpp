@@ -25,6 +25,7 @@
 #include "api/table.hpp"
 #include "bench_common.hpp"
 #include "api/service.hpp"
+#include "store/codec.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -92,11 +93,11 @@ int main(int argc, char** argv) {
                     for (uint64_t i = start; i < end; ++i) {
                         std::string serial = bench::serial_for(i, 0x7654321);
                         int64_t not_after = i % 2 == 0 ? now - 86400 : now + 365 * 86400LL;
-                        txn.put("pki/certmeta/" + serial, fmt::format("v1 {} {} {}\t{}", not_after, issuer_id, cn, cn));
+                        txn.put("pki/certmeta/" + serial, store::encode(Json::array({not_after, issuer_id, cn, Json::array({cn})})));
                         Json rec{{"serial_number", serial}, {"certificate", pem},     {"issuer_id", issuer_id},
                                  {"common_name", cn},       {"not_after", not_after}, {"issued", now},
                                  {"v", 1}};
-                        txn.put("pki/cert/" + serial, rec.dump());
+                        txn.put("pki/cert/" + serial, store::encode(rec));
                     }
                 });
             }

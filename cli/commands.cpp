@@ -149,7 +149,9 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
                 const auto& vals = g->values[name];
                 const api::FieldSpec* f = spec_of(name);
                 if (f->type == api::FieldType::Bool) data[name] = bools[name];
-                else if (f->type == api::FieldType::List) data[name] = util::join(vals, ",");
+                // One occurrence is a comma-separated list; repeated, each occurrence is one value
+                // kept whole (--organization "Acme, Inc" --organization Foo is two values).
+                else if (f->type == api::FieldType::List) data[name] = vals.size() == 1 ? api::Json(vals.front()) : api::Json(vals);
                 else data[name] = read_value(vals.back(), s.in);
             }
             return s.run_request(api::Request{o, path, data});

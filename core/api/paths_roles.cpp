@@ -2,6 +2,7 @@
 #include "api/paths.hpp"
 #include "api/schema.hpp"
 #include "api/table.hpp"
+#include "engine/leaf.hpp"
 #include "engine/roles.hpp"
 
 namespace pki::api {

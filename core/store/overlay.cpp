@@ -26,7 +26,7 @@ bool OverlayTxn::del(std::string_view key) {
 void OverlayTxn::scan_from(std::string_view prefix, std::string_view start, const Visit& visit) const {
     // Merge the snapshot with this transaction's own writes, in key order. What the snapshot
     // showed is recorded for validation.
-    Scan rec{std::string(prefix), std::string(start), {}, false};
+    Scan rec{std::string(prefix), std::string(start), {}, false, std::nullopt};
     auto w = writes_.lower_bound(start);
     auto in_prefix = [&](std::string_view k) { return k.substr(0, prefix.size()) == prefix; };
     bool stopped = false;

@@ -137,6 +137,12 @@ expect_ok "$PKI" role read full -format=json
 save r_full.json
 fields r_full.json "$FULL"
 
+# A repeated list flag keeps each value whole; one occurrence is comma-separated.
+expect_ok "$PKI" role write orgs --organization "Acme, Inc" --organization Foo --ou Eng,Ops -format=json
+expect_eq "$(jx "$WORK/out" 'd["organization"]')" "['Acme, Inc', 'Foo']" "repeated --organization keeps its boundaries"
+expect_eq "$(jx "$WORK/out" 'd["ou"]')" "['Eng', 'Ops']" "one --ou with commas is two values"
+expect_ok "$PKI" role delete orgs
+
 # Vault style, with JSON lists for some lists and comma strings for others.
 expect_ok "$PKI" write pki/roles/full2 issuer_ref=my-issuer ttl=1h max_ttl=7200 allow_localhost=false \
   allowed_domains='["example.com","example.org"]' allowed_domains_template=true \
