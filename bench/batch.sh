@@ -12,7 +12,7 @@
 # "RSS beyond the mapped store" can be read off (LMDB maps the store; its pages count in RSS).
 #
 #   PKI=build/pki bench/batch.sh               # N=100000
-#   PKI=build/pki N=1000000 bench/batch.sh     # the 1M-request memory figure (a few minutes)
+#   PKI=build/pki N=1000000 WHAT=issue bench/batch.sh   # the 1M-request memory figure (minutes)
 #   PKI=build/pki BASELINE=/path/to/old/pki bench/batch.sh   # also time N single `pki issue`
 #                                               # processes of both binaries, interleaved
 # Builds nothing. Needs python3, openssl and GNU time (/usr/bin/time).
@@ -20,6 +20,7 @@ set -euo pipefail
 : "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
 PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")
 N=${N:-100000}
+WHAT=${WHAT:-both}   # issue, sign or both
 CORES=$(nproc)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pki-bench-batch.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -32,14 +33,14 @@ cd "$WORK"
 "$PKI" secrets enable -max-lease-ttl=87600h pki >/dev/null
 "$PKI" write pki/root/generate/internal common_name="Bench Root" key_type=ec key_bits=256 ttl=8760h >/dev/null
 "$PKI" role write web --allowed-domains example.com --allow-subdomains --key-type ec --key-bits 256 --ttl 24h >/dev/null
-python3 - "$N" <<'EOF'
+python3 - "$N" "$WHAT" <<'EOF'
 import json, subprocess, sys
 n = int(sys.argv[1])
 with open("issue.jsonl", "w") as f:
     for i in range(n):
         f.write(json.dumps({"op": "write", "path": "pki/issue/web", "data": {"common_name": "h%d.example.com" % i}}) + "\n")
 csrs = []
-for i in range(1000):
+for i in range(1000 if sys.argv[2] != "issue" else 0):
     key = subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
                          capture_output=True, check=True).stdout
     csr = subprocess.run(["openssl", "req", "-new", "-key", "/dev/stdin", "-subj", "/CN=s%d.example.com" % i],
@@ -47,7 +48,7 @@ for i in range(1000):
     csrs.append(csr)
 with open("sign.jsonl", "w") as f:
     for i in range(n):
-        f.write(json.dumps({"op": "write", "path": "pki/sign/web", "data": {"csr": csrs[i % 1000]}}) + "\n")
+        if csrs: f.write(json.dumps({"op": "write", "path": "pki/sign/web", "data": {"csr": csrs[i % 1000]}}) + "\n")
 EOF
 
 # ---- timed -------------------------------------------------------------------------------------
@@ -65,9 +66,9 @@ run_batch() {  # NAME FILE: prints "NAME N seconds rate rss_mib errors"
 
 echo "pki batch, N=$N requests each, $CORES cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "  what             N   seconds   per sec  peak RSS MiB  errors"
-run_batch issue issue.jsonl
-run_batch sign sign.jsonl
-echo "  state directory after both: $(du -sm "$PKI_STATE_DIR" | cut -f1) MiB ($("$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))') certificates)"
+[ "$WHAT" = sign ] || run_batch issue issue.jsonl
+[ "$WHAT" = issue ] || run_batch sign sign.jsonl
+echo "  state directory after: $(du -sm "$PKI_STATE_DIR" | cut -f1) MiB ($("$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))') certificates)"
 echo "openssl speed ecdsap256, $CORES processes (signatures per second):"
 openssl speed -seconds 3 -multi "$CORES" ecdsap256 2>/dev/null | awk '/nistp256/ {print "  sign/s " $(NF-1) "  verify/s " $NF}'
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "engine/cache.hpp"
 #include "engine/mounts.hpp"
 #include "store/overlay.hpp"
 #include "util/error.hpp"
@@ -42,6 +43,7 @@ Response Unit::execute(const Request& request) {
 Service::Service(ServiceParts parts)
     : backend_(std::move(parts.backend)), table_(*parts.table), clock_(std::move(parts.clock)), keys_(std::move(parts.keys)) {
     if (!keys_) keys_ = keys::software_key_store();
+    caches_ = std::make_unique<engine::Caches>();
 }
 
 Service::~Service() = default;
@@ -90,7 +92,7 @@ Service::Resolved Service::resolve(const Request& request) const {
 }
 
 Response Service::run(const Resolved& r, store::Txn& txn) const {
-    engine::Context ctx{txn, r.fields, r.path, std::nullopt, now(), *keys_, r.op, r.match.spec, keygen_};
+    engine::Context ctx{txn, r.fields, r.path, std::nullopt, now(), *keys_, r.op, r.match.spec, keygen_, *caches_};
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
     return r.spec->handler(ctx);
 }
@@ -99,7 +101,7 @@ Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
     backend_->read([&](store::Txn& txn) { mi = engine::require_mount(txn, r.mount); });
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
-    engine::BatchContext bctx{*backend_, r.fields, r.path, mi, now(), *keys_, r.match.spec, keygen_,
+    engine::BatchContext bctx{*backend_, r.fields, r.path, mi, now(), *keys_, r.match.spec, keygen_, *caches_,
                               scope.progress ? scope.progress : none, [this] { return now(); }};
     return r.spec->batch(bctx);
 }

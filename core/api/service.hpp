@@ -121,6 +121,7 @@ private:
     Clock clock_;
     std::unique_ptr<const keys::KeyStore> keys_;
     crypto::KeyGenerator keygen_;
+    std::unique_ptr<engine::Caches> caches_;
 };
 
 }  // namespace pki::api

@@ -16,6 +16,8 @@
 
 namespace pki::engine {
 
+struct Caches;  // engine/cache.hpp
+
 struct MountInfo {
     std::string name;
     std::string description;
@@ -36,6 +38,7 @@ struct Context {
     api::Op op;
     const api::PathSpec* spec = nullptr;  // the table entry being served
     const crypto::KeyGenerator& keygen;   // keys issued to leaves (never stored)
+    const Caches& caches;                 // parsed roles and issuers, shared by the service's requests
 
     const MountInfo& m() const { return *mount; }
     const std::string& mount_name() const { return mount->name; }
@@ -54,6 +57,7 @@ struct BatchContext {
     const keys::KeyStore& keys;
     const api::PathSpec* spec;
     const crypto::KeyGenerator& keygen;
+    const Caches& caches;
     const Progress& progress;
     std::function<int64_t()> clock;
 };

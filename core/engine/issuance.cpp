@@ -125,7 +125,7 @@ bool parse_cert_summary(std::string_view serial, std::string_view value, CertSum
     return true;
 }
 
-void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id) {
+void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id, const std::string& pem) {
     std::string serial = x509::serial_hex(cert);
     auto sans = x509::cert_sans(cert);
     CertSummary summary{serial, x509::common_name(X509_get_subject_name(cert)), {}, x509::not_after(cert), issuer_id};
@@ -134,7 +134,7 @@ void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id) {
     ctx.txn.put(rec_key(ctx.mount_name(), "certmeta", serial), format_cert_summary(summary));
     save(ctx.txn, rec_key(ctx.mount_name(), "cert", serial),
          Json{{"serial_number", serial},
-              {"certificate", x509::cert_pem(cert)},
+              {"certificate", pem.empty() ? x509::cert_pem(cert) : pem},
               {"issuer_id", issuer_id},
               {"common_name", x509::common_name(X509_get_subject_name(cert))},
               {"not_after", x509::not_after(cert)},

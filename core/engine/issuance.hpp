@@ -48,8 +48,8 @@ struct CertSummary {
 std::string format_cert_summary(const CertSummary& c);
 bool parse_cert_summary(std::string_view serial, std::string_view value, CertSummary& out);
 
-// Store an issued certificate (and its summary) under its serial.
-void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id);
+// Store an issued certificate (and its summary) under its serial; `pem`, when given, is its PEM.
+void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id, const std::string& pem = {});
 
 // Write a certificate into `data[field]` in the requested format: "pem", "der" (base64 DER),
 // "pem_bundle" (PEM, the caller appends the rest).

@@ -19,6 +19,7 @@
 #include "util/strings.hpp"
 #include "x509/build.hpp"
 #include "x509/cert.hpp"
+#include "engine/cache.hpp"
 #include "engine/issuer_store.hpp"
 
 namespace pki::engine {
@@ -214,7 +215,23 @@ Issuer require_issuer(const store::Txn& txn, const std::string& mount, const std
 }
 
 Issuer signing_issuer(const Context& ctx, const std::string& ref) {
-    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ref.empty() ? "default" : ref);
+    // The issuer by id (or the default one), parsed once per stored version; by name the usual way.
+    const std::string& mount = ctx.mount_name();
+    std::string wanted = ref.empty() ? "default" : ref;
+    std::string id = wanted == "default" ? default_issuer_id(ctx.txn, mount) : wanted;
+    std::string key = rec_key(mount, kIssuerKind, id);
+    auto raw = id.empty() ? std::nullopt : ctx.txn.get(key);
+    Issuer i;
+    if (raw) {
+        if (auto hit = ctx.caches.issuers.get(key, *raw)) {
+            i = *hit;
+        } else {
+            i = from_record(decode_record(key, *raw));
+            ctx.caches.issuers.put(key, *raw, std::make_shared<const Issuer>(i));
+        }
+    } else {
+        i = require_issuer(ctx.txn, mount, wanted);
+    }
     std::string label = i.name.empty() ? i.id : i.name;
     if (!i.can("issuing-certificates"))
         fail(ErrorKind::Denied, "issuer {} may not issue certificates (usage: {}); add issuing-certificates to its usage to allow it",

@@ -107,6 +107,7 @@ struct Issued {
     crypto::Cert cert;
     Issuer issuer;
     std::vector<std::string> warnings;
+    std::string pem;  // the certificate's PEM, encoded once for the store and the response
 };
 
 // Validity under a role: request ttl, else role ttl, else the mount default; capped by role
@@ -155,10 +156,11 @@ Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, c
     spec.copy_extensions = copy;
     auto signer = load_private_key(ctx, issuer.key_id);
     auto cert = x509::sign_certificate(spec, info.signer, signer.get(), role.signature_bits);
-    if (!role.no_store) store_certificate(ctx, cert.get(), issuer.id);
+    std::string pem = x509::cert_pem(cert.get());
+    if (!role.no_store) store_certificate(ctx, cert.get(), issuer.id, pem);
     if (role.generate_lease)
         warnings.push_back("generate_lease is accepted, but pki has no leases; revoke by serial number (pki revoke ...)");
-    return {std::move(cert), issuer, std::move(warnings)};
+    return {std::move(cert), issuer, std::move(warnings), std::move(pem)};
 }
 
 Json leaf_response(const Issued& issued, const std::string& format) {
@@ -170,7 +172,7 @@ Json leaf_response(const Issued& issued, const std::string& format) {
         issuing = encode_cert(issued.issuer.cert().get(), "der");
         for (auto& c : chain) c = encode_cert(x509::parse_cert(c).get(), "der");
     }
-    data["certificate"] = encode_cert(cert, format);
+    data["certificate"] = format == "der" || issued.pem.empty() ? encode_cert(cert, format) : issued.pem;
     data["issuing_ca"] = issuing;
     data["ca_chain"] = chain;
     return data;

@@ -7,6 +7,7 @@
 #include "crypto/keys.hpp"
 #include "engine/issuance.hpp"
 #include "engine/issuers.hpp"
+#include "engine/cache.hpp"
 #include "engine/keys.hpp"
 #include "engine/records.hpp"
 #include "policy/idna.hpp"
@@ -39,7 +40,15 @@ Json load_role_record(const Context& ctx, const std::string& name) {
 
 }  // namespace
 
-policy::Role load_role(const Context& ctx, const std::string& name) { return policy::role_from_json(name, load_role_record(ctx, name)); }
+policy::Role load_role(const Context& ctx, const std::string& name) {
+    std::string key = rec_key(ctx.mount_name(), kKind, name);
+    auto raw = ctx.txn.get(key);
+    if (raw)
+        if (auto hit = ctx.caches.roles.get(key, *raw)) return *hit;
+    auto role = std::make_shared<const policy::Role>(policy::role_from_json(name, load_role_record(ctx, name)));
+    if (raw) ctx.caches.roles.put(key, *raw, role);
+    return *role;
+}
 
 x509::Subject role_subject(const policy::Role& role, const std::string& cn, const std::string& serial) {
     x509::Subject s;

@@ -1,0 +1,45 @@
+#pragma once
+// Parsed records shared by the requests of one service (roles, issuers): a record is parsed once
+// and reused while its stored bytes stay the same. An entry is found by the record's key and
+// must match its bytes exactly, so a hit is never staler than the transaction that read them.
+// Safe from any thread; bounded (it starts over past kEntries).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "engine/issuers.hpp"
+#include "policy/role.hpp"
+
+namespace pki::engine {
+
+template <typename T>
+class ParsedCache {
+public:
+    static constexpr size_t kEntries = 1024;
+
+    std::shared_ptr<const T> get(std::string_view key, std::string_view bytes) const {
+        std::lock_guard lock(mu_);
+        auto it = map_.find(std::string(key));
+        if (it == map_.end() || it->second.first != bytes) return nullptr;
+        return it->second.second;
+    }
+    void put(std::string_view key, std::string_view bytes, std::shared_ptr<const T> value) const {
+        std::lock_guard lock(mu_);
+        if (map_.size() >= kEntries) map_.clear();
+        map_.insert_or_assign(std::string(key), std::make_pair(std::string(bytes), std::move(value)));
+    }
+
+private:
+    mutable std::mutex mu_;
+    mutable std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const T>>> map_;
+};
+
+struct Caches {
+    ParsedCache<policy::Role> roles;
+    ParsedCache<Issuer> issuers;
+};
+
+}  // namespace pki::engine
