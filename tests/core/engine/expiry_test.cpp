@@ -1,0 +1,74 @@
+// Expiry, revocation and tidy as engine operations, with the service's injected clock: time moves
+// by assignment, not by sleeping. Test names start with "expiry_test: ".
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "api/service.hpp"
+#include "support.hpp"
+#include "util/error.hpp"
+
+using pki::api::Json;
+using pki::api::Op;
+using pki::test::TempDir;
+
+namespace {
+
+struct Clocked {
+    TempDir tmp{"pki-expiry-test"};
+    int64_t now = 1800000000;
+    std::unique_ptr<pki::api::Service> svc = pki::test::service(tmp.path / "state", [this] { return now; });
+
+    pki::api::Response run(Op op, const std::string& path, Json data = Json::object()) { return svc->execute({op, path, std::move(data)}); }
+    size_t count(const std::string& path) { return run(Op::List, path).data["keys"].size(); }
+
+    Clocked() {
+        run(Op::Write, "sys/mounts/pki", Json{{"type", "pki"}, {"max_lease_ttl", "87600h"}});
+        run(Op::Write, "pki/root/generate/internal", Json{{"common_name", "Root"}, {"key_type", "ec"}, {"ttl", "8760h"}});
+        run(Op::Write, "pki/roles/web", Json{{"allowed_domains", "example.com"}, {"allow_subdomains", true}, {"key_type", "ec"}});
+    }
+};
+
+}  // namespace
+
+TEST_CASE("expiry_test: tidy removes what expired before the safety buffer, by the service's clock") {
+    Clocked c;
+    std::string short_lived = c.run(Op::Write, "pki/issue/web", Json{{"common_name", "a.example.com"}, {"ttl", "1h"}}).data["serial_number"];
+    std::string revoked = c.run(Op::Write, "pki/issue/web", Json{{"common_name", "b.example.com"}, {"ttl", "1h"}}).data["serial_number"];
+    c.run(Op::Write, "pki/issue/web", Json{{"common_name", "c.example.com"}, {"ttl", "720h"}});
+    c.run(Op::Write, "pki/revoke", Json{{"serial_number", revoked}});
+    size_t certs = c.count("pki/certs");
+    REQUIRE(c.count("pki/certs/revoked") == 1);
+
+    // Nothing has expired yet.
+    auto t0 = c.run(Op::Write, "pki/tidy", Json{{"tidy_cert_store", true}, {"tidy_revoked_certs", true}, {"safety_buffer", "1s"}});
+    CHECK(t0.data["cert_store_deleted_count"] == 0);
+
+    // Two hours on: the two 1h certificates are past their expiry by more than the buffer.
+    c.now += 2 * 3600;
+    auto inv = c.run(Op::Read, "pki/certs/inventory", Json{{"expired", true}});
+    CHECK(inv.data["certificates"].size() == 2);
+    auto t1 = c.run(Op::Write, "pki/tidy", Json{{"tidy_cert_store", true}, {"tidy_revoked_certs", true}, {"safety_buffer", "1s"}});
+    CHECK(t1.data["cert_store_deleted_count"] == 2);
+    CHECK(t1.data["revoked_cert_deleted_count"] == 1);
+    CHECK(c.count("pki/certs") == certs - 2);
+    CHECK(c.count("pki/certs/revoked") == 0);
+    CHECK_THROWS_AS(c.run(Op::Read, "pki/cert/" + short_lived), pki::Error);
+    // tidy-status reports the run in the service's time.
+    auto st = c.run(Op::Read, "pki/tidy-status");
+    CHECK(st.data["state"] == "Finished");
+}
+
+TEST_CASE("expiry_test: a role's not_after is refused at issue once the clock passes it") {
+    Clocked c;
+    c.run(Op::Write, "pki/roles/fixed", Json{{"allowed_domains", "example.com"}, {"allow_subdomains", true}, {"key_type", "ec"},
+                                             {"not_after", "2027-01-20T00:00:00Z"}});
+    CHECK(c.run(Op::Write, "pki/issue/fixed", Json{{"common_name", "x.example.com"}}).data["expiration"] == 1800403200);
+    c.now = 1800403200 + 1;  // just past 2027-01-20
+    try {
+        c.run(Op::Write, "pki/issue/fixed", Json{{"common_name", "y.example.com"}});
+        FAIL("expected the passed not_after to be refused");
+    } catch (const pki::Error& e) {
+        CHECK(std::string(e.what()).find("not_after") != std::string::npos);
+    }
+}
