@@ -291,11 +291,7 @@ std::string apply_page(CLI::App& app) {
          "an intermediate to create when the mount has no issuer yet, and makes the state directory match it. It is "
          "idempotent: a second run changes nothing and says so. The whole file is checked first, every field against the same "
          "schema the paths use, and an invalid file is refused before anything is written, naming the file, line and field.\n";
-    o << ".SH OPTIONS\n";
-    for (CLI::App* a : app.get_subcommands([](CLI::App* c) { return c->get_name() == "apply"; }))
-        for (const CLI::Option* opt : a->get_options())
-            if (!opt->get_positional() && !opt->get_lnames().empty())
-                o << ".TP\n\\fB\\-\\-" << esc(opt->get_lnames().front()) << "\\fR\n" << esc(opt->get_description()) << "\n";
+    options_of(o, app, "apply");
     o << ".SH FILE FORMAT\n.EX\nmounts:\n  pki:\n    max_lease_ttl: 87600h\n    root:\n      common_name: Example Root\n"
          "      key_type: ec\n      ttl: 87600h\n  pki_int:\n    max_lease_ttl: 43800h\n    urls:\n"
          "      issuing_certificates: [http://ca.example.com/v1/pki_int/ca]\n    crl:\n      expiry: 48h\n"

@@ -214,17 +214,20 @@ Prepared Service::prepare(Request request) const {
 }
 
 void Service::commit(std::span<Prepared*> group, const std::function<void()>& deliver, bool stop_at_first_error) const {
+    // Only a request enabling a mount creates the store, and only once its own checks pass; one
+    // refused by them is answered like any refused request.
     bool needs_store = false;
-    for (auto* p : group)
-        if (p->state_ && p->state_->serial && !p->error_ && p->state_->resolved.creates) needs_store = true;
-    if (needs_store && !backend_->exists()) {
-        for (auto* p : group)
-            if (p->state_ && p->state_->serial && !p->error_ && p->state_->resolved.creates) {
-                engine::check_enable_request(p->state_->resolved.fields);
-                break;
-            }
-        backend_->create();
+    for (auto* p : group) {
+        if (!p->state_ || !p->state_->serial || p->error_ || !p->state_->resolved.creates || backend_->exists()) continue;
+        try {
+            engine::check_enable_request(p->state_->resolved.fields);
+            needs_store = true;
+        } catch (...) {
+            p->error_ = std::current_exception();
+            p->state_->serial = false;  // final: it never reaches the store
+        }
     }
+    if (needs_store && !backend_->exists()) backend_->create();
 
     // Requests whose outcome is already final (bad path, bad fields) are not part of the group.
     std::vector<Prepared*> members;

@@ -105,6 +105,22 @@ expect_refused 1 "$PKI" batch -f /nonexistent/requests.jsonl
 expect_err_contains "cannot read file /nonexistent/requests.jsonl"
 expect_refused 2 "$PKI" batch --workers 0
 
+section "a batch on a state directory that does not exist yet"
+fresh="$WORK/fresh/state"
+printf '%s\n' '{"op":"list","path":"sys/mounts"}' '{"op":"write","path":"sys/mounts/bad name","data":{"type":"pki"}}' \
+  '{"op":"read","path":"pki/roles/web"}' > fresh.jsonl
+rc=0; PKI_STATE_DIR=$fresh "$PKI" batch -f fresh.jsonl > fresh.out 2> fresh.err || rc=$?
+expect_eq "$rc" 1 "refused requests on a fresh state exit 1"
+line_has "$(sed -n 1p fresh.out)" '"data":{"keys":[]}' "no mounts yet"
+line_has "$(sed -n 2p fresh.out)" '"line":2' "a mount name refused before the store exists is answered with its line"
+line_has "$(sed -n 3p fresh.out)" 'no mount \"pki\"' "reads see an empty store"
+expect_eq "$(ls -A "$WORK/fresh" 2>/dev/null | wc -l)" 0 "and no state directory was created"
+printf '%s\n' '{"op":"write","path":"sys/mounts/pki","data":{"type":"pki"}}' \
+  '{"op":"write","path":"pki/root/generate/internal","data":{"common_name":"Fresh Root","key_type":"ec"}}' > fresh2.jsonl
+rc=0; PKI_STATE_DIR=$fresh "$PKI" batch -f fresh2.jsonl > fresh2.out || rc=$?
+expect_eq "$rc" 0 "enabling a mount in a batch creates the state directory"
+line_has "$(sed -n 2p fresh2.out)" '"issuer_id":' "and the next line can use the mount"
+
 section "standard output that cannot be written keeps nothing"
 before=$(cert_count)
 dump=$(state_dump)

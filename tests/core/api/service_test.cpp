@@ -21,28 +21,11 @@ using pki::api::Prepared;
 using pki::api::Request;
 using pki::test::TempDir;
 
-namespace {
-
-// A service with a mount "pki", an EC root and a role "web" for example.com and its subdomains.
-struct Ca {
-    TempDir tmp{"pki-service-test"};
-    int64_t now = 1800000000;
-    std::unique_ptr<pki::api::Service> svc = pki::test::service(tmp.path / "state", [this] { return now; });
-
-    Ca() {
-        svc->execute({Op::Write, "sys/mounts/pki", Json{{"type", "pki"}, {"max_lease_ttl", "87600h"}}});
-        svc->execute({Op::Write, "pki/root/generate/internal", Json{{"common_name", "Root"}, {"key_type", "ec"}, {"ttl", "8760h"}}});
-        svc->execute({Op::Write, "pki/roles/web", Json{{"allowed_domains", "example.com"}, {"allow_subdomains", true}, {"key_type", "ec"}, {"ttl", "24h"}}});
-    }
-    size_t cert_count() const { return svc->execute({Op::List, "pki/certs", Json::object()}).data["keys"].size(); }
-    static Request issue(const std::string& cn) { return {Op::Write, "pki/issue/web", Json{{"common_name", cn}}}; }
-};
-
-}  // namespace
+using Ca = pki::test::Ca;
 
 TEST_CASE("service_test: one service, four threads issuing at once: every certificate stored, serials unique") {
     Ca ca;
-    size_t before = ca.cert_count();
+    size_t before = ca.count("pki/certs");
     constexpr int kThreads = 4, kEach = 25;
     std::vector<std::thread> threads;
     std::vector<std::vector<std::string>> serials(kThreads);
@@ -63,7 +46,7 @@ TEST_CASE("service_test: one service, four threads issuing at once: every certif
     std::set<std::string> all;
     for (const auto& v : serials) all.insert(v.begin(), v.end());
     CHECK(all.size() == kThreads * kEach);
-    CHECK(ca.cert_count() == before + kThreads * kEach);
+    CHECK(ca.count("pki/certs") == before + kThreads * kEach);
     // Each stored certificate reads back with its serial.
     for (const auto& s : serials[0]) CHECK(ca.svc->execute({Op::Read, "pki/cert/" + s, Json::object()}).data["certificate"].is_string());
 }
@@ -92,7 +75,7 @@ TEST_CASE("service_test: readers and writers in parallel: reads see committed st
 
 TEST_CASE("service_test: group commit: a refused request in the middle leaves no trace and spares its neighbours") {
     Ca ca;
-    size_t before = ca.cert_count();
+    size_t before = ca.count("pki/certs");
     std::vector<Prepared> ps;
     ps.push_back(ca.svc->prepare(Ca::issue("a.example.com")));
     ps.push_back(ca.svc->prepare(Ca::issue("b.example.com")));
@@ -119,7 +102,7 @@ TEST_CASE("service_test: group commit: a refused request in the middle leaves no
     CHECK(ps[4].response().data["certificate"].is_string());
     REQUIRE(ps[5].error());
     CHECK_FALSE(ps[6].error());
-    CHECK(ca.cert_count() == before + 4);
+    CHECK(ca.count("pki/certs") == before + 4);
     // What was returned is what was stored.
     for (int i : {0, 1, 4, 6}) {
         std::string serial = ps[i].response().data["serial_number"];
@@ -145,7 +128,7 @@ TEST_CASE("service_test: group commit: a request whose snapshot went stale runs 
 
 TEST_CASE("service_test: group commit with stop_at_first_error runs nothing after the refused request") {
     Ca ca;
-    size_t before = ca.cert_count();
+    size_t before = ca.count("pki/certs");
     std::vector<Prepared> ps;
     ps.push_back(ca.svc->prepare(Ca::issue("a.example.com")));
     ps.push_back(ca.svc->prepare(Ca::issue("x.evil.org")));
@@ -155,20 +138,20 @@ TEST_CASE("service_test: group commit with stop_at_first_error runs nothing afte
     CHECK_FALSE(ps[0].error());
     CHECK(ps[1].error());
     CHECK(ps[2].response().data.is_null());
-    CHECK(ca.cert_count() == before + 1);
+    CHECK(ca.count("pki/certs") == before + 1);
 }
 
 TEST_CASE("service_test: a delivery that fails keeps nothing of the request or the group") {
     Ca ca;
-    size_t before = ca.cert_count();
+    size_t before = ca.count("pki/certs");
     struct Undeliverable {};
     CHECK_THROWS_AS(ca.svc->execute(Ca::issue("a.example.com"), {}, [](const pki::api::Response&) { throw Undeliverable{}; }),
                     Undeliverable);
-    CHECK(ca.cert_count() == before);
+    CHECK(ca.count("pki/certs") == before);
     Prepared p = ca.svc->prepare(Ca::issue("b.example.com"));
     Prepared* g[] = {&p};
     CHECK_THROWS_AS(ca.svc->commit(g, [] { throw Undeliverable{}; }), Undeliverable);
-    CHECK(ca.cert_count() == before);
+    CHECK(ca.count("pki/certs") == before);
 }
 
 TEST_CASE("service_test: the injected clock dates what is issued") {

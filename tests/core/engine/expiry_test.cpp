@@ -12,24 +12,10 @@ using pki::api::Json;
 using pki::api::Op;
 using pki::test::TempDir;
 
-namespace {
-
-struct Clocked {
-    TempDir tmp{"pki-expiry-test"};
-    int64_t now = 1800000000;
-    std::unique_ptr<pki::api::Service> svc = pki::test::service(tmp.path / "state", [this] { return now; });
-
-    pki::api::Response run(Op op, const std::string& path, Json data = Json::object()) { return svc->execute({op, path, std::move(data)}); }
-    size_t count(const std::string& path) { return run(Op::List, path).data["keys"].size(); }
-
-    Clocked() {
-        run(Op::Write, "sys/mounts/pki", Json{{"type", "pki"}, {"max_lease_ttl", "87600h"}});
-        run(Op::Write, "pki/root/generate/internal", Json{{"common_name", "Root"}, {"key_type", "ec"}, {"ttl", "8760h"}});
-        run(Op::Write, "pki/roles/web", Json{{"allowed_domains", "example.com"}, {"allow_subdomains", true}, {"key_type", "ec"}});
-    }
+// The shared test CA (support.hpp), its role "web" without a ttl of its own.
+struct Clocked : pki::test::Ca {
+    Clocked() { run(Op::Write, "pki/roles/web", Json{{"allowed_domains", "example.com"}, {"allow_subdomains", true}, {"key_type", "ec"}}); }
 };
-
-}  // namespace
 
 TEST_CASE("expiry_test: tidy removes what expired before the safety buffer, by the service's clock") {
     Clocked c;
