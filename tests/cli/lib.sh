@@ -46,9 +46,14 @@ _on_exit() {
     echo "FAIL: the test ended (exit $rc) before finish: $(_count "$WORK/.checks") checks, $(_count "$WORK/.failures") failures so far" >&2
     [ "$rc" -ne 0 ] || rc=1
   fi
+  local c
+  for c in "${_AT_EXIT[@]}"; do eval "$c" >/dev/null 2>&1 || echo "note: cleanup step failed: $c" >&2; done
   rm -rf "$WORK"
   exit "$rc"
 }
+# at_exit CMD: run CMD (a string) when the test ends, however it ends (before $WORK is removed).
+_AT_EXIT=()
+at_exit() { _AT_EXIT+=("$1"); }
 trap _on_err ERR
 trap _on_exit EXIT
 

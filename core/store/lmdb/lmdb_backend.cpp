@@ -193,6 +193,11 @@ public:
 private:
     void require_open() const {
         if (!exists()) fail(ErrorKind::Internal, "write to a state directory that was not created");
+        if (read_only_)
+            fail(ErrorKind::Storage,
+                 "state directory {} is on a read-only file system: it can be read but not changed; copy it to a writable place "
+                 "(or remount it read-write) to change it",
+                 dir_.string());
     }
 
     template <typename Run>
@@ -238,6 +243,7 @@ private:
     MDB_dbi dbi_ = 0;
     std::atomic<bool> open_{false};
     std::atomic<bool> committed_{false};
+    bool read_only_ = false;  // opened read-only (a read-only file system): writes are refused
     bool created_here_ = false;
     std::vector<fs::path> made_dirs_;
     std::mutex open_mu_;
@@ -288,6 +294,18 @@ bool LmdbBackend::open(bool create) {
     mdb_env_set_maxreaders(env, 256);
     // MDB_NOTLS: read transactions belong to no thread, so the service's threads may share them.
     rc = mdb_env_open(env, dir_.c_str(), MDB_NOTLS, 0600);
+    if (rc == EROFS && had_data) {
+        // A read-only file system (an offline root's state on write-protected media): nobody can
+        // write there, so LMDB may read it without its lock file. Changes are refused.
+        mdb_env_close(env);
+        env = nullptr;
+        rc = mdb_env_create(&env);
+        if (rc != 0) lmdb_fail(rc, "creating the environment");
+        mdb_env_set_mapsize(env, map);
+        mdb_env_set_maxreaders(env, 256);
+        rc = mdb_env_open(env, dir_.c_str(), MDB_NOTLS | MDB_RDONLY, 0600);
+        if (rc == 0) read_only_ = true;
+    }
     if (rc != 0) {
         mdb_env_close(env);
         if (rc == EACCES || rc == EROFS)  // LMDB writes its lock file even to read
@@ -297,7 +315,7 @@ bool LmdbBackend::open(bool create) {
         fail(ErrorKind::Storage, "cannot open state directory {}: {}", dir_.string(), mdb_strerror(rc));
     }
     int dead = 0;
-    mdb_reader_check(env, &dead);  // free reader slots left by killed processes
+    if (!read_only_) mdb_reader_check(env, &dead);  // free reader slots left by killed processes
 
     MDB_txn* txn = nullptr;
     MDB_dbi dbi = 0;
@@ -332,7 +350,7 @@ void LmdbBackend::check_schema() {
         fail(ErrorKind::Storage,
              "state directory {} was written by a newer pki (schema {}; this pki reads up to schema {}); upgrade pki",
              dir_.string(), *found, kSchemaVersion);
-    if (!found) {
+    if (!found && !read_only_) {
         run_write([&](LmdbTxn& txn) {
             if (!txn.get(kSchemaKey)) txn.put(kSchemaKey, std::to_string(kSchemaVersion));
         }, {});
