@@ -233,14 +233,13 @@ private:
     bool commit_group(const std::vector<Item*>& group) {
         if (group.size() == 1 && group[0]->prepared && group[0]->prepared->standalone()) {
             Item* it = group[0];
-            std::string line;
             try {
                 api::Scope scope;
                 svc_.execute(it->prepared->request(), scope, [&](const api::Response& r) { deliver_output(s_.out, envelope_line(r)); });
                 ++done_;
                 return false;
             } catch (...) {
-                return refuse(std::current_exception(), it->line, true);
+                return refuse(std::current_exception(), it->line);
             }
         }
         std::vector<api::Prepared*> prepared;
@@ -268,15 +267,12 @@ private:
             deliver_output(s_.out, out);
         }, stop_on_error_);
         done_ += group.size();
-        ++groups_;
-        if (std::getenv("PKI_BATCH_DEBUG")) s_.err << "group " << group.size() << "\n";
         if (progress_) s_.err << "\rbatch: " << done_ << " requests" << std::flush;
         return stop;
     }
 
     // A refused request outside a group: its line, and whether the batch stops.
-    bool refuse(const std::exception_ptr& e, size_t line, bool standalone) {
-        (void)standalone;
+    bool refuse(const std::exception_ptr& e, size_t line) {
         if (is_fatal(e)) std::rethrow_exception(e);
         deliver_output(s_.out, error_line(e, line));
         refused_ = true;
@@ -298,7 +294,6 @@ private:
     std::exception_ptr fatal_;
     bool refused_ = false;
     size_t done_ = 0;
-    size_t groups_ = 0;
 };
 
 }  // namespace
