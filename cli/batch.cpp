@@ -139,14 +139,14 @@ private:
                 room_cv_.wait(lock, [&] { return inflight_.size() < kWindow || stop_; });
                 if (stop_) return;
             }
-            if (!std::getline(in_, text)) break;
+            bool too_long = false;
+            if (!read_line(text, too_long)) break;
             ++line;
-            if (util::trim(text).empty()) continue;  // blank lines are no requests
+            if (!too_long && util::trim(text).empty()) continue;  // blank lines are no requests
             auto item = std::make_unique<Item>();
             item->line = line;
             try {
-                if (text.size() > kMaxLineBytes)
-                    fail(ErrorKind::Invalid, "line holds more than 64 MiB; no request needs that much");
+                if (too_long) fail(ErrorKind::Invalid, "line holds more than 64 MiB; no request needs that much");
                 item->request = parse_line(text);
             } catch (...) {
                 item->refused = std::current_exception();
@@ -164,6 +164,22 @@ private:
         if (in_.bad()) {
             std::lock_guard lock(mu_);
             if (!fatal_) fatal_ = std::make_exception_ptr(Error(ErrorKind::Storage, "cannot read the batch input"));
+        }
+    }
+
+    // One line of input into `text` (without its newline); false at the end of the input. A line
+    // longer than kMaxLineBytes is read to its end but not kept (memory stays bounded): `too_long`.
+    bool read_line(std::string& text, bool& too_long) {
+        text.clear();
+        std::streambuf* sb = in_.rdbuf();
+        bool any = false;
+        for (;;) {
+            int c = sb->sbumpc();
+            if (c == std::char_traits<char>::eof()) return any;
+            any = true;
+            if (c == '\n') return true;
+            if (text.size() < kMaxLineBytes) text.push_back(static_cast<char>(c));
+            else too_long = true;
         }
     }
 

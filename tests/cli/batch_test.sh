@@ -104,6 +104,18 @@ section "bad invocations"
 expect_refused 1 "$PKI" batch -f /nonexistent/requests.jsonl
 expect_err_contains "cannot read file /nonexistent/requests.jsonl"
 expect_refused 2 "$PKI" batch --workers 0
+mkdir -p adir
+expect_refused 1 "$PKI" batch -f adir
+expect_err_contains "cannot read file adir: it is a directory"
+expect_refused 2 "$PKI" batch --no-such-flag
+# A request line of more than 64 MiB is refused with its line number; the batch goes on.
+python3 -c 'import sys; sys.stdout.write("{\"op\":\"write\",\"path\":\"pki/issue/web\",\"data\":{\"common_name\":\"" + "a" * (65 << 20) + "\"}}\n{\"op\":\"read\",\"path\":\"pki/roles/web\"}\n")' > huge.jsonl
+rc=0; "$PKI" batch -f huge.jsonl > huge.out || rc=$?
+expect_eq "$rc" 1 "a 65 MiB line is refused"
+line_has "$(sed -n 1p huge.out)" '"line":1' "with its line number"
+line_has "$(sed -n 1p huge.out)" 'more than 64 MiB' "and the reason"
+line_has "$(sed -n 2p huge.out)" '"allowed_domains":["example.com"]' "the next line still runs"
+rm -f huge.jsonl
 
 section "a batch on a state directory that does not exist yet"
 fresh="$WORK/fresh/state"
