@@ -82,7 +82,7 @@ std::string error_line(const std::exception_ptr& e, size_t line) {
     } catch (const Error& x) {
         err = Json{{"kind", std::string(kind_name(x.kind()))}, {"message", std::string(x.what())}};
         if (!x.field().empty()) err["field"] = x.field();
-        if (!x.hint().empty()) err["hint"] = error_text(x).substr(std::string(x.what()).size() + 2);
+        if (!x.hint().empty()) err["hint"] = hint_text(x.hint());
     } catch (const std::exception& x) {
         err = Json{{"kind", "internal"}, {"message", std::string("internal failure: ") + x.what()}};
     }
@@ -160,10 +160,6 @@ private:
             }
             if (raw->ready) ready_cv_.notify_one();
             else work_cv_.notify_one();
-        }
-        if (in_.bad()) {
-            std::lock_guard lock(mu_);
-            if (!fatal_) fatal_ = std::make_exception_ptr(Error(ErrorKind::Storage, "cannot read the batch input"));
         }
     }
 

@@ -85,15 +85,18 @@ void deliver_output(std::ostream& out, const std::string& text) {
     }
 }
 
-std::string error_text(const Error& e) {
-    const Hint& h = e.hint();
-    if (h.empty()) return e.what();
+std::string hint_text(const Hint& h) {
     std::string command;
     if (h.verb == "secrets-enable") command = fmt::format("secrets enable -path={} pki", h.path);
     else if (h.verb == "path-help") command = "path-help";
     else if (h.verb == "role-write") command = fmt::format("role write {} --allowed-domains ...", h.args);
     else command = h.verb + " " + h.path + (h.args.empty() ? "" : " " + h.args);
-    return fmt::format("{}; {} with: pki {}", e.what(), h.what, command);
+    return fmt::format("{} with: pki {}", h.what, command);
+}
+
+std::string error_text(const Error& e) {
+    if (e.hint().empty()) return e.what();
+    return fmt::format("{}; {}", e.what(), hint_text(e.hint()));
 }
 
 int Session::run_request(const api::Request& request) {

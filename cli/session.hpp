@@ -60,6 +60,8 @@ struct Session {
 // Write what was rendered and flush it; Error(Storage) when standard output cannot take it (a
 // full disk, /dev/full, a closed pipe).
 void deliver_output(std::ostream& out, const std::string& text);
+// A hint as a pki command: "enable it with: pki secrets enable -path=pki pki".
+std::string hint_text(const Hint& h);
 // An error as the CLI prints it: the message, then its hint as a pki command.
 std::string error_text(const Error& e);
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,23 @@
 #include "util/strings.hpp"
 
 namespace pki::crypto {
+
+std::optional<EcPublic> ec_public(EVP_PKEY* key) {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return std::nullopt;
+    char group[64] = {};
+    size_t glen = 0, plen = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) != 1) return std::nullopt;
+    EcPublic out;
+    out.curve_nid = OBJ_txt2nid(group);
+    if (out.curve_nid == NID_undef) out.curve_nid = EC_curve_nist2nid(group);
+    if (out.curve_nid == NID_undef) return std::nullopt;
+    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &plen) != 1) return std::nullopt;
+    out.point.resize(plen);
+    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out.point.data(), plen, &plen) != 1) return std::nullopt;
+    out.point.resize(plen);
+    return out;
+}
+
 namespace {
 
 const char* curve_for_bits(int bits) {
@@ -34,15 +52,11 @@ const char* curve_for_bits(int bits) {
 // its legacy EC_KEY, which costs more than generating the key; here it is put together from
 // OpenSSL's own DER encoders for each element. Empty when the key lacks a parameter.
 std::string ec_private_key_der(EVP_PKEY* key) {
-    char group[64] = {};
-    size_t glen = 0, plen = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) != 1) return {};
-    int nid = OBJ_txt2nid(group);
-    if (nid == NID_undef) nid = EC_curve_nist2nid(group);
-    if (nid == NID_undef) return {};
-    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &plen) != 1) return {};
-    std::vector<unsigned char> point(plen);
-    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(), plen, &plen) != 1) return {};
+    auto pub_part = ec_public(key);
+    if (!pub_part) return {};
+    int nid = pub_part->curve_nid;
+    std::vector<unsigned char>& point = pub_part->point;
+    size_t plen = point.size();
     BIGNUM* raw_priv = nullptr;
     if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw_priv) != 1) return {};
     std::unique_ptr<BIGNUM, void (*)(BIGNUM*)> priv(raw_priv, BN_clear_free);

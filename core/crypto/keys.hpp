@@ -2,7 +2,9 @@
 // Private keys: generation, import, export. Only rsa (2048-8192), ec (P-224..P-521) and ed25519.
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "crypto/handles.hpp"
@@ -29,6 +31,13 @@ private:
     mutable std::mutex mu_;
     mutable std::map<int, PKey> templates_;  // by curve bits
 };
+
+// An EC key's named curve (as a NID) and its encoded public point; nullopt for other keys.
+struct EcPublic {
+    int curve_nid = 0;
+    std::vector<unsigned char> point;
+};
+std::optional<EcPublic> ec_public(EVP_PKEY* key);
 
 // Describe an existing key. Throws Error(Invalid) for unsupported algorithms or sizes.
 KeySpec describe_key(EVP_PKEY* key);

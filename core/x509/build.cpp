@@ -1,13 +1,12 @@
 #include "x509/build.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <map>
 
+#include "crypto/keys.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -195,18 +194,10 @@ void set_public_key(X509* cert, EVP_PKEY* key) {
     X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
     int base = EVP_PKEY_get_base_id(key);
     if (base == EVP_PKEY_EC) {
-        char group[64] = {};
-        size_t glen = 0;
-        size_t plen = 0;
-        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1 &&
-            EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &plen) == 1) {
-            int nid = OBJ_txt2nid(group);
-            if (nid == NID_undef) nid = EC_curve_nist2nid(group);
-            auto* point = static_cast<unsigned char*>(OPENSSL_malloc(plen));
-            if (nid != NID_undef && point &&
-                EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, plen, &plen) == 1 &&
-                X509_PUBKEY_set0_param(spki, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT, OBJ_nid2obj(nid), point,
-                                       static_cast<int>(plen)) == 1)
+        if (auto ec = crypto::ec_public(key)) {
+            auto* point = static_cast<unsigned char*>(OPENSSL_memdup(ec->point.data(), ec->point.size()));
+            if (point && X509_PUBKEY_set0_param(spki, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT, OBJ_nid2obj(ec->curve_nid),
+                                                point, static_cast<int>(ec->point.size())) == 1)
                 return;
             OPENSSL_free(point);
         }

@@ -283,27 +283,25 @@ bool LmdbBackend::open(bool create) {
         if (!create) return false;
     }
 
-    MDB_env* env = nullptr;
-    int rc = mdb_env_create(&env);
-    if (rc != 0) lmdb_fail(rc, "creating the environment");
     size_t map = kInitialMap;
     std::error_code ec;
     auto existing = fs::file_size(dir_ / "data.mdb", ec);
     if (!ec && existing * 2 > map) map = static_cast<size_t>(existing) * 2;
-    mdb_env_set_mapsize(env, map);
-    mdb_env_set_maxreaders(env, 256);
+    MDB_env* env = nullptr;
     // MDB_NOTLS: read transactions belong to no thread, so the service's threads may share them.
-    rc = mdb_env_open(env, dir_.c_str(), MDB_NOTLS, 0600);
+    auto open_env = [&](unsigned flags) {
+        int created = mdb_env_create(&env);
+        if (created != 0) lmdb_fail(created, "creating the environment");
+        mdb_env_set_mapsize(env, map);
+        mdb_env_set_maxreaders(env, 256);
+        return mdb_env_open(env, dir_.c_str(), MDB_NOTLS | flags, 0600);
+    };
+    int rc = open_env(0);
     if (rc == EROFS && had_data) {
         // A read-only file system (an offline root's state on write-protected media): nobody can
         // write there, so LMDB may read it without its lock file. Changes are refused.
         mdb_env_close(env);
-        env = nullptr;
-        rc = mdb_env_create(&env);
-        if (rc != 0) lmdb_fail(rc, "creating the environment");
-        mdb_env_set_mapsize(env, map);
-        mdb_env_set_maxreaders(env, 256);
-        rc = mdb_env_open(env, dir_.c_str(), MDB_NOTLS | MDB_RDONLY, 0600);
+        rc = open_env(MDB_RDONLY);
         if (rc == 0) read_only_ = true;
     }
     if (rc != 0) {
