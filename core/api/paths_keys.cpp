@@ -2,12 +2,60 @@
 #include "api/paths.hpp"
 #include "api/schema.hpp"
 #include "api/table.hpp"
+#include "api/params.hpp"
 #include "engine/keys.hpp"
+#include "util/error.hpp"
 
 namespace pki::api {
+namespace {
+
+Json describe(const engine::KeyEntry& k) {
+    return Json{{"key_id", k.id}, {"key_name", k.name}, {"key_type", k.type}, {"key_bits", k.bits}};
+}
+
+Response generate_key(Call& c) {
+    std::string type = c.fields.str("type");
+    if (type == "kms") fail(ErrorKind::Invalid, "managed keys (type kms) are not available in pki; use internal or exported");
+    if (type != "internal" && type != "exported")
+        fail(ErrorKind::Invalid, "key generation type \"{}\" is not supported; use internal or exported", type);
+    auto key = engine::generate_key(c.ctx, {type == "exported", c.fields.str("key_name"), key_spec(c.fields)});
+    Json data = describe(key.entry);
+    if (key.exported) {
+        data["private_key"] = crypto::private_key_pem(key.exported.get(), crypto::PrivateKeyFormat::Der);
+        data["private_key_type"] = key.entry.type;
+    }
+    return reply(std::move(data));
+}
+
+Response import_key(Call& c) { return reply(describe(engine::import_key(c.ctx, c.fields.str("pem_bundle"), c.fields.str("key_name")))); }
+
+Response list_keys(Call& c) {
+    Json keys = Json::array(), info = Json::object();
+    for (const auto& e : engine::list_keys(c.ctx)) {
+        keys.push_back(e.id);
+        info[e.id] = Json{{"key_name", e.name}};
+    }
+    return reply(Json{{"keys", keys}, {"key_info", info}});
+}
+
+Response read_key(Call& c) { return reply(describe(engine::read_key(c.ctx, c.fields.str("key_ref")))); }
+
+Response update_key(Call& c) {
+    return reply(describe(engine::rename_key(c.ctx, c.fields.str("key_ref"), c.fields.str("key_name"))));
+}
+
+Response delete_key(Call& c) {
+    engine::delete_key(c.ctx, c.fields.str("key_ref"));
+    return reply(nullptr);
+}
+
+Response read_keys_config(Call& c) { return reply(Json{{"default", engine::default_key(c.ctx)}}); }
+
+Response write_keys_config(Call& c) { return reply(Json{{"default", engine::make_default_key(c.ctx, c.fields.str("default"))}}); }
+
+}  // namespace
 
 void add_key_paths(Table& t) {
-    using namespace pki::engine;
     t.describe_group("key", "Generate, import, list, rename and delete the private keys of a mount.");
     t.describe_group("config", "Mount configuration: default key and issuer, URLs, CRL settings.");
     t.describe_group("keys", "The mount's default key (config/keys).");

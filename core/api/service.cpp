@@ -92,9 +92,17 @@ Service::Resolved Service::resolve(const Request& request) const {
 }
 
 Response Service::run(const Resolved& r, store::Txn& txn) const {
-    engine::Context ctx{txn, r.fields, r.path, std::nullopt, now(), *keys_, r.op, r.match.spec, keygen_, *caches_};
+    engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_, r.fields, r.match.spec, r.op};
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
-    return r.spec->handler(ctx);
+    Response out;
+    if (r.spec->handler.typed) {
+        Call call{ctx, r.fields, *r.match.spec, r.op};
+        out = r.spec->handler.typed(call);
+    } else {
+        out = r.spec->handler.legacy(ctx);
+    }
+    out.warnings.insert(out.warnings.begin(), std::make_move_iterator(ctx.warnings.begin()), std::make_move_iterator(ctx.warnings.end()));
+    return out;
 }
 
 Response Service::run_standalone(const Resolved& r, const Scope& scope) const {

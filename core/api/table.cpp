@@ -66,6 +66,7 @@ Table build_table() {
     Table t;
     add_sys_paths(t);
     add_key_paths(t);
+    add_ca_paths(t);
     add_issuer_paths(t);
     add_role_paths(t);
     add_crl_paths(t);

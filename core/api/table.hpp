@@ -18,7 +18,27 @@ struct BatchContext;
 
 namespace pki::api {
 
-using Handler = Response (*)(engine::Context&);
+struct PathSpec;
+
+// What a handler gets: the engine's context (transaction, mount, time, key store) and the
+// request's parsed fields. A handler reads its typed parameters from the fields, calls the
+// engine's operation and renders its result as the Vault response.
+struct Call {
+    engine::Context& ctx;
+    const Fields& fields;
+    const PathSpec& spec;
+    Op op;
+};
+using TypedHandler = Response (*)(Call&);
+using LegacyHandler = Response (*)(engine::Context&);  // TRANSITION
+struct Handler {
+    TypedHandler typed = nullptr;
+    LegacyHandler legacy = nullptr;
+    Handler(TypedHandler h) : typed(h) {}
+    Handler(LegacyHandler h) : legacy(h) {}
+    Handler(std::nullptr_t) {}
+    explicit operator bool() const { return typed || legacy; }
+};
 // For work too large for one transaction (tidy): the handler runs its own bounded transactions.
 using BatchHandler = Response (*)(engine::BatchContext&);
 

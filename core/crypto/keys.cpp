@@ -94,7 +94,7 @@ std::string ec_private_key_der(EVP_PKEY* key) {
 }  // namespace
 
 PKey KeyGenerator::generate(const KeySpec& spec) const {
-    if (spec.type != "ec") return generate_key(spec);
+    if (spec.type != KeyType::Ec) return generate_key(spec);
     EVP_PKEY* templ = nullptr;
     {
         std::lock_guard lock(mu_);
@@ -119,55 +119,79 @@ PKey KeyGenerator::generate(const KeySpec& spec) const {
     return PKey(key);
 }
 
+std::string_view key_type_name(KeyType t) {
+    switch (t) {
+        case KeyType::Rsa: return "rsa";
+        case KeyType::Ec: return "ec";
+        case KeyType::Ed25519: return "ed25519";
+    }
+    return "?";
+}
+
+std::optional<KeyType> parse_key_type(std::string_view name) {
+    std::string t = util::to_lower(name);
+    if (t == "rsa") return KeyType::Rsa;
+    if (t == "ec") return KeyType::Ec;
+    if (t == "ed25519") return KeyType::Ed25519;
+    return std::nullopt;
+}
+
+KeySpec normalize_key_spec(KeyType type, int bits) {
+    switch (type) {
+        case KeyType::Rsa:
+            if (bits == 0) bits = 2048;
+            if (bits != 2048 && bits != 3072 && bits != 4096 && bits != 8192)
+                fail(ErrorKind::Invalid, "key_bits {} is not allowed for rsa keys; use 2048, 3072, 4096 or 8192", bits);
+            return {KeyType::Rsa, bits};
+        case KeyType::Ec:
+            if (bits == 0) bits = 256;
+            if (!curve_for_bits(bits))
+                fail(ErrorKind::Invalid, "key_bits {} is not allowed for ec keys; use 224, 256, 384 or 521", bits);
+            return {KeyType::Ec, bits};
+        case KeyType::Ed25519: return {KeyType::Ed25519, 0};
+    }
+    fail(ErrorKind::Internal, "unknown key type");
+}
+
 KeySpec normalize_key_spec(std::string_view type, int bits) {
-    std::string t = util::to_lower(type);
-    if (t == "rsa") {
-        if (bits == 0) bits = 2048;
-        if (bits != 2048 && bits != 3072 && bits != 4096 && bits != 8192)
-            fail(ErrorKind::Invalid, "key_bits {} is not allowed for rsa keys; use 2048, 3072, 4096 or 8192", bits);
-        return {"rsa", bits};
-    }
-    if (t == "ec") {
-        if (bits == 0) bits = 256;
-        if (!curve_for_bits(bits))
-            fail(ErrorKind::Invalid, "key_bits {} is not allowed for ec keys; use 224, 256, 384 or 521", bits);
-        return {"ec", bits};
-    }
-    if (t == "ed25519") return {"ed25519", 0};
-    fail(ErrorKind::Invalid, "key_type \"{}\" is not supported; use rsa, ec or ed25519", type);
+    auto t = parse_key_type(type);
+    if (!t) fail(ErrorKind::Invalid, "key_type \"{}\" is not supported; use rsa, ec or ed25519", type);
+    return normalize_key_spec(*t, bits);
 }
 
 PKey generate_key(const KeySpec& spec) {
     EVP_PKEY* raw = nullptr;
-    if (spec.type == "rsa") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(spec.bits));
-    else if (spec.type == "ec") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve_for_bits(spec.bits));
-    else if (spec.type == "ed25519") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-    if (!raw) fail(ErrorKind::Internal, "generating a {} key failed: {}", spec.type, openssl_error());
+    switch (spec.type) {
+        case KeyType::Rsa: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(spec.bits)); break;
+        case KeyType::Ec: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve_for_bits(spec.bits)); break;
+        case KeyType::Ed25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    }
+    if (!raw) fail(ErrorKind::Internal, "generating a {} key failed: {}", spec.type_name(), openssl_error());
     return PKey(raw);
 }
 
 KeySpec describe_key(EVP_PKEY* key) {
     switch (EVP_PKEY_get_base_id(key)) {
-        case EVP_PKEY_RSA: return {"rsa", EVP_PKEY_get_bits(key)};
+        case EVP_PKEY_RSA: return {KeyType::Rsa, EVP_PKEY_get_bits(key)};
         case EVP_PKEY_EC: {
             char group[64] = {};
             size_t len = 0;
             EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len);
             std::string g(group);
-            if (g == "P-224" || g == "secp224r1") return {"ec", 224};
-            if (g == "P-256" || g == "prime256v1") return {"ec", 256};
-            if (g == "P-384" || g == "secp384r1") return {"ec", 384};
-            if (g == "P-521" || g == "secp521r1") return {"ec", 521};
+            if (g == "P-224" || g == "secp224r1") return {KeyType::Ec, 224};
+            if (g == "P-256" || g == "prime256v1") return {KeyType::Ec, 256};
+            if (g == "P-384" || g == "secp384r1") return {KeyType::Ec, 384};
+            if (g == "P-521" || g == "secp521r1") return {KeyType::Ec, 521};
             fail(ErrorKind::Invalid, "elliptic curve {} is not supported; use P-224, P-256, P-384 or P-521", g);
         }
-        case EVP_PKEY_ED25519: return {"ed25519", 0};
+        case EVP_PKEY_ED25519: return {KeyType::Ed25519, 0};
         default: fail(ErrorKind::Invalid, "key algorithm {} is not supported; use rsa, ec or ed25519", EVP_PKEY_get0_type_name(key));
     }
 }
 
 void refuse_weak_key(EVP_PKEY* key, std::string_view what) {
     auto spec = describe_key(key);
-    if (spec.type != "rsa" || spec.bits >= 2048) return;
+    if (spec.type != KeyType::Rsa || spec.bits >= 2048) return;
     if (what.empty()) fail(ErrorKind::Invalid, "RSA keys of {} bits are refused; use at least 2048 bits", spec.bits);
     fail(ErrorKind::Invalid, "{} has an RSA key of {} bits, which is refused; use at least 2048 bits", what, spec.bits);
 }

@@ -11,14 +11,21 @@
 
 namespace pki::crypto {
 
+enum class KeyType { Rsa, Ec, Ed25519 };
+std::string_view key_type_name(KeyType t);            // "rsa", "ec", "ed25519"
+std::optional<KeyType> parse_key_type(std::string_view name);  // case-insensitive
+
 struct KeySpec {
-    std::string type;  // "rsa", "ec", "ed25519"
+    KeyType type = KeyType::Rsa;
     int bits = 0;      // rsa modulus bits, ec curve bits, 0 for ed25519
+
+    std::string_view type_name() const { return key_type_name(type); }
 };
 
 // Validate a requested type/bits pair; bits 0 means the type's default (rsa 2048, ec 256).
 // Throws Error(Invalid) naming the allowed values.
 KeySpec normalize_key_spec(std::string_view type, int bits);
+KeySpec normalize_key_spec(KeyType type, int bits);
 PKey generate_key(const KeySpec& spec);
 
 // Generates keys for a long-lived process: EC keys from a parameter template per curve, made

@@ -84,8 +84,8 @@ void check_path_length(int64_t v) {
 int64_t fit_to_issuer(const Issuer& issuer, X509* issuer_cert, int64_t not_after) {
     int64_t limit = x509::not_after(issuer_cert);
     if (not_after <= limit) return not_after;
-    if (issuer.leaf_not_after_behavior == "permit") return not_after;
-    if (issuer.leaf_not_after_behavior == "truncate") return limit;
+    if (issuer.leaf_not_after_behavior == LeafNotAfter::Permit) return not_after;
+    if (issuer.leaf_not_after_behavior == LeafNotAfter::Truncate) return limit;
     fail(ErrorKind::Denied,
          "the requested expiry {} is after the expiry {} of issuer {}; ask for a shorter ttl, or set the issuer's "
          "leaf_not_after_behavior to truncate or permit",
@@ -233,7 +233,7 @@ api::Response sign_intermediate(Context& ctx) {
     auto csr = x509::parse_csr(csr_text);
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
     auto kspec = crypto::describe_key(pub);
-    if (kspec.type == "rsa" && kspec.bits < 2048)
+    if (kspec.type == crypto::KeyType::Rsa && kspec.bits < 2048)
         fail(ErrorKind::Invalid, "the CSR's RSA key has {} bits; at least 2048 are required", kspec.bits);
 
     x509::CertSpec spec;

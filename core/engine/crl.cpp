@@ -41,7 +41,7 @@ std::string der_key(const std::string& mount, const std::string& group) { return
 std::string meta_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/meta"); }
 
 bool can_sign_crls(const Issuer& i, X509* cert) {
-    return i.can("crl-signing") && !i.key_id.empty() && (X509_get_key_usage(cert) & KU_CRL_SIGN);
+    return i.can(IssuerUse::CrlSigning) && !i.key_id.empty() && (X509_get_key_usage(cert) & KU_CRL_SIGN);
 }
 
 std::string label_of(const Issuer& i) { return i.name.empty() ? i.id : i.name; }

@@ -27,18 +27,20 @@ struct MountInfo {
     int64_t created = 0;
 };
 
-// What a handler gets: the open transaction, its parsed fields, the mount, the time.
+// What an operation gets beside its typed parameters: the open transaction, the mount, the time,
+// the service's key store, key generator and caches, and the request's warnings.
 struct Context {
     store::Txn& txn;
-    const api::Fields& fields;
-    std::string path;                 // the request path as given, for messages
     std::optional<MountInfo> mount;   // absent for sys/ paths
-    int64_t now;                      // Unix seconds, from the engine's clock
+    int64_t now;                      // Unix seconds, from the service's clock
     const keys::KeyStore& keys;
-    api::Op op;
-    const api::PathSpec* spec = nullptr;  // the table entry being served
     const crypto::KeyGenerator& keygen;   // keys issued to leaves (never stored)
     const Caches& caches;                 // parsed roles and issuers, shared by the service's requests
+    // TRANSITION: removed once every family takes typed parameters.
+    const api::Fields& fields;
+    const api::PathSpec* spec = nullptr;
+    api::Op op = api::Op::Read;
+    std::vector<std::string> warnings{};  // said to the caller with the result
 
     const MountInfo& m() const { return *mount; }
     const std::string& mount_name() const { return mount->name; }

@@ -57,6 +57,40 @@ x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name
     return sans;
 }
 
+x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name) {
+    x509::Sans sans;
+    if (!common_name.empty() && !r.exclude_cn_from_sans) add_name_san(sans, common_name, SanMode::CommonName);
+    for (const auto& n : r.alt_names) add_name_san(sans, n, SanMode::Checked);
+    sans.ip = r.ip_sans;
+    sans.uri = r.uri_sans;
+    for (const auto& o : r.other_sans) {
+        auto parsed = policy::parse_other_san(o);
+        if (!parsed) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
+        sans.other.emplace_back(parsed->oid, parsed->value);
+    }
+    return sans;
+}
+
+Validity validity_from_request(Context& ctx, const ValidityRequest& r, int64_t default_ttl, int64_t max_ttl) {
+    Validity v;
+    v.not_before = ctx.now - r.not_before_duration;
+    int64_t ttl = r.ttl;
+    if (r.not_after && ttl > 0) fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
+    if (r.not_after) {
+        if (*r.not_after <= ctx.now) fail(ErrorKind::Invalid, "not_after {} is in the past", r.not_after_text);
+        v.not_after = *r.not_after;
+        return v;
+    }
+    if (ttl <= 0) ttl = default_ttl;
+    if (max_ttl > 0 && ttl > max_ttl) {
+        ctx.warnings.push_back(fmt::format("TTL \"{}\" is longer than the maximum of {}; capping to {}", util::format_duration(ttl),
+                                           util::format_duration(max_ttl), util::format_duration(max_ttl)));
+        ttl = max_ttl;
+    }
+    v.not_after = ctx.now + ttl;
+    return v;
+}
+
 Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t max_ttl, std::vector<std::string>& warnings,
                               int64_t not_before_duration) {
     const auto& f = ctx.fields;

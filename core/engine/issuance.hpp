@@ -7,16 +7,31 @@
 
 #include "api/request.hpp"
 #include "engine/engine.hpp"
+#include "engine/types.hpp"
 #include "x509/build.hpp"
 
 namespace pki::engine {
 
 using Json = nlohmann::json;
 
+struct Validity {
+    int64_t not_before = 0;
+    int64_t not_after = 0;
+};
+
 x509::Subject subject_from_fields(const api::Fields& f);
 // alt_names (split into DNS names and e-mail addresses), ip_sans, uri_sans, other_sans; the
 // common name is added (to DNS or e-mail) unless exclude_cn_from_sans. DNS names are IDNA-encoded.
 x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name);
+// The SANs of a request: alt_names (split into DNS names and e-mail addresses), ip_sans,
+// uri_sans, other_sans; the common name is added (to DNS or e-mail) unless exclude_cn_from_sans.
+// DNS names are IDNA-encoded.
+x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name);
+// The validity of a request: not_after when given (refused when past), else ttl, else
+// `default_ttl`; `max_ttl` caps ttl with a warning in ctx.warnings. ttl and not_after together
+// are refused.
+Validity validity_from_request(Context& ctx, const ValidityRequest& r, int64_t default_ttl, int64_t max_ttl);
+
 // How a name becomes a SAN: e-mail when it has an '@', else DNS (in its IDNA form).
 enum class SanMode {
     CommonName,  // only when it is a host name (a CN such as "My CA" stays out of the SANs)
@@ -25,10 +40,6 @@ enum class SanMode {
 };
 void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode);
 
-struct Validity {
-    int64_t not_before = 0;
-    int64_t not_after = 0;
-};
 // ttl / not_after / not_before_duration from the fields. `default_ttl` applies when neither is
 // given; `max_ttl` caps ttl (a warning, not an error). ttl and not_after together are an error.
 Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t max_ttl, std::vector<std::string>& warnings,

@@ -26,16 +26,17 @@ namespace pki::engine {
 
 const std::vector<std::string> kCaKeyUsage{"keyCertSign", "cRLSign"};
 
-void check_leaf_behavior(const std::string& b) {
-    if (b != "err" && b != "truncate" && b != "permit")
-        fail(ErrorKind::Invalid, "leaf_not_after_behavior \"{}\" is not supported; use err, truncate or permit", b);
+LeafNotAfter check_leaf_behavior(const std::string& b) {
+    auto parsed = parse_leaf_not_after(b);
+    if (!parsed) fail(ErrorKind::Invalid, "leaf_not_after_behavior \"{}\" is not supported; use err, truncate or permit", b);
+    return *parsed;
 }
 
 Json to_record(const Issuer& i) {
     return Json{{"issuer_id", i.id},         {"issuer_name", i.name},
                 {"key_id", i.key_id},        {"certificate", i.certificate},
-                {"leaf_not_after_behavior", i.leaf_not_after_behavior},
-                {"manual_chain", i.manual_chain}, {"usage", i.usage},
+                {"leaf_not_after_behavior", leaf_not_after_name(i.leaf_not_after_behavior)},
+                {"manual_chain", i.manual_chain}, {"usage", issuer_usage_names(i.usage)},
                 {"ca_chain", i.ca_chain},    {"created", i.created},
                 {"subject_der", util::base64(i.subject_der)}, {"key_identifier", util::base64(i.key_identifier)},
                 {"not_after", i.not_after}};
@@ -47,9 +48,9 @@ Issuer from_record(const Json& r) {
     i.name = r.value("issuer_name", "");
     i.key_id = r.value("key_id", "");
     i.certificate = r.value("certificate", "");
-    i.leaf_not_after_behavior = r.value("leaf_not_after_behavior", "err");
+    i.leaf_not_after_behavior = parse_leaf_not_after(r.value("leaf_not_after_behavior", "err")).value_or(LeafNotAfter::Err);
     i.manual_chain = r.value("manual_chain", std::vector<std::string>{});
-    i.usage = r.value("usage", std::vector<std::string>{});
+    i.usage = parse_issuer_usage(r.value("usage", std::vector<std::string>{}));
     i.ca_chain = r.value("ca_chain", std::vector<std::string>{});
     i.created = r.value("created", int64_t{0});
     i.subject_der = util::base64_decode(r.value("subject_der", ""));
@@ -70,9 +71,9 @@ Json describe(const Issuer& i) {
                 {"key_id", i.key_id},
                 {"certificate", i.certificate},
                 {"ca_chain", i.ca_chain},
-                {"leaf_not_after_behavior", i.leaf_not_after_behavior},
+                {"leaf_not_after_behavior", leaf_not_after_name(i.leaf_not_after_behavior)},
                 {"manual_chain", i.manual_chain.empty() ? Json() : Json(i.manual_chain)},
-                {"usage", util::join(i.usage, ",")}};
+                {"usage", util::join(issuer_usage_names(i.usage), ",")}};
 }
 
 void check_issuer_name_free(const store::Txn& txn, const std::string& mount, const std::string& name, const std::string& except) {
@@ -182,7 +183,6 @@ SignerInfo signer_info(const Issuer& issuer) {
     return info;
 }
 
-bool Issuer::can(const std::string& u) const { return std::find(usage.begin(), usage.end(), u) != usage.end(); }
 crypto::Cert Issuer::cert() const { return x509::parse_cert(certificate); }
 
 std::vector<Issuer> all_issuers(const store::Txn& txn, const std::string& mount) {
@@ -233,9 +233,9 @@ Issuer signing_issuer(const Context& ctx, const std::string& ref) {
         i = require_issuer(ctx.txn, mount, wanted);
     }
     std::string label = i.name.empty() ? i.id : i.name;
-    if (!i.can("issuing-certificates"))
+    if (!i.can(IssuerUse::IssuingCertificates))
         fail(ErrorKind::Denied, "issuer {} may not issue certificates (usage: {}); add issuing-certificates to its usage to allow it",
-             label, util::join(i.usage, ","));
+             label, util::join(issuer_usage_names(i.usage), ","));
     if (i.key_id.empty())
         fail_hint(ErrorKind::Denied, Hint{"import its key", "write", ctx.mount_name() + "/keys/import", "pem_bundle=@key.pem"},
                   "issuer {} has no private key in mount {}, so it cannot sign", label, ctx.mount_name());

@@ -47,12 +47,11 @@ api::Response update_issuer(Context& ctx, bool patch) {
         i.name = f.str("issuer_name");
     }
     if (given("leaf_not_after_behavior")) {
-        check_leaf_behavior(f.str("leaf_not_after_behavior"));
-        i.leaf_not_after_behavior = f.str("leaf_not_after_behavior");
+        i.leaf_not_after_behavior = check_leaf_behavior(f.str("leaf_not_after_behavior"));
     }
     if (given("usage")) {
-        i.usage = f.has("usage") ? f.list("usage") : std::vector<std::string>{"read-only", "issuing-certificates", "crl-signing"};
-        if (std::find(i.usage.begin(), i.usage.end(), "read-only") == i.usage.end()) i.usage.insert(i.usage.begin(), "read-only");
+        i.usage = f.has("usage") ? parse_issuer_usage(f.list("usage")) : IssuerUsage::all();
+        i.usage.add(IssuerUse::ReadOnly);
     }
     if (given("manual_chain")) {
         std::vector<std::string> chain;
@@ -69,7 +68,7 @@ api::Response update_issuer(Context& ctx, bool patch) {
     save_issuer(ctx.txn, mount, i);
     rebuild_chains(ctx.txn, mount);
     std::vector<std::string> warnings;
-    if (given("usage")) rebuild_crl(ctx, i.id, i.can("crl-signing") ? &warnings : nullptr);
+    if (given("usage")) rebuild_crl(ctx, i.id, i.can(IssuerUse::CrlSigning) ? &warnings : nullptr);
     return api::reply(describe(require_issuer(ctx.txn, mount, i.id)), std::move(warnings));
 }
 

@@ -8,6 +8,7 @@
 #include "api/request.hpp"
 #include "crypto/handles.hpp"
 #include "engine/engine.hpp"
+#include "engine/types.hpp"
 #include "x509/build.hpp"
 
 namespace pki::engine {
@@ -17,9 +18,9 @@ struct Issuer {
     std::string name;
     std::string key_id;  // "" when the mount does not hold the key
     std::string certificate;
-    std::string leaf_not_after_behavior = "err";
+    LeafNotAfter leaf_not_after_behavior = LeafNotAfter::Err;
     std::vector<std::string> manual_chain;
-    std::vector<std::string> usage{"read-only", "issuing-certificates", "crl-signing"};
+    IssuerUsage usage = IssuerUsage::all();
     std::vector<std::string> ca_chain;  // computed: this certificate, then its parents
     int64_t created = 0;
     // Cached from the certificate when the issuer is created, so signing never parses it.
@@ -27,7 +28,7 @@ struct Issuer {
     std::string key_identifier;  // raw bytes
     int64_t not_after = 0;
 
-    bool can(const std::string& u) const;
+    bool can(IssuerUse u) const { return usage.has(u); }
     crypto::Cert cert() const;
 };
 

@@ -18,10 +18,6 @@ KeyEntry entry_of(const Json& r) {
     return KeyEntry{r.at("key_id").get<std::string>(), r.value("key_name", ""), r.value("key_type", ""), r.value("key_bits", 0)};
 }
 
-Json describe(const KeyEntry& k) {
-    return Json{{"key_id", k.id}, {"key_name", k.name}, {"key_type", k.type}, {"key_bits", k.bits}};
-}
-
 std::string default_key_id(const store::Txn& txn, std::string_view mount) {
     auto cfg = load(txn, rec_key(mount, "config", "keys"));
     return cfg ? cfg->value("default", "") : "";
@@ -106,7 +102,7 @@ KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* e
     }
     if (existed) *existed = false;
     check_key_name_free(ctx.txn, mount, name, "");
-    KeyEntry e{crypto::random_uuid(), name, spec.type, spec.bits};
+    KeyEntry e{crypto::random_uuid(), name, std::string(spec.type_name()), spec.bits};
     save(ctx.txn, rec_key(mount, kKind, e.id),
          Json{{"key_id", e.id},
               {"key_name", e.name},
@@ -120,29 +116,17 @@ KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* e
     return e;
 }
 
-api::Response generate_key(Context& ctx) {
-    std::string type = ctx.fields.str("type");
-    if (type == "kms")
-        fail(ErrorKind::Invalid, "managed keys (type kms) are not available in pki; use internal or exported");
-    if (type != "internal" && type != "exported")
-        fail(ErrorKind::Invalid, "key generation type \"{}\" is not supported; use internal or exported", type);
-    auto spec = crypto::normalize_key_spec(ctx.fields.str("key_type"), static_cast<int>(ctx.fields.integer("key_bits")));
-    check_key_name_free(ctx.txn, ctx.mount_name(), ctx.fields.str("key_name"), "");
-    if (type == "exported" && !ctx.keys.exportable())
+GeneratedKey generate_key(Context& ctx, const GenerateKey& req) {
+    check_key_name_free(ctx.txn, ctx.mount_name(), req.name, "");
+    if (req.exported && !ctx.keys.exportable())
         fail(ErrorKind::Denied, "the key store of this state keeps keys it generates; generate the key as internal");
-    auto generated = ctx.keys.generate(spec);
-    crypto::PKey& key = generated.key;
-    KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"), nullptr, generated.stored);
-    Json data = describe(e);
-    if (type == "exported") {
-        data["private_key"] = crypto::private_key_pem(key.get(), crypto::PrivateKeyFormat::Der);
-        data["private_key_type"] = e.type;
-    }
-    return api::reply(std::move(data));
+    auto generated = ctx.keys.generate(req.spec);
+    GeneratedKey out{store_key(ctx, generated.key.get(), req.name, nullptr, generated.stored), nullptr};
+    if (req.exported) out.exported = std::move(generated.key);
+    return out;
 }
 
-api::Response import_key(Context& ctx) {
-    std::string pem = ctx.fields.str("pem_bundle");
+KeyEntry import_key(Context& ctx, const std::string& pem, const std::string& name) {
     if (util::trim(pem).empty()) fail(ErrorKind::Invalid, "pem_bundle is empty; give the PEM private key to import (pem_bundle=@key.pem)");
     size_t keys = 0;
     for (const auto& b : x509::pem_blocks(pem)) keys += util::ends_with(b.label, "PRIVATE KEY");
@@ -150,46 +134,42 @@ api::Response import_key(Context& ctx) {
         fail(ErrorKind::Invalid, "pem_bundle holds {} private keys; keys/import takes one, so import them one at a time", keys);
     crypto::PKey key = crypto::parse_private_key(pem);
     bool existed = false;
-    KeyEntry e = store_key(ctx, key.get(), ctx.fields.str("key_name"), &existed);
+    KeyEntry e = store_key(ctx, key.get(), name, &existed);
     link_issuer_keys(ctx);  // an issuer imported before its key now gets it
-    std::vector<std::string> warnings;
-    if (existed) warnings.push_back(fmt::format("key already present as {}; nothing was imported", e.id));
-    return api::reply(describe(e), std::move(warnings));
+    if (existed) ctx.warnings.push_back(fmt::format("key already present as {}; nothing was imported", e.id));
+    return e;
 }
 
-api::Response list_keys(Context& ctx) {
-    Json keys = Json::array(), info = Json::object();
+std::vector<KeyEntry> list_keys(Context& ctx) {
+    std::vector<KeyEntry> out;
     ctx.txn.scan(rec_prefix(ctx.mount_name(), kKind), [&](std::string_view key, std::string_view value) {
-        auto e = entry_of(decode_record(key, value));
-        keys.push_back(e.id);
-        info[e.id] = Json{{"key_name", e.name}};
+        out.push_back(entry_of(decode_record(key, value)));
         return true;
     });
-    return api::reply(Json{{"keys", keys}, {"key_info", info}});
+    return out;
 }
 
-api::Response read_key(Context& ctx) {
-    return api::reply(describe(require_key(ctx.txn, ctx.mount_name(), ctx.fields.str("key_ref"))));
-}
+KeyEntry read_key(Context& ctx, const std::string& ref) { return require_key(ctx.txn, ctx.mount_name(), ref); }
 
-api::Response update_key(Context& ctx) {
+KeyEntry rename_key(Context& ctx, const std::string& ref, const std::string& name) {
     const auto& mount = ctx.mount_name();
-    KeyEntry e = require_key(ctx.txn, mount, ctx.fields.str("key_ref"));
-    std::string name = ctx.fields.str("key_name");
+    KeyEntry e = require_key(ctx.txn, mount, ref);
     check_key_name_free(ctx.txn, mount, name, e.id);
     auto r = *load(ctx.txn, rec_key(mount, kKind, e.id));
     r["key_name"] = name;
     save(ctx.txn, rec_key(mount, kKind, e.id), r);
     e.name = name;
-    return api::reply(describe(e));
+    return e;
 }
 
-api::Response delete_key(Context& ctx) {
+void delete_key(Context& ctx, const std::string& ref) {
     const auto& mount = ctx.mount_name();
     // Idempotent, as in Vault: deleting what is not there succeeds, with a warning.
-    auto found = find_key(ctx.txn, mount, ctx.fields.str("key_ref"));
-    if (!found)
-        return api::reply(nullptr, {fmt::format("there is no key \"{}\" in mount {}; nothing was deleted", ctx.fields.str("key_ref"), mount)});
+    auto found = find_key(ctx.txn, mount, ref);
+    if (!found) {
+        ctx.warnings.push_back(fmt::format("there is no key \"{}\" in mount {}; nothing was deleted", ref, mount));
+        return;
+    }
     const KeyEntry& e = *found;
     std::vector<std::string> users;
     ctx.txn.scan(rec_prefix(mount, "issuer"), [&](std::string_view key, std::string_view value) {
@@ -200,25 +180,20 @@ api::Response delete_key(Context& ctx) {
     if (!users.empty())
         fail(ErrorKind::Denied, "key {} is used by issuer(s) {}; delete those issuers first", e.id, util::join(users, ", "));
     ctx.txn.del(rec_key(mount, kKind, e.id));
-    std::vector<std::string> warnings;
     if (default_key_id(ctx.txn, mount) == e.id) {
         ctx.txn.del(rec_key(mount, "config", "keys"));
-        warnings.push_back(fmt::format("key {} was the default key; the mount now has no default key", e.id));
+        ctx.warnings.push_back(fmt::format("key {} was the default key; the mount now has no default key", e.id));
     }
-    return api::reply(nullptr, std::move(warnings));
 }
 
-api::Response read_keys_config(Context& ctx) {
-    return api::reply(Json{{"default", default_key_id(ctx.txn, ctx.mount_name())}});
-}
+std::string default_key(Context& ctx) { return default_key_id(ctx.txn, ctx.mount_name()); }
 
-api::Response write_keys_config(Context& ctx) {
+std::string make_default_key(Context& ctx, const std::string& ref) {
     const auto& mount = ctx.mount_name();
-    std::string ref = ctx.fields.str("default");
     if (ref.empty()) fail(ErrorKind::Invalid, "field \"default\" is required: the key (id or name) to make the default");
     KeyEntry e = require_key(ctx.txn, mount, ref);
     set_default_key(ctx.txn, mount, e.id);
-    return api::reply(Json{{"default", e.id}});
+    return e.id;
 }
 
 }  // namespace pki::engine

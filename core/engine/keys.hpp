@@ -4,7 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "api/request.hpp"
+#include <vector>
+
 #include "crypto/keys.hpp"
 #include "engine/engine.hpp"
 
@@ -29,13 +30,24 @@ std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_vi
 void check_object_name(std::string_view what, std::string_view name);
 void check_key_name_free(const store::Txn& txn, std::string_view mount, const std::string& name, std::string_view except_id);
 
-api::Response generate_key(Context& ctx);
-api::Response import_key(Context& ctx);
-api::Response list_keys(Context& ctx);
-api::Response read_key(Context& ctx);
-api::Response update_key(Context& ctx);
-api::Response delete_key(Context& ctx);
-api::Response read_keys_config(Context& ctx);
-api::Response write_keys_config(Context& ctx);
+// keys/generate/:type
+struct GenerateKey {
+    bool exported = false;  // the private key is returned, once
+    std::string name;
+    crypto::KeySpec spec;
+};
+struct GeneratedKey {
+    KeyEntry entry;
+    crypto::PKey exported;  // set only when asked for
+};
+GeneratedKey generate_key(Context& ctx, const GenerateKey& req);
+// keys/import: one unencrypted PEM private key; a key already present is not imported twice.
+KeyEntry import_key(Context& ctx, const std::string& pem, const std::string& name);
+std::vector<KeyEntry> list_keys(Context& ctx);
+KeyEntry read_key(Context& ctx, const std::string& ref);
+KeyEntry rename_key(Context& ctx, const std::string& ref, const std::string& name);
+void delete_key(Context& ctx, const std::string& ref);  // idempotent; refused while an issuer uses it
+std::string default_key(Context& ctx);                   // config/keys: the id, "" when none
+std::string make_default_key(Context& ctx, const std::string& ref);  // returns the id
 
 }  // namespace pki::engine

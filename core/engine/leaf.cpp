@@ -91,15 +91,16 @@ std::vector<std::string> leaf_key_usage(const policy::Role& role, EVP_PKEY* key)
 // The key in a CSR must meet the role's key_type and key_bits.
 void check_csr_key(const policy::Role& role, EVP_PKEY* key) {
     auto spec = crypto::describe_key(key);  // refuses unsupported algorithms and curves
-    if (spec.type == "rsa" && spec.bits < 2048)
+    std::string_view type = spec.type_name();
+    if (type == "rsa" && spec.bits < 2048)
         fail(ErrorKind::Invalid, "the CSR's RSA key has {} bits; at least 2048 are required", spec.bits);
     if (role.key_type == "any") return;
-    if (spec.type != role.key_type)
+    if (type != role.key_type)
         fail(ErrorKind::Denied, "role \"{}\" requires {} keys, but the CSR has a{} {} key", role.name, role.key_type,
-             spec.type == "ec" || spec.type == "ed25519" ? "n" : "", spec.type);
-    if (spec.type == "rsa" && spec.bits < role.key_bits)
+             type == "ec" || type == "ed25519" ? "n" : "", type);
+    if (type == "rsa" && spec.bits < role.key_bits)
         fail(ErrorKind::Denied, "role \"{}\" requires RSA keys of at least {} bits; the CSR's key has {}", role.name, role.key_bits, spec.bits);
-    if (spec.type == "ec" && spec.bits < role.key_bits)
+    if (type == "ec" && spec.bits < role.key_bits)
         fail(ErrorKind::Denied, "role \"{}\" requires EC keys of at least P-{}; the CSR's key is P-{}", role.name, role.key_bits, spec.bits);
 }
 
@@ -133,8 +134,8 @@ Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, c
     auto validity = role_validity(ctx, role, warnings);
     int64_t limit = info.not_after;
     if (validity.not_after > limit) {
-        if (issuer.leaf_not_after_behavior == "truncate") validity.not_after = limit;
-        else if (issuer.leaf_not_after_behavior != "permit")
+        if (issuer.leaf_not_after_behavior == LeafNotAfter::Truncate) validity.not_after = limit;
+        else if (issuer.leaf_not_after_behavior != LeafNotAfter::Permit)
             fail(ErrorKind::Denied,
                  "the requested expiry {} is after the expiry {} of issuer {}; ask for a shorter ttl, or set the issuer's "
                  "leaf_not_after_behavior to truncate or permit",
@@ -232,7 +233,7 @@ api::Response issue_cert(Context& ctx) {
     Issuer issuer = signing_issuer(ctx, issuer_ref_for(ctx, role));
     auto names = requested_names(ctx, role, nullptr);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
-    auto key = ctx.keygen.generate(crypto::KeySpec{role.key_type, role.key_bits});
+    auto key = ctx.keygen.generate(crypto::normalize_key_spec(role.key_type, role.key_bits));
     auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr,
                             leaf_key_usage(role, key.get()), role_ext_key_usage(role), {});
     Json data = leaf_response(issued, format);

@@ -176,7 +176,7 @@ api::Response tidy(BatchContext& b) {
         }
         std::vector<std::string> warnings;
         b.store.write([&](store::Txn& txn) {
-            Context ctx{txn, b.fields, b.path, b.mount, b.clock(), b.keys, api::Op::Write, b.spec, b.keygen, b.caches};
+            Context ctx{txn, b.mount, b.clock(), b.keys, b.keygen, b.caches, b.fields, b.spec, api::Op::Write};
             if (revoked_deleted > 0) rebuild_all_crls(ctx, &warnings);
             status["state"] = "Finished";
             status["time_finished"] = rfc3339(b.clock());

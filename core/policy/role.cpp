@@ -89,7 +89,7 @@ void validate_role(Json& r) {
         if (bits != 0) fail(ErrorKind::Invalid, "key_bits must be 0 when key_type is any");
     } else {
         auto spec = crypto::normalize_key_spec(key_type, bits);
-        r["key_type"] = spec.type;
+        r["key_type"] = std::string(spec.type_name());
         r["key_bits"] = spec.bits;
     }
     int sig = r.value("signature_bits", 0);

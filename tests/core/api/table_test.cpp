@@ -133,6 +133,6 @@ TEST_CASE("the real table: foundation paths are there") {
         CHECK_FALSE(p.family.empty());
         CHECK_FALSE(p.description.empty());
         CHECK_FALSE(p.ops.empty());
-        for (const auto& o : p.ops) CHECK((o.handler != nullptr || o.batch != nullptr));  // one or the other
+        for (const auto& o : p.ops) CHECK((static_cast<bool>(o.handler) || o.batch != nullptr));  // one or the other
     }
 }
