@@ -3,6 +3,7 @@
 #include "api/paths.hpp"
 #include "api/schema.hpp"
 #include "api/table.hpp"
+#include "engine/ca.hpp"
 #include "engine/issuers.hpp"
 
 namespace pki::api {

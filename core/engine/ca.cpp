@@ -1,5 +1,6 @@
 // CA generation and signing: root/generate, intermediate/generate, cross-signing, sign-intermediate,
 // sign-self-issued, intermediate/set-signed, and deleting a mount's CA (DELETE root).
+#include "engine/ca.hpp"
 #include "engine/issuers.hpp"
 
 #include <algorithm>

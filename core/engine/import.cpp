@@ -1,5 +1,6 @@
 // Importing PEM bundles of CA certificates and keys: issuers/import/bundle, issuers/import/cert
 // (and the certificates of intermediate/set-signed).
+#include "engine/ca.hpp"
 #include "engine/issuers.hpp"
 
 #include <algorithm>

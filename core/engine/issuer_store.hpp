@@ -26,13 +26,5 @@ Issuer add_issuer(Context& ctx, X509* cert, const std::string& key_id, const std
 Issuer default_issuer(const store::Txn& txn, const std::string& mount);  // Error(NotFound) with a hint
 LeafNotAfter check_leaf_behavior(const std::string& behavior);  // err, truncate or permit; Error(Invalid) else
 
-struct ImportResult {
-    Json imported_issuers = Json::array();
-    Json imported_keys = Json::array();
-    Json mapping = Json::object();
-    std::vector<std::string> warnings;
-};
-ImportResult import_pem(Context& ctx, const std::string& pem, bool allow_keys, const char* field);
-Json import_response(const ImportResult& r);
 
 }  // namespace pki::engine

@@ -49,16 +49,6 @@ Issuer signing_issuer(const Context& ctx, const std::string& ref);
 // Attach keys to key-less issuers whose public key they hold.
 void link_issuer_keys(Context& ctx);
 
-api::Response generate_root(Context& ctx);
-api::Response generate_intermediate(Context& ctx);
-api::Response cross_sign(Context& ctx);
-api::Response sign_intermediate(Context& ctx);
-api::Response sign_self_issued(Context& ctx);
-api::Response set_signed(Context& ctx);
-api::Response import_bundle(Context& ctx);
-api::Response import_cert(Context& ctx);
-api::Response delete_root(Context& ctx);
-
 api::Response list_issuers(Context& ctx);
 api::Response read_issuer(Context& ctx);
 api::Response write_issuer(Context& ctx);
