@@ -1,11 +1,20 @@
 #pragma once
 // One function per path family; each adds its endpoints to the table.
+namespace pki::engine {
+struct EnableMount;
+}
+
 namespace pki::api {
 class Table;
+class Fields;
 void add_sys_paths(Table& t);
 void add_key_paths(Table& t);
 void add_ca_paths(Table& t);
 void add_issuer_paths(Table& t);
 void add_role_paths(Table& t);
 void add_crl_paths(Table& t);
+
+// The fields of sys/mounts/:path write as the parameters of enabling a mount (paths_sys.cpp):
+// the service checks them before it creates a fresh store.
+engine::EnableMount enable_request(const Fields& f);
 }  // namespace pki::api

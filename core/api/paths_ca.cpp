@@ -1,10 +1,15 @@
 // The CA lifecycle: roots, intermediates, cross-signing, signing intermediates and self-issued
 // certificates, set-signed, and importing CA bundles.
+#include "api/params.hpp"
 #include "api/paths.hpp"
+#include "api/render.hpp"
 #include "api/schema.hpp"
 #include "api/table.hpp"
+#include "crypto/keys.hpp"
 #include "engine/ca.hpp"
-#include "engine/issuers.hpp"
+#include "util/duration.hpp"
+#include "util/strings.hpp"
+#include "x509/cert.hpp"
 
 namespace pki::api {
 
@@ -65,10 +70,145 @@ std::vector<FieldSpec> self_issued_fields(bool with_ref) {
     return f;
 }
 
+// Parameters whose refusals the CA operations make in their own order (after the subject, SAN and
+// validity checks): the key's type and key_type / key_bits are passed as given, and a not_after
+// that does not parse is passed unset (its text kept), for the engine to refuse where it always has.
+engine::CaKeyRequest ca_key_request(const Fields& f, const std::string& type) {
+    engine::CaKeyRequest k;
+    k.type = type;
+    if (type == "internal") k.source = engine::KeySource::Internal;
+    else if (type == "exported") k.source = engine::KeySource::Exported;
+    else if (type == "existing") k.source = engine::KeySource::Existing;
+    k.key_ref = f.str("key_ref");
+    k.key_name = f.str("key_name");
+    k.spec = crypto::KeySpec{crypto::parse_key_type(f.str("key_type")).value_or(crypto::KeyType::Rsa),
+                             static_cast<int>(f.integer("key_bits"))};
+    k.key_type_given = f.has("key_type");
+    k.key_bits_given = f.has("key_bits");
+    return k;
+}
+
+engine::ValidityRequest ca_validity_request(const Fields& f) {
+    engine::ValidityRequest v;
+    v.ttl = f.duration("ttl");
+    v.not_before_duration = f.value("not_before_duration").is_null() ? 30 : f.duration("not_before_duration");
+    v.not_after_text = f.str("not_after");
+    if (!v.not_after_text.empty()) v.not_after = util::parse_utc_time(v.not_after_text);
+    return v;
+}
+
+// The private key of a generated CA, in the response; with pem_bundle it also leads `field`.
+void add_exported_key(Json& data, const char* field, EVP_PKEY* key, const std::string& key_type, const engine::OutputFormat& out) {
+    std::string pem = encode_private_key(key, out);
+    data["private_key"] = pem;
+    data["private_key_type"] = key_type;
+    if (out.format == engine::CertFormat::PemBundle) data[field] = pem + "\n" + data[field].get<std::string>();
+}
+
+Response generate_root(Call& c) {
+    const auto& f = c.fields;
+    auto out = output_format(f);
+    engine::RootRequest req;
+    req.key = ca_key_request(f, f.str("type"));
+    req.issuer_name = f.str("issuer_name");
+    req.subject = subject(f);
+    req.sans = san_request(f);
+    req.validity = ca_validity_request(f);
+    req.constraints = ca_constraints(f);
+    auto root = engine::generate_root(c.ctx, req);
+    X509* cert = root.certificate.get();
+    std::string certificate = encode_cert(cert, out.format);
+    Json data{{"certificate", certificate},
+              {"issuing_ca", certificate},
+              {"serial_number", x509::serial_hex(cert)},
+              {"expiration", x509::not_after(cert)},
+              {"issuer_id", root.issuer.id},
+              {"issuer_name", root.issuer.name},
+              {"key_id", root.key.id},
+              {"key_name", root.key.name}};
+    if (root.exported) add_exported_key(data, "certificate", root.exported.get(), root.key.type, out);
+    return reply(std::move(data));
+}
+
+// intermediate/generate/:type and, without a type (the key is key_ref), intermediate/cross-sign.
+Response generate_intermediate(Call& c) {
+    const auto& f = c.fields;
+    auto out = output_format(f);
+    engine::CsrRequest req;
+    req.key = ca_key_request(f, f.has("type") ? f.str("type") : "existing");
+    req.subject = subject(f);
+    req.sans = san_request(f);
+    req.add_basic_constraints = f.boolean("add_basic_constraints");
+    req.ttl_given = f.has("ttl");
+    auto csr = engine::generate_intermediate(c.ctx, req);
+    Json data{{"csr", encode_csr(csr.csr.get(), out.format)}, {"key_id", csr.key.id}, {"key_name", csr.key.name}, {"key_type", csr.key.type}};
+    if (csr.exported) add_exported_key(data, "csr", csr.exported.get(), csr.key.type, out);
+    return reply(std::move(data));
+}
+
+// What a CA-signing path answers: certificate, issuing_ca, ca_chain, serial_number, expiration.
+Json signed_json(const engine::SignedCa& s, engine::CertFormat format) {
+    X509* cert = s.certificate.get();
+    Json data{{"serial_number", x509::serial_hex(cert)}, {"expiration", x509::not_after(cert)}};
+    std::string issuing = s.issuing_ca;
+    std::vector<std::string> chain = s.ca_chain;
+    if (format == engine::CertFormat::Der) {
+        issuing = encode_cert_pem(issuing, format);
+        for (auto& pem : chain) pem = encode_cert_pem(pem, format);
+    }
+    std::string certificate = encode_cert(cert, format);
+    if (format == engine::CertFormat::PemBundle) certificate.append("\n").append(util::join(s.ca_chain, "\n"));
+    data["certificate"] = certificate;
+    data["issuing_ca"] = issuing;
+    data["ca_chain"] = chain;
+    return data;
+}
+
+Response sign_intermediate(Call& c) {
+    const auto& f = c.fields;
+    auto format = cert_format(f);
+    engine::SignIntermediateRequest req;
+    req.issuer_ref = f.str("issuer_ref");
+    req.csr = f.str("csr");
+    req.subject = subject(f);
+    req.sans = san_request(f);
+    req.validity = ca_validity_request(f);
+    req.constraints = ca_constraints(f);
+    req.use_csr_values = f.boolean("use_csr_values");
+    req.signature_bits = static_cast<int>(f.integer("signature_bits"));
+    return reply(signed_json(engine::sign_intermediate(c.ctx, req), format));
+}
+
+Response sign_self_issued(Call& c) {
+    const auto& f = c.fields;
+    auto s = engine::sign_self_issued(
+        c.ctx, {f.str("issuer_ref"), f.str("certificate"), f.boolean("require_matching_certificate_algorithms")});
+    return reply(Json{{"certificate", x509::cert_pem(s.certificate.get())}, {"issuing_ca", s.issuing_ca}});
+}
+
+// imported_issuers and imported_keys are null when empty; mapping: issuer id to key id.
+Json import_json(const engine::ImportResult& r) {
+    Json mapping = Json::object();
+    for (const auto& [issuer, key] : r.mapping) mapping[issuer] = key;
+    return Json{{"imported_issuers", r.imported_issuers.empty() ? Json() : Json(r.imported_issuers)},
+                {"imported_keys", r.imported_keys.empty() ? Json() : Json(r.imported_keys)},
+                {"mapping", mapping}};
+}
+
+Response set_signed(Call& c) { return reply(import_json(engine::set_signed(c.ctx, c.fields.str("certificate")))); }
+
+Response import_bundle(Call& c) { return reply(import_json(engine::import_bundle(c.ctx, c.fields.str("pem_bundle")))); }
+
+Response import_cert(Call& c) { return reply(import_json(engine::import_cert(c.ctx, c.fields.str("pem_bundle")))); }
+
+Response delete_root(Call& c) {
+    engine::delete_root(c.ctx);
+    return reply(nullptr);
+}
+
 }  // namespace
 
 void add_ca_paths(Table& t) {
-    using namespace pki::engine;
     t.describe_group("root", "Generate a root CA, sign intermediates and self-issued certificates, delete all issuers.");
     t.describe_group("intermediate", "Generate an intermediate CSR, cross-sign, and install the signed certificate.");
 
@@ -98,7 +238,7 @@ void add_ca_paths(Table& t) {
     t.add(PathSpec{"generate/intermediate/:type", "intermediate", "Generate an intermediate CSR; same as intermediate/generate/:type.",
                    csr_fields(true), {{Op::Write, generate_intermediate, "Generate an intermediate CSR.", {}}}});
     t.add(PathSpec{"intermediate/cross-sign", "intermediate", "Generate a CSR from an existing key (key_ref), to be cross-signed by another CA.",
-                   csr_fields(false), {{Op::Write, cross_sign, "Generate a cross-signing CSR.", {"intermediate", "cross-sign"}}}});
+                   csr_fields(false), {{Op::Write, generate_intermediate, "Generate a cross-signing CSR.", {"intermediate", "cross-sign"}}}});
     t.add(PathSpec{"intermediate/set-signed", "intermediate", "Install the signed intermediate certificate (and any chain) as issuers.",
                    {string_field("certificate", "The signed PEM certificate, optionally followed by its chain.")},
                    {{Op::Write, set_signed, "Install a signed intermediate.", {"intermediate", "set-signed"}}}});

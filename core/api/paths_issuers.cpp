@@ -1,10 +1,15 @@
 // Issuers and what reads them: issuers, issuer/:ref, config/issuers, config/urls, the CA
 // certificate and chain, and the certificate store.
+#include "api/params.hpp"
 #include "api/paths.hpp"
 #include "api/schema.hpp"
 #include "api/table.hpp"
 #include "engine/issuance.hpp"
 #include "engine/issuers.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+#include "x509/cert.hpp"
 
 namespace pki::api {
 
@@ -21,10 +26,132 @@ std::vector<FieldSpec> issuer_update_fields() {
     };
 }
 
+// The issuer as issuer/:ref reads it.
+Json describe(const engine::Issuer& i) {
+    return Json{{"issuer_id", i.id},
+                {"issuer_name", i.name},
+                {"key_id", i.key_id},
+                {"certificate", i.certificate},
+                {"ca_chain", i.ca_chain},
+                {"leaf_not_after_behavior", engine::leaf_not_after_name(i.leaf_not_after_behavior)},
+                {"manual_chain", i.manual_chain.empty() ? Json() : Json(i.manual_chain)},
+                {"usage", util::join(engine::issuer_usage_names(i.usage), ",")}};
+}
+
+std::optional<std::vector<std::string>> given_list(const Fields& f, const std::string& name) {
+    if (!f.has(name)) return std::nullopt;
+    return f.list(name);
+}
+
+// A write sets every setting (absent fields take their defaults, usage all of them); a patch
+// only the given ones.
+engine::IssuerUpdate issuer_update(const Fields& f, bool patch) {
+    auto given = [&](const char* name) { return !patch || f.has(name); };
+    engine::IssuerUpdate u;
+    if (given("issuer_name")) u.name = f.str("issuer_name");
+    if (given("leaf_not_after_behavior")) {
+        std::string b = f.str("leaf_not_after_behavior");
+        auto parsed = engine::parse_leaf_not_after(b);
+        if (!parsed) fail(ErrorKind::Invalid, "leaf_not_after_behavior \"{}\" is not supported; use err, truncate or permit", b);
+        u.leaf_not_after_behavior = *parsed;
+    }
+    if (given("usage")) u.usage = f.has("usage") ? engine::parse_issuer_usage(f.list("usage")) : engine::IssuerUsage::all();
+    if (given("manual_chain")) u.manual_chain = f.list("manual_chain");
+    return u;
+}
+
+Response list_issuers(Call& c) {
+    Json keys = Json::array(), info = Json::object();
+    for (const auto& i : engine::list_issuers(c.ctx)) {
+        keys.push_back(i.id);
+        info[i.id] = Json{{"issuer_name", i.name}};
+    }
+    return reply(Json{{"keys", keys}, {"key_info", info}});
+}
+
+Response read_issuer(Call& c) { return reply(describe(engine::read_issuer(c.ctx, c.fields.str("issuer_ref")))); }
+
+Response write_issuer(Call& c) {
+    return reply(describe(engine::update_issuer(c.ctx, c.fields.str("issuer_ref"), issuer_update(c.fields, false))));
+}
+
+Response patch_issuer(Call& c) {
+    return reply(describe(engine::update_issuer(c.ctx, c.fields.str("issuer_ref"), issuer_update(c.fields, true))));
+}
+
+Response delete_issuer(Call& c) {
+    engine::delete_issuer(c.ctx, c.fields.str("issuer_ref"));
+    return reply(nullptr);
+}
+
+Response read_issuer_json(Call& c) {
+    auto i = engine::read_issuer(c.ctx, c.fields.str("issuer_ref"));
+    return reply(Json{{"certificate", i.certificate}, {"ca_chain", i.ca_chain}, {"issuer_id", i.id}, {"issuer_name", i.name}, {"revocation_time", 0}});
+}
+
+Response read_issuer_der(Call& c) {
+    auto i = engine::read_issuer(c.ctx, c.fields.str("issuer_ref"));
+    return raw_reply("application/pkix-cert", x509::cert_der(i.cert().get()));
+}
+
+Response read_issuer_pem(Call& c) {
+    auto i = engine::read_issuer(c.ctx, c.fields.str("issuer_ref"));
+    return raw_reply("application/pem-certificate-chain", i.certificate + "\n");
+}
+
+Response read_issuers_config(Call& c) { return reply(Json{{"default", engine::read_issuers_config(c.ctx)}}); }
+
+Response write_issuers_config(Call& c) { return reply(Json{{"default", engine::write_issuers_config(c.ctx, c.fields.str("default"))}}); }
+
+Json urls_json(const x509::Urls& u) {
+    return Json{{"issuing_certificates", u.issuing_certificates},
+                {"crl_distribution_points", u.crl_distribution_points},
+                {"ocsp_servers", u.ocsp_servers}};
+}
+
+Response read_urls(Call& c) { return reply(urls_json(engine::read_urls(c.ctx))); }
+
+Response write_urls(Call& c) {
+    engine::UrlsUpdate u{given_list(c.fields, "issuing_certificates"), given_list(c.fields, "crl_distribution_points"),
+                         given_list(c.fields, "ocsp_servers")};
+    return reply(urls_json(engine::write_urls(c.ctx, u)));
+}
+
+Response read_ca_der(Call& c) { return raw_reply("application/pkix-cert", x509::cert_der(engine::read_ca(c.ctx).cert().get())); }
+
+Response read_ca_pem(Call& c) { return raw_reply("application/pem-certificate-chain", engine::read_ca(c.ctx).certificate + "\n"); }
+
+Response read_ca_chain_pem(Call& c) {
+    auto i = engine::read_ca(c.ctx);
+    return raw_reply("application/pem-certificate-chain", util::join(i.ca_chain, "\n") + "\n");
+}
+
+Response read_cert(Call& c) {
+    auto cert = engine::read_cert(c.ctx, c.fields.str("serial"));
+    Json data{{"certificate", cert.certificate}, {"revocation_time", cert.revocation_time}};
+    if (cert.ca_chain) data["ca_chain"] = *cert.ca_chain;
+    if (cert.revocation_time) data["revocation_time_rfc3339"] = util::format_utc_time(cert.revocation_time);
+    return reply(std::move(data));
+}
+
+Response read_cert_raw(Call& c) {
+    std::string pem = engine::read_cert_pem(c.ctx, c.fields.str("serial"));
+    return raw_reply("application/pkix-cert", x509::cert_der(x509::parse_cert(pem).get()));
+}
+
+Response read_cert_raw_pem(Call& c) {
+    return raw_reply("application/pem-certificate-chain", engine::read_cert_pem(c.ctx, c.fields.str("serial")) + "\n");
+}
+
+Response list_certs(Call& c) {
+    Json keys = Json::array();
+    for (auto& serial : engine::list_certs(c.ctx)) keys.push_back(std::move(serial));
+    return reply(Json{{"keys", std::move(keys)}});
+}
+
 }  // namespace
 
 void add_issuer_paths(Table& t) {
-    using namespace pki::engine;
     t.describe_group("issuer", "List, read, rename, configure and delete issuers; per-issuer signing.");
     t.describe_group("ca", "Read the default issuer's certificate and chain.");
     t.describe_group("cert", "Read and list the certificates of the store.");

@@ -1,9 +1,18 @@
 // Roles and issuing: roles/:name, issue/:role, sign/:role, sign-verbatim, and their per-issuer forms.
+#include <set>
+#include <type_traits>
+
+#include "api/params.hpp"
 #include "api/paths.hpp"
+#include "api/render.hpp"
 #include "api/schema.hpp"
 #include "api/table.hpp"
 #include "engine/leaf.hpp"
 #include "engine/roles.hpp"
+#include "policy/role.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "x509/cert.hpp"
 
 namespace pki::api {
 namespace {
@@ -91,13 +100,141 @@ std::vector<FieldSpec> verbatim_fields(bool with_issuer, bool with_role) {
     return f;
 }
 
+// ---- roles -------------------------------------------------------------------------------------
+
+// A role's settings from the fields: with `given_only` (patch) only those given, over `role`;
+// else (write) every setting, given or the field's default (an absent field without a default:
+// its type's zero value, as Fields reads it).
+policy::Role role_settings(policy::Role role, const Fields& f, bool given_only) {
+    policy::for_each_setting(role, [&](const char* name, auto& into) {
+        if (given_only && !f.has(name)) return;
+        using T = std::remove_reference_t<decltype(into)>;
+        if constexpr (std::is_same_v<T, std::string>) into = f.str(name);
+        else if constexpr (std::is_same_v<T, bool>) into = f.boolean(name);
+        else if constexpr (std::is_same_v<T, int64_t>) into = f.integer(name);  // durations: seconds
+        else if constexpr (std::is_same_v<T, int>) into = static_cast<int>(f.integer(name));
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>) into = f.list(name);
+        else static_assert(!sizeof(T), "a role setting of a type the fields do not give");
+    });
+    return role;
+}
+
+// What roles/:name shows (and write and patch return): every setting, as stored.
+Response role_reply(const policy::Role& role) { return reply(policy::role_to_json(role)); }
+
+Response list_roles(Call& c) { return reply(Json{{"keys", engine::list_roles(c.ctx)}}); }
+
+Response read_role(Call& c) { return role_reply(engine::read_role(c.ctx, c.fields.str("name"))); }
+
+Response write_role(Call& c) {
+    policy::Role role;
+    role.name = c.fields.str("name");
+    return role_reply(engine::write_role(c.ctx, role_settings(std::move(role), c.fields, false)));
+}
+
+Response patch_role(Call& c) {
+    auto current = engine::read_role(c.ctx, c.fields.str("name"));
+    return role_reply(engine::write_role(c.ctx, role_settings(std::move(current), c.fields, true)));
+}
+
+Response delete_role(Call& c) {
+    engine::delete_role(c.ctx, c.fields.str("name"));
+    return reply(nullptr);
+}
+
+// Every non-path field of the role schema is a setting of policy::Role, and every setting a
+// field: what is written is what is stored and shown.
+void check_role_schema(const std::vector<FieldSpec>& fields) {
+    std::set<std::string> settings, schema;
+    const policy::Role role;
+    policy::for_each_setting(role, [&](const char* name, const auto&) { settings.insert(name); });
+    for (const auto& f : fields)
+        if (!f.in_path) schema.insert(f.name);
+    for (const auto& name : schema)
+        if (!settings.count(name)) fail(ErrorKind::Internal, "role field \"{}\" is not a setting of policy::Role", name);
+    for (const auto& name : settings)
+        if (!schema.count(name)) fail(ErrorKind::Internal, "role setting \"{}\" has no field in the role schema", name);
+}
+
+// ---- issuing -----------------------------------------------------------------------------------
+
+// ttl and not_after of an issue or sign request. A not_after that is not a UTC time is kept as
+// text only: the engine refuses it where the validity is worked out, as it always has (after a
+// ttl beside it, and after the role, issuer and names are judged).
+engine::ValidityRequest leaf_validity(const Fields& f) {
+    engine::ValidityRequest v;
+    v.ttl = f.duration("ttl");
+    v.not_after_text = f.str("not_after");
+    if (!v.not_after_text.empty()) v.not_after = util::parse_utc_time(v.not_after_text);
+    return v;
+}
+
+engine::IssueRequest issue_request(const Fields& f) {
+    engine::IssueRequest r;
+    r.role = f.str("role");
+    r.issuer_ref = given_str(f, "issuer_ref");
+    r.common_name = f.str("common_name");
+    r.sans = san_request(f);
+    r.serial_number = f.str("serial_number");
+    r.validity = leaf_validity(f);
+    r.ttl_given = f.has("ttl");
+    return r;
+}
+
+// serial_number, expiration, certificate, issuing_ca and ca_chain in the requested encoding;
+// pem_bundle appends the issuing CA to the certificate.
+Json leaf_data(const engine::IssuedCert& c, engine::CertFormat format) {
+    X509* cert = c.cert.get();
+    Json chain = Json::array();
+    for (const auto& pem : c.ca_chain) chain.push_back(encode_cert_pem(pem, format));
+    Json data{{"serial_number", x509::serial_hex(cert)},
+              {"expiration", x509::not_after(cert)},
+              {"certificate", format == engine::CertFormat::Der ? encode_cert(cert, format) : c.certificate},
+              {"issuing_ca", encode_cert_pem(c.issuing_ca, format)},
+              {"ca_chain", std::move(chain)}};
+    if (format == engine::CertFormat::PemBundle) data["certificate"] = c.certificate + "\n" + c.issuing_ca;
+    return data;
+}
+
+Response issue_cert(Call& c) {
+    auto format = output_format(c.fields);
+    auto issued = engine::issue_cert(c.ctx, issue_request(c.fields));
+    Json data = leaf_data(issued, format.format);
+    std::string private_key = encode_private_key(issued.private_key.get(), format);
+    data["private_key"] = private_key;
+    data["private_key_type"] = issued.private_key_type;
+    if (format.format == engine::CertFormat::PemBundle)  // the key first
+        data["certificate"] = private_key + "\n" + data["certificate"].get<std::string>();
+    return reply(std::move(data));
+}
+
+Response sign_cert(Call& c) {
+    auto format = cert_format(c.fields);
+    engine::SignRequest req{issue_request(c.fields), c.fields.str("csr")};
+    return reply(leaf_data(engine::sign_cert(c.ctx, req), format));
+}
+
+Response sign_verbatim(Call& c) {
+    auto format = cert_format(c.fields);
+    engine::VerbatimRequest req;
+    req.role = c.fields.str("role");
+    req.issuer_ref = given_str(c.fields, "issuer_ref");
+    req.csr = c.fields.str("csr");
+    req.key_usage = c.fields.list("key_usage");
+    req.ext_key_usage = c.fields.list("ext_key_usage");
+    req.ext_key_usage_oids = c.fields.list("ext_key_usage_oids");
+    req.validity = leaf_validity(c.fields);
+    return reply(leaf_data(engine::sign_verbatim(c.ctx, req), format));
+}
+
 }  // namespace
 
 void add_role_paths(Table& t) {
-    using namespace pki::engine;
     t.describe_group("role", "Create, read, change, list and delete roles: the policy certificates are issued under.");
     t.add(PathSpec{"roles", "role", "The roles of the mount.", {}, {{Op::List, list_roles, "List roles.", {"role", "list"}}}});
-    t.add(PathSpec{"roles/:name", "role", "One role: its name policy, key, usages, lifetimes and subject.", role_fields(),
+    auto fields = role_fields();
+    check_role_schema(fields);
+    t.add(PathSpec{"roles/:name", "role", "One role: its name policy, key, usages, lifetimes and subject.", std::move(fields),
                    {{Op::Read, read_role, "Show a role.", {"role", "read"}},
                     {Op::Write, write_role, "Create or replace a role (omitted fields take their defaults).", {"role", "write"}},
                     {Op::Patch, patch_role, "Change only the given fields of a role.", {"role", "patch"}},

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/paths.hpp"
 #include "engine/cache.hpp"
 #include "engine/mounts.hpp"
 #include "store/overlay.hpp"
@@ -109,9 +110,9 @@ Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
     backend_->read([&](store::Txn& txn) { mi = engine::require_mount(txn, r.mount); });
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
-    engine::BatchContext bctx{*backend_, r.fields, r.path, mi, now(), *keys_, r.match.spec, keygen_, *caches_,
-                              scope.progress ? scope.progress : none, [this] { return now(); }};
-    return r.spec->batch(bctx);
+    engine::BatchContext bctx{*backend_, mi, now(), *keys_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
+    BatchCall call{bctx, r.fields};
+    return r.spec->batch(call);
 }
 
 namespace {
@@ -148,7 +149,7 @@ Response Service::execute(const Request& request, const Scope& scope, const Deli
             if (deliver) deliver(out);
             return out;
         }
-        engine::check_enable_request(r.fields);
+        engine::check_enable_request(enable_request(r.fields));
         backend_->create();
         fresh = true;
     }
@@ -228,7 +229,7 @@ void Service::commit(std::span<Prepared*> group, const std::function<void()>& de
     for (auto* p : group) {
         if (!p->state_ || !p->state_->serial || p->error_ || !p->state_->resolved.creates || backend_->exists()) continue;
         try {
-            engine::check_enable_request(p->state_->resolved.fields);
+            engine::check_enable_request(enable_request(p->state_->resolved.fields));
             needs_store = true;
         } catch (...) {
             p->error_ = std::current_exception();

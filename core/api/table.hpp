@@ -39,8 +39,13 @@ struct Handler {
     Handler(std::nullptr_t) {}
     explicit operator bool() const { return typed || legacy; }
 };
-// For work too large for one transaction (tidy): the handler runs its own bounded transactions.
-using BatchHandler = Response (*)(engine::BatchContext&);
+// For work too large for one transaction (tidy): the handler runs its own bounded transactions
+// through the store of its context, its typed parameters read from the request's fields.
+struct BatchCall {
+    engine::BatchContext& ctx;
+    const Fields& fields;
+};
+using BatchHandler = Response (*)(BatchCall&);
 
 struct OpSpec {
     Op op;

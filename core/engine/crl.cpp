@@ -10,7 +10,6 @@
 #include "engine/keys.hpp"
 #include "engine/records.hpp"
 #include "store/codec.hpp"
-#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 #include "x509/cert.hpp"
@@ -202,13 +201,11 @@ void rebuild_all_crls(Context& ctx, std::vector<std::string>* warnings) {
     }
 }
 
-api::Response revoke(Context& ctx) {
-    const auto& f = ctx.fields;
+Revoked revoke(Context& ctx, const RevokeRequest& req) {
     const auto& mount = ctx.mount_name();
     RevokedEntry entry;
-    std::string pem = f.str("certificate");
-    if (!util::trim(pem).empty()) {
-        auto cert = x509::parse_cert(pem);
+    if (!util::trim(req.certificate).empty()) {
+        auto cert = x509::parse_cert(req.certificate);
         std::optional<Issuer> signer;
         for (const auto& i : all_issuers(ctx.txn, mount))
             if (x509::signed_by(cert.get(), X509_get0_pubkey(i.cert().get()))) {
@@ -219,13 +216,13 @@ api::Response revoke(Context& ctx) {
         entry.serial = x509::serial_hex(cert.get());
         entry.not_after = x509::not_after(cert.get());
         entry.issuer_id = signer->id;
-        if (!f.str("serial_number").empty() && x509::normalise_serial(f.str("serial_number")) != entry.serial)
-            fail(ErrorKind::Invalid, "serial_number {} does not match the certificate's serial {}; give one or the other", f.str("serial_number"),
+        if (!req.serial_number.empty() && x509::normalise_serial(req.serial_number) != entry.serial)
+            fail(ErrorKind::Invalid, "serial_number {} does not match the certificate's serial {}; give one or the other", req.serial_number,
                  entry.serial);
     } else {
-        if (f.str("serial_number").empty())
+        if (req.serial_number.empty())
             fail(ErrorKind::Invalid, "give serial_number (e.g. 1d:2e:c6:...) or certificate (the PEM) to revoke");
-        entry.serial = x509::normalise_serial(f.str("serial_number"));
+        entry.serial = x509::normalise_serial(req.serial_number);
         auto r = load(ctx.txn, rec_key(mount, "cert", entry.serial));
         if (!r)
             fail(ErrorKind::NotFound, "no certificate with serial number {} in mount {}; certificates issued with no_store can be revoked with certificate=@cert.pem",
@@ -241,75 +238,57 @@ api::Response revoke(Context& ctx) {
     if (auto existing = ctx.txn.get(key)) {
         RevokedEntry old;
         parse_revoked(entry.serial, *existing, old);
-        return api::reply(Json{{"revocation_time", old.revocation_time},
-                               {"revocation_time_rfc3339", util::format_utc_time(old.revocation_time)},
-                               {"state", "revoked"}},
-                          {fmt::format("certificate {} was already revoked", entry.serial)});
+        ctx.warnings.push_back(fmt::format("certificate {} was already revoked", entry.serial));
+        return Revoked{RevokeOutcome::AlreadyRevoked, std::move(entry.serial), old.revocation_time};
     }
-    if (entry.not_after < ctx.now)
-        return api::reply(Json{{"revocation_time", 0}, {"state", "expired"}},
-                          {fmt::format("certificate {} has already expired; it was not added to the CRL", entry.serial)});
+    if (entry.not_after < ctx.now) {
+        ctx.warnings.push_back(fmt::format("certificate {} has already expired; it was not added to the CRL", entry.serial));
+        return Revoked{RevokeOutcome::Expired, std::move(entry.serial), 0};
+    }
     entry.revocation_time = ctx.now;
     ctx.txn.put(key, format_revoked(entry));
-    std::vector<std::string> warnings;
     std::string crl_issuer = entry.issuer_id;
     if (!find_issuer(ctx.txn, mount, crl_issuer)) crl_issuer = default_issuer_id(ctx.txn, mount);
-    if (!crl_issuer.empty()) rebuild_crl(ctx, crl_issuer, &warnings);
-    return api::reply(Json{{"revocation_time", entry.revocation_time},
-                           {"revocation_time_rfc3339", util::format_utc_time(entry.revocation_time)},
-                           {"state", "revoked"}},
-                      std::move(warnings));
+    if (!crl_issuer.empty()) rebuild_crl(ctx, crl_issuer, &ctx.warnings);
+    return Revoked{RevokeOutcome::Revoked, std::move(entry.serial), entry.revocation_time};
 }
 
-api::Response read_crl_config(Context& ctx) {
-    auto c = load_crl_config(ctx.txn, ctx.mount_name());
-    return api::reply(Json{{"expiry", util::format_duration(c.expiry)}, {"disable", c.disable}});
-}
+CrlConfig read_crl_config(Context& ctx) { return load_crl_config(ctx.txn, ctx.mount_name()); }
 
-api::Response write_crl_config(Context& ctx) {
+CrlConfig write_crl_config(Context& ctx, const CrlConfigUpdate& update) {
     auto c = load_crl_config(ctx.txn, ctx.mount_name());
-    if (ctx.fields.has("expiry")) {
-        c.expiry = ctx.fields.duration("expiry");
+    if (update.expiry) {
+        c.expiry = *update.expiry;
         if (c.expiry <= 0) fail(ErrorKind::Invalid, "expiry must be a positive duration such as 72h");
     }
-    if (ctx.fields.has("disable")) c.disable = ctx.fields.boolean("disable");
+    if (update.disable) c.disable = *update.disable;
     save(ctx.txn, rec_key(ctx.mount_name(), "config", "crl"), Json{{"expiry", c.expiry}, {"disable", c.disable}});
-    std::vector<std::string> warnings;
-    rebuild_all_crls(ctx, &warnings);
-    return api::reply(Json{{"expiry", util::format_duration(c.expiry)}, {"disable", c.disable}}, std::move(warnings));
+    rebuild_all_crls(ctx, &ctx.warnings);
+    return c;
 }
 
-api::Response rotate_crls(Context& ctx) {
-    std::vector<std::string> warnings;
-    rebuild_all_crls(ctx, &warnings);
-    return api::reply(Json{{"success", true}}, std::move(warnings));
+void rotate_crls(Context& ctx) { rebuild_all_crls(ctx, &ctx.warnings); }
+
+std::string read_crl_der(const Context& ctx) { return crl_der_for(ctx, default_or_fail(ctx)); }
+
+std::string default_crl_pem(const Context& ctx) { return x509::crl_pem(x509::crl_from_der(read_crl_der(ctx)).get()); }
+
+std::string read_issuer_crl_der(const Context& ctx, const std::string& issuer_ref) {
+    return crl_der_for(ctx, require_issuer(ctx.txn, ctx.mount_name(), issuer_ref));
 }
 
-std::string default_crl_pem(const Context& ctx) {
-    return x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, default_or_fail(ctx))).get());
+std::string read_issuer_crl_pem(const Context& ctx, const std::string& issuer_ref) {
+    return x509::crl_pem(x509::crl_from_der(read_issuer_crl_der(ctx, issuer_ref)).get());
 }
 
-api::Response read_crl_json(Context& ctx) { return api::reply(Json{{"certificate", default_crl_pem(ctx)}, {"revocation_time", 0}}); }
-
-api::Response read_crl_der(Context& ctx) { return api::raw_reply("application/pkix-crl", crl_der_for(ctx, default_or_fail(ctx))); }
-
-api::Response read_crl_pem(Context& ctx) { return api::raw_reply("application/x-pem-file", default_crl_pem(ctx) + "\n"); }
-
-api::Response read_issuer_crl(Context& ctx) {
-    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return api::reply(Json{{"crl", x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, i)).get())}});
+std::vector<std::string> list_revoked(const Context& ctx) {
+    std::vector<std::string> serials;
+    std::string prefix = rec_prefix(ctx.mount_name(), "revoked");
+    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
+        serials.emplace_back(key.substr(prefix.size()));
+        return true;
+    });
+    return serials;
 }
-
-api::Response read_issuer_crl_der(Context& ctx) {
-    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return api::raw_reply("application/pkix-crl", crl_der_for(ctx, i));
-}
-
-api::Response read_issuer_crl_pem(Context& ctx) {
-    Issuer i = require_issuer(ctx.txn, ctx.mount_name(), ctx.fields.str("issuer_ref"));
-    return api::raw_reply("application/x-pem-file", x509::crl_pem(x509::crl_from_der(crl_der_for(ctx, i)).get()) + "\n");
-}
-
-api::Response list_revoked(Context& ctx) { return api::reply(list_kind(ctx.txn, ctx.mount_name(), "revoked")); }
 
 }  // namespace pki::engine

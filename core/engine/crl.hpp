@@ -1,10 +1,12 @@
 #pragma once
 // Revocation and CRLs: one CRL per issuer (issuers sharing subject and key share one), rebuilt
 // in the same transaction as the change that needs it.
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "api/request.hpp"
 #include "engine/engine.hpp"
 
 namespace pki::engine {
@@ -34,18 +36,43 @@ struct RevokedEntry {
 bool parse_revoked(std::string_view key_prefix_stripped_serial, std::string_view value, RevokedEntry& out);
 std::string format_revoked(const RevokedEntry& e);
 
-api::Response revoke(Context& ctx);
-api::Response read_crl_config(Context& ctx);
-api::Response write_crl_config(Context& ctx);
-api::Response rotate_crls(Context& ctx);
-api::Response read_crl_json(Context& ctx);      // cert/crl: PEM in "certificate"
-api::Response read_crl_der(Context& ctx);       // crl
-api::Response read_crl_pem(Context& ctx);       // crl/pem
-api::Response read_issuer_crl(Context& ctx);    // issuer/:ref/crl: PEM in "crl"
-api::Response read_issuer_crl_der(Context& ctx);
-api::Response read_issuer_crl_pem(Context& ctx);
-api::Response list_revoked(Context& ctx);
-// The default issuer's CRL as PEM (for cert/crl on cert/:serial).
-std::string default_crl_pem(const Context& ctx);
+// revoke: a stored certificate by serial number, or any certificate of the mount's issuers by
+// its PEM (then a serial number, when given too, must be its own).
+struct RevokeRequest {
+    std::string serial_number;  // as given: colon- or hyphen-separated hex, any case; "" when not given
+    std::string certificate;    // PEM; "" (or blank) when not given
+};
+enum class RevokeOutcome {
+    Revoked,         // revoked now (and its CRL rebuilt)
+    AlreadyRevoked,  // revoked before: revocation_time is the first revocation's
+    Expired,         // expired already: not revoked, revocation_time 0
+};
+struct Revoked {
+    RevokeOutcome outcome = RevokeOutcome::Revoked;
+    std::string serial;           // normalised
+    int64_t revocation_time = 0;  // Unix seconds
+};
+// Warnings (already revoked, expired, a CRL that cannot be signed) go to ctx.warnings.
+Revoked revoke(Context& ctx, const RevokeRequest& req);
+
+// config/crl. A write changes what it is given, keeps the rest, and rebuilds every CRL
+// (warnings to ctx.warnings); it returns the configuration now in force.
+struct CrlConfigUpdate {
+    std::optional<int64_t> expiry;  // seconds; must be positive
+    std::optional<bool> disable;
+};
+CrlConfig read_crl_config(Context& ctx);
+CrlConfig write_crl_config(Context& ctx, const CrlConfigUpdate& update);
+// crl/rotate: rebuild every CRL (warnings to ctx.warnings).
+void rotate_crls(Context& ctx);
+
+// The default issuer's CRL (cert/crl, crl, crl/pem); Error(NotFound) when it has none.
+std::string read_crl_der(const Context& ctx);
+std::string default_crl_pem(const Context& ctx);  // PEM, without a final newline
+// An issuer's CRL (issuer/:ref/crl...), the issuer by id, name or "default".
+std::string read_issuer_crl_der(const Context& ctx, const std::string& issuer_ref);
+std::string read_issuer_crl_pem(const Context& ctx, const std::string& issuer_ref);  // without a final newline
+// certs/revoked: the serial numbers of the revoked entries, in store order.
+std::vector<std::string> list_revoked(const Context& ctx);
 
 }  // namespace pki::engine

@@ -52,12 +52,9 @@ using Progress = std::function<void(std::string_view what, uint64_t done, uint64
 // What a batch handler gets: the store itself, to run bounded transactions of its own.
 struct BatchContext {
     store::Backend& store;
-    api::Fields fields;
-    std::string path;
     MountInfo mount;
     int64_t now;
     const keys::KeyStore& keys;
-    const api::PathSpec* spec;
     const crypto::KeyGenerator& keygen;
     const Caches& caches;
     const Progress& progress;

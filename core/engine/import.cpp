@@ -1,26 +1,16 @@
 // Importing PEM bundles of CA certificates and keys: issuers/import/bundle, issuers/import/cert
 // (and the certificates of intermediate/set-signed).
-#include "engine/ca.hpp"
-#include "engine/issuers.hpp"
-
-#include <algorithm>
-#include <deque>
-#include <set>
+#include <optional>
 
 #include "crypto/keys.hpp"
-#include "crypto/random.hpp"
-#include "engine/crl.hpp"
-#include "engine/issuance.hpp"
+#include "engine/ca.hpp"
+#include "engine/records.hpp"  // Json, for issuer_store.hpp
+#include "engine/issuer_store.hpp"
+#include "engine/issuers.hpp"
 #include "engine/keys.hpp"
-#include "engine/records.hpp"
-#include "policy/idna.hpp"
-#include "policy/names.hpp"
-#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
-#include "x509/build.hpp"
 #include "x509/cert.hpp"
-#include "engine/issuer_store.hpp"
 
 namespace pki::engine {
 
@@ -71,28 +61,15 @@ ImportResult import_pem(Context& ctx, const std::string& pem, bool allow_keys, c
         r.mapping[same->id] = same->key_id;
     }
     link_issuer_keys(ctx);
-    for (auto& [id, key] : r.mapping.items())
+    for (auto& [id, key] : r.mapping)
         if (auto i = find_issuer(ctx.txn, mount, id)) key = i->key_id;
     if (r.imported_issuers.empty() && r.imported_keys.empty() && (!certs.empty() || !keys.empty()))
-        r.warnings.push_back("everything in the bundle was already present; nothing was imported");
+        ctx.warnings.push_back("everything in the bundle was already present; nothing was imported");
     return r;
 }
 
-Json import_response(const ImportResult& r) {
-    return Json{{"imported_issuers", r.imported_issuers.empty() ? Json() : r.imported_issuers},
-                {"imported_keys", r.imported_keys.empty() ? Json() : r.imported_keys},
-                {"mapping", r.mapping}};
-}
+ImportResult import_bundle(Context& ctx, const std::string& pem_bundle) { return import_pem(ctx, pem_bundle, true, "pem_bundle"); }
 
-api::Response import_bundle(Context& ctx) {
-    auto r = import_pem(ctx, ctx.fields.str("pem_bundle"), true, "pem_bundle");
-    return api::reply(import_response(r), r.warnings);
-}
-
-api::Response import_cert(Context& ctx) {
-    auto r = import_pem(ctx, ctx.fields.str("pem_bundle"), false, "pem_bundle");
-    return api::reply(import_response(r), r.warnings);
-}
-
+ImportResult import_cert(Context& ctx, const std::string& pem_bundle) { return import_pem(ctx, pem_bundle, false, "pem_bundle"); }
 
 }  // namespace pki::engine

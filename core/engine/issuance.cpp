@@ -212,13 +212,13 @@ Json urls_json(const x509::Urls& u) {
 }
 }  // namespace
 
-api::Response read_urls(Context& ctx) { return api::reply(urls_json(load_urls(ctx.txn, ctx.mount_name()))); }
+x509::Urls read_urls(Context& ctx) { return load_urls(ctx.txn, ctx.mount_name()); }
 
-api::Response write_urls(Context& ctx) {
+x509::Urls write_urls(Context& ctx, const UrlsUpdate& update) {
     auto u = load_urls(ctx.txn, ctx.mount_name());
-    auto take = [&](const char* name, std::vector<std::string>& into) {
-        if (!ctx.fields.has(name)) return;
-        into = ctx.fields.list(name);
+    auto take = [&](const char* name, const std::optional<std::vector<std::string>>& given, std::vector<std::string>& into) {
+        if (!given) return;
+        into = *given;
         for (const auto& url : into) {
             auto colon = url.find("://");
             if (colon == std::string::npos || colon == 0 || url.find(',') != std::string::npos ||
@@ -226,11 +226,11 @@ api::Response write_urls(Context& ctx) {
                 fail(ErrorKind::Invalid, "{}: \"{}\" is not a URL (expected a form like http://host/path, without commas)", name, url);
         }
     };
-    take("issuing_certificates", u.issuing_certificates);
-    take("crl_distribution_points", u.crl_distribution_points);
-    take("ocsp_servers", u.ocsp_servers);
+    take("issuing_certificates", update.issuing_certificates, u.issuing_certificates);
+    take("crl_distribution_points", update.crl_distribution_points, u.crl_distribution_points);
+    take("ocsp_servers", update.ocsp_servers, u.ocsp_servers);
     save(ctx.txn, rec_key(ctx.mount_name(), "config", "urls"), urls_json(u));
-    return api::reply(urls_json(u));
+    return u;
 }
 
 }  // namespace pki::engine

@@ -71,7 +71,11 @@ void check_format(const std::string& format);
 
 // config/urls of the mount.
 x509::Urls load_urls(const store::Txn& txn, const std::string& mount);
-api::Response read_urls(Context& ctx);
-api::Response write_urls(Context& ctx);
+// config/urls write: the lists to replace, each left alone when unset (an empty one clears it).
+struct UrlsUpdate {
+    std::optional<std::vector<std::string>> issuing_certificates, crl_distribution_points, ocsp_servers;
+};
+x509::Urls read_urls(Context& ctx);
+x509::Urls write_urls(Context& ctx, const UrlsUpdate& update);  // the URLs as stored after
 
 }  // namespace pki::engine

@@ -65,17 +65,6 @@ void set_default_issuer(store::Txn& txn, const std::string& mount, const std::st
     save(txn, rec_key(mount, "config", "issuers"), Json{{"default", id}});
 }
 
-Json describe(const Issuer& i) {
-    return Json{{"issuer_id", i.id},
-                {"issuer_name", i.name},
-                {"key_id", i.key_id},
-                {"certificate", i.certificate},
-                {"ca_chain", i.ca_chain},
-                {"leaf_not_after_behavior", leaf_not_after_name(i.leaf_not_after_behavior)},
-                {"manual_chain", i.manual_chain.empty() ? Json() : Json(i.manual_chain)},
-                {"usage", util::join(issuer_usage_names(i.usage), ",")}};
-}
-
 void check_issuer_name_free(const store::Txn& txn, const std::string& mount, const std::string& name, const std::string& except) {
     if (name.empty()) return;
     check_object_name("issuer name", name);

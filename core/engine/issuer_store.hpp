@@ -16,7 +16,6 @@ Json to_record(const Issuer& i);
 Issuer from_record(const Json& r);
 void save_issuer(store::Txn& txn, const std::string& mount, const Issuer& i);
 void set_default_issuer(store::Txn& txn, const std::string& mount, const std::string& id);
-Json describe(const Issuer& i);  // the issuer as issuer/:ref reads it
 void check_issuer_name_free(const store::Txn& txn, const std::string& mount, const std::string& name, const std::string& except);
 // Every issuer's ca_chain: itself, then its parents (manual_chain when set).
 void rebuild_chains(store::Txn& txn, const std::string& mount);

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "api/request.hpp"
 #include "crypto/handles.hpp"
 #include "engine/engine.hpp"
 #include "engine/types.hpp"
@@ -49,23 +48,41 @@ Issuer signing_issuer(const Context& ctx, const std::string& ref);
 // Attach keys to key-less issuers whose public key they hold.
 void link_issuer_keys(Context& ctx);
 
-api::Response list_issuers(Context& ctx);
-api::Response read_issuer(Context& ctx);
-api::Response write_issuer(Context& ctx);
-api::Response patch_issuer(Context& ctx);
-api::Response delete_issuer(Context& ctx);
-api::Response read_issuer_json(Context& ctx);
-api::Response read_issuer_der(Context& ctx);
-api::Response read_issuer_pem(Context& ctx);
-api::Response read_issuers_config(Context& ctx);
-api::Response write_issuers_config(Context& ctx);
+// issuers (LIST): every issuer of the mount.
+std::vector<Issuer> list_issuers(Context& ctx);
+// issuer/:issuer_ref (read, and its json, der and pem forms): by id, name or "default".
+Issuer read_issuer(Context& ctx, const std::string& ref);
 
-api::Response read_ca_der(Context& ctx);
-api::Response read_ca_pem(Context& ctx);
-api::Response read_ca_chain_pem(Context& ctx);
-api::Response read_cert(Context& ctx);        // cert/:serial, with the special serials ca and ca_chain
-api::Response read_cert_raw(Context& ctx);    // cert/:serial/raw
-api::Response read_cert_raw_pem(Context& ctx);
-api::Response list_certs(Context& ctx);
+// issuer/:issuer_ref write and patch: the settings to change, each left alone when unset (a
+// write sets them all, the absent ones to their defaults).
+struct IssuerUpdate {
+    std::optional<std::string> name;  // "" clears it
+    std::optional<LeafNotAfter> leaf_not_after_behavior;
+    std::optional<IssuerUsage> usage;  // read-only is always added; the issuer's CRL is rebuilt
+    std::optional<std::vector<std::string>> manual_chain;  // issuer refs ("self": the issuer), itself first; empty: automatic
+};
+Issuer update_issuer(Context& ctx, const std::string& ref, const IssuerUpdate& update);  // the issuer as stored after
+// Idempotent: an issuer not there is a warning. Its key stays; other manual chains drop it.
+void delete_issuer(Context& ctx, const std::string& ref);
+
+// config/issuers: the default issuer's id ("" when none); setting it returns the id.
+std::string read_issuers_config(Context& ctx);
+std::string write_issuers_config(Context& ctx, const std::string& default_ref);
+
+// ca, ca/pem, ca_chain: the default issuer (Error(NotFound) with a hint when there is none).
+Issuer read_ca(Context& ctx);
+
+// A certificate as cert/:serial reads it.
+struct StoredCert {
+    std::string certificate;  // PEM (for cert/ca_chain the chain, for cert/crl the CRL)
+    std::optional<std::vector<std::string>> ca_chain;  // cert/ca_chain only
+    int64_t revocation_time = 0;  // Unix seconds; 0: not revoked
+};
+// cert/:serial, with the special serials ca, ca_chain and crl.
+StoredCert read_cert(Context& ctx, const std::string& serial);
+// cert/:serial/raw[/pem]: the stored certificate's PEM.
+std::string read_cert_pem(Context& ctx, const std::string& serial);
+// certs (LIST): the serial numbers of the store.
+std::vector<std::string> list_certs(Context& ctx);
 
 }  // namespace pki::engine

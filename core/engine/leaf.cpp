@@ -1,16 +1,14 @@
 // Issuing under a role: issue/:role (key generated here), sign/:role (a CSR), sign-verbatim.
 #include "engine/leaf.hpp"
-#include "engine/roles.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "crypto/keys.hpp"
 #include "engine/issuance.hpp"
 #include "engine/issuers.hpp"
 #include "engine/keys.hpp"
-#include "engine/records.hpp"
-#include "policy/idna.hpp"
+#include "engine/roles.hpp"
+#include "policy/names.hpp"
 #include "policy/role.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -20,7 +18,6 @@
 
 namespace pki::engine {
 namespace {
-
 
 // Names requested for a certificate, gathered as Vault gathers them.
 struct RequestedNames {
@@ -104,34 +101,33 @@ void check_csr_key(const policy::Role& role, EVP_PKEY* key) {
         fail(ErrorKind::Denied, "role \"{}\" requires EC keys of at least P-{}; the CSR's key is P-{}", role.name, role.key_bits, spec.bits);
 }
 
-struct Issued {
-    crypto::Cert cert;
-    Issuer issuer;
-    std::vector<std::string> warnings;
-    std::string pem;  // the certificate's PEM, encoded once for the store and the response
-};
-
 // Validity under a role: request ttl, else role ttl, else the mount default; capped by role
 // max_ttl, else the mount max, with a warning whichever of them was capped (as Vault does);
-// not_after from the request or the role.
-Validity role_validity(const Context& ctx, const policy::Role& role, std::vector<std::string>& warnings) {
+// not_after from the request or the role. Backdated by the role's not_before_duration.
+Validity role_validity(Context& ctx, const policy::Role& role, ValidityRequest v, bool ttl_given) {
     int64_t def = role.ttl > 0 ? role.ttl : ctx.m().default_lease_ttl;
     int64_t max = role.max_ttl > 0 ? role.max_ttl : ctx.m().max_lease_ttl;
-    if (!ctx.fields.has("ttl") && ctx.fields.str("not_after").empty() && !role.not_after.empty()) {
-        Validity v{ctx.now - role.not_before_duration, *util::parse_utc_time(role.not_after)};
-        if (v.not_after <= ctx.now)
+    if (!ttl_given && v.not_after_text.empty() && !role.not_after.empty()) {
+        Validity fixed{ctx.now - role.not_before_duration, *util::parse_utc_time(role.not_after)};
+        if (fixed.not_after <= ctx.now)
             fail(ErrorKind::Denied, "role \"{}\" fixes not_after at {}, which has passed; update the role's not_after, or ask for a ttl",
                  role.name, role.not_after);
-        return v;
+        return fixed;
     }
-    return validity_from_fields(ctx, def, max, warnings, role.not_before_duration);
+    if (!v.not_after_text.empty() && !v.not_after) {  // given, but not a time: refused here, after a ttl beside it
+        if (v.ttl > 0) fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
+        fail(ErrorKind::Invalid, "not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", v.not_after_text);
+    }
+    v.not_before_duration = role.not_before_duration;
+    return validity_from_request(ctx, v, def, max);
 }
 
-Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, const X509_NAME* subject, EVP_PKEY* public_key,
-                 const x509::Sans& sans, const STACK_OF(X509_EXTENSION)* copy, std::vector<std::string> key_usage,
-                 std::vector<std::string> eku, std::vector<std::string> warnings) {
+// Sign a leaf for `public_key` with `issuer` under `role`; stored unless the role says no_store.
+IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, const X509_NAME* subject, EVP_PKEY* public_key,
+                     const x509::Sans& sans, const STACK_OF(X509_EXTENSION)* copy, std::vector<std::string> key_usage,
+                     std::vector<std::string> eku, const ValidityRequest& requested, bool ttl_given) {
     SignerInfo info = signer_info(issuer);
-    auto validity = role_validity(ctx, role, warnings);
+    auto validity = role_validity(ctx, role, requested, ttl_given);
     int64_t limit = info.not_after;
     if (validity.not_after > limit) {
         if (issuer.leaf_not_after_behavior == LeafNotAfter::Truncate) validity.not_after = limit;
@@ -156,40 +152,26 @@ Issued sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issuer, c
     spec.policy_oids = role.policy_identifiers;
     spec.copy_extensions = copy;
     auto signer = load_private_key(ctx, issuer.key_id);
-    auto cert = x509::sign_certificate(spec, info.signer, signer.get(), role.signature_bits);
-    std::string pem = x509::cert_pem(cert.get());
-    if (!role.no_store) store_certificate(ctx, cert.get(), issuer.id, pem);
+    IssuedCert out;
+    out.cert = x509::sign_certificate(spec, info.signer, signer.get(), role.signature_bits);
+    out.certificate = x509::cert_pem(out.cert.get());  // encoded once, for the store and the response
+    if (!role.no_store) store_certificate(ctx, out.cert.get(), issuer.id, out.certificate);
     if (role.generate_lease)
-        warnings.push_back("generate_lease is accepted, but pki has no leases; revoke by serial number (pki revoke ...)");
-    return {std::move(cert), issuer, std::move(warnings), std::move(pem)};
+        ctx.warnings.push_back("generate_lease is accepted, but pki has no leases; revoke by serial number (pki revoke ...)");
+    out.issuing_ca = issuer.certificate;
+    out.ca_chain = issuer.ca_chain;
+    return out;
 }
 
-Json leaf_response(const Issued& issued, const std::string& format) {
-    X509* cert = issued.cert.get();
-    Json data{{"serial_number", x509::serial_hex(cert)}, {"expiration", x509::not_after(cert)}};
-    std::vector<std::string> chain = issued.issuer.ca_chain;
-    std::string issuing = issued.issuer.certificate;
-    if (format == "der") {
-        issuing = encode_cert(issued.issuer.cert().get(), "der");
-        for (auto& c : chain) c = encode_cert(x509::parse_cert(c).get(), "der");
-    }
-    data["certificate"] = format == "der" || issued.pem.empty() ? encode_cert(cert, format) : issued.pem;
-    data["issuing_ca"] = issuing;
-    data["ca_chain"] = chain;
-    return data;
-}
-
-
-std::string issuer_ref_for(const Context& ctx, const policy::Role& role) {
-    return ctx.fields.has("issuer_ref") ? ctx.fields.str("issuer_ref") : role.issuer_ref;
+std::string issuer_ref_for(const std::optional<std::string>& requested, const policy::Role& role) {
+    return requested ? *requested : role.issuer_ref;
 }
 
 // Gather and check the names of an issue or sign request. `csr` is null for issue.
-RequestedNames requested_names(const Context& ctx, const policy::Role& role, X509_REQ* csr) {
-    const auto& f = ctx.fields;
+RequestedNames requested_names(const policy::Role& role, const IssueRequest& req, X509_REQ* csr) {
     RequestedNames n;
     n.common_name = csr && role.use_csr_common_name ? x509::common_name(X509_REQ_get_subject_name(csr)) : "";
-    if (n.common_name.empty()) n.common_name = f.str("common_name");  // also when the CSR has no CN
+    if (n.common_name.empty()) n.common_name = req.common_name;  // also when the CSR has no CN
     if (n.common_name.empty() && role.require_cn)
         fail(ErrorKind::Invalid, "common_name is required by role \"{}\" (require_cn=true); give --common-name or set require_cn=false",
              role.name);
@@ -202,79 +184,64 @@ RequestedNames requested_names(const Context& ctx, const policy::Role& role, X50
         for (const auto& o : s.other)
             if (auto p = policy::parse_other_san(o)) n.sans.other.emplace_back(p->oid, p->value);
     } else {
-        for (const auto& a : f.list("alt_names")) add_name_san(n.sans, a, SanMode::AsGiven);
-        n.sans.ip = f.list("ip_sans");
-        n.sans.uri = f.list("uri_sans");
+        for (const auto& a : req.sans.alt_names) add_name_san(n.sans, a, SanMode::AsGiven);
+        n.sans.ip = req.sans.ip_sans;
+        n.sans.uri = req.sans.uri_sans;
     }
-    if (!n.common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(n.sans, n.common_name, SanMode::CommonName);
-    for (const auto& o : f.list("other_sans")) {
+    if (!n.common_name.empty() && !req.sans.exclude_cn_from_sans) add_name_san(n.sans, n.common_name, SanMode::CommonName);
+    for (const auto& o : req.sans.other_sans) {
         auto p = policy::parse_other_san(o);
         if (!p) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
         n.sans.other.emplace_back(p->oid, p->value);
     }
-    n.subject_serial = f.str("serial_number");
+    n.subject_serial = req.serial_number;
     if (n.subject_serial.empty() && csr) n.subject_serial = x509::subject_serial_number(X509_REQ_get_subject_name(csr));
     check_names(role, n, n.subject_serial);
     return n;
 }
 
+crypto::Req parse_request_csr(const std::string& pem) {
+    if (util::trim(pem).empty()) fail(ErrorKind::Invalid, "csr is required; give the PEM CSR (csr=@request.csr)");
+    return x509::parse_csr(pem);
+}
+
 }  // namespace
 
-api::Response issue_cert(Context& ctx) {
-    const auto& f = ctx.fields;
-    std::string format = f.str("format");
-    check_format(format);
-    auto pkf = crypto::parse_private_key_format(f.str("private_key_format"));
-    (void)pkf;
-    auto role = load_role(ctx, f.str("role"));
+IssuedCert issue_cert(Context& ctx, const IssueRequest& req) {
+    auto role = load_role(ctx, req.role);
     if (role.key_type == "any")
         fail(ErrorKind::Invalid, "role \"{}\" has key_type any, which only applies to signing CSRs; set key_type to rsa, ec or ed25519 to issue",
              role.name);
-    Issuer issuer = signing_issuer(ctx, issuer_ref_for(ctx, role));
-    auto names = requested_names(ctx, role, nullptr);
+    Issuer issuer = signing_issuer(ctx, issuer_ref_for(req.issuer_ref, role));
+    auto names = requested_names(role, req, nullptr);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
     auto key = ctx.keygen.generate(crypto::normalize_key_spec(role.key_type, role.key_bits));
-    auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr,
-                            leaf_key_usage(role, key.get()), role_ext_key_usage(role), {});
-    Json data = leaf_response(issued, format);
-    std::string private_key = encode_private_key(key.get(), format, f.str("private_key_format"));
-    data["private_key"] = private_key;
-    data["private_key_type"] = role.key_type;
-    if (format == "pem_bundle")
-        data["certificate"] = private_key + "\n" + data["certificate"].get<std::string>() + "\n" + issued.issuer.certificate;
-    return api::reply(std::move(data), std::move(issued.warnings));
+    auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr, leaf_key_usage(role, key.get()),
+                            role_ext_key_usage(role), req.validity, req.ttl_given);
+    issued.private_key = std::move(key);
+    issued.private_key_type = role.key_type;
+    return issued;
 }
 
-api::Response sign_cert(Context& ctx) {
-    const auto& f = ctx.fields;
-    std::string format = f.str("format");
-    check_format(format);
-    auto role = load_role(ctx, f.str("role"));
-    Issuer issuer = signing_issuer(ctx, issuer_ref_for(ctx, role));
-    std::string csr_text = f.str("csr");
-    if (util::trim(csr_text).empty()) fail(ErrorKind::Invalid, "csr is required; give the PEM CSR (csr=@request.csr)");
-    auto csr = x509::parse_csr(csr_text);
+IssuedCert sign_cert(Context& ctx, const SignRequest& req) {
+    auto role = load_role(ctx, req.role);
+    Issuer issuer = signing_issuer(ctx, issuer_ref_for(req.issuer_ref, role));
+    auto csr = parse_request_csr(req.csr);
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
     check_csr_key(role, pub);
-    auto names = requested_names(ctx, role, csr.get());
+    auto names = requested_names(role, req, csr.get());
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
-    auto issued = sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, leaf_key_usage(role, pub),
-                            role_ext_key_usage(role), {});
-    Json data = leaf_response(issued, format);
-    if (format == "pem_bundle") data["certificate"] = data["certificate"].get<std::string>() + "\n" + issued.issuer.certificate;
-    return api::reply(std::move(data), std::move(issued.warnings));
+    return sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, leaf_key_usage(role, pub), role_ext_key_usage(role),
+                     req.validity, req.ttl_given);
 }
 
-api::Response sign_verbatim(Context& ctx) {
-    const auto& f = ctx.fields;
-    std::string format = f.str("format");
-    check_format(format);
+IssuedCert sign_verbatim(Context& ctx, const VerbatimRequest& req) {
     policy::Role role;  // without a role: mount TTLs, 30s backdating, stored
     role.name = "(none)";
     role.key_usage.clear();
     role.server_flag = role.client_flag = false;
-    if (f.has("role") && !f.str("role").empty()) {
-        auto named = load_role(ctx, f.str("role"));
+    if (!req.role.empty()) {
+        auto named = load_role(ctx, req.role);
         role.name = named.name;
         role.ttl = named.ttl;
         role.max_ttl = named.max_ttl;
@@ -282,10 +249,8 @@ api::Response sign_verbatim(Context& ctx) {
         role.no_store = named.no_store;
         role.not_before_duration = named.not_before_duration;
     }
-    Issuer issuer = signing_issuer(ctx, f.has("issuer_ref") ? f.str("issuer_ref") : "default");
-    std::string csr_text = f.str("csr");
-    if (util::trim(csr_text).empty()) fail(ErrorKind::Invalid, "csr is required; give the PEM CSR (csr=@request.csr)");
-    auto csr = x509::parse_csr(csr_text);
+    Issuer issuer = signing_issuer(ctx, req.issuer_ref.value_or("default"));
+    auto csr = parse_request_csr(req.csr);
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
     crypto::refuse_weak_key(pub, "the CSR");
     crypto::Extensions exts(X509_REQ_get_extensions(csr.get()));
@@ -311,19 +276,17 @@ api::Response sign_verbatim(Context& ctx) {
         has_ku = has_ku || nid == NID_key_usage;
         has_eku = has_eku || nid == NID_ext_key_usage;
     }
-    std::vector<std::string> ku = has_ku ? std::vector<std::string>{} : x509::key_usage_names(f.list("key_usage"));
+    std::vector<std::string> ku = has_ku ? std::vector<std::string>{} : x509::key_usage_names(req.key_usage);
     std::vector<std::string> eku;
     if (!has_eku) {
-        for (const auto& e : f.list("ext_key_usage")) eku.push_back(x509::ext_key_usage_oid(e));
-        for (const auto& o : f.list("ext_key_usage_oids")) {
+        for (const auto& e : req.ext_key_usage) eku.push_back(x509::ext_key_usage_oid(e));
+        for (const auto& o : req.ext_key_usage_oids) {
             if (!policy::valid_oid(o)) fail(ErrorKind::Invalid, "ext_key_usage_oids: \"{}\" is not a dotted OID", o);
             eku.push_back(o);
         }
     }
-    auto issued = sign_leaf(ctx, role, issuer, X509_REQ_get_subject_name(csr.get()), pub, {}, exts.get(), ku, eku, {});
-    Json data = leaf_response(issued, format);
-    if (format == "pem_bundle") data["certificate"] = data["certificate"].get<std::string>() + "\n" + issued.issuer.certificate;
-    return api::reply(std::move(data), std::move(issued.warnings));
+    // The pseudo-role has no not_after, so whether a ttl was given does not matter.
+    return sign_leaf(ctx, role, issuer, X509_REQ_get_subject_name(csr.get()), pub, {}, exts.get(), ku, eku, req.validity, false);
 }
 
 }  // namespace pki::engine

@@ -1,22 +1,14 @@
-// Roles: the CRUD of roles/:name and what issuing needs of a role record.
+// Roles: the CRUD of roles/:name and what issuing needs of a role.
 #include "engine/roles.hpp"
 
-#include <algorithm>
 #include <cctype>
+#include <memory>
+#include <string_view>
 
-#include "crypto/keys.hpp"
-#include "engine/issuance.hpp"
-#include "engine/issuers.hpp"
 #include "engine/cache.hpp"
-#include "engine/keys.hpp"
 #include "engine/records.hpp"
-#include "policy/idna.hpp"
-#include "policy/role.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
-#include "util/strings.hpp"
-#include "x509/build.hpp"
-#include "x509/cert.hpp"
 
 namespace pki::engine {
 namespace {
@@ -64,49 +56,34 @@ x509::Subject role_subject(const policy::Role& role, const std::string& cn, cons
     return s;
 }
 
-namespace {
+std::vector<std::string> list_roles(Context& ctx) {
+    std::vector<std::string> names;
+    std::string prefix = rec_prefix(ctx.mount_name(), kKind);
+    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
+        names.emplace_back(key.substr(prefix.size()));
+        return true;
+    });
+    return names;
+}
 
-api::Response store_role(Context& ctx, Json record) {
-    std::string name = ctx.fields.str("name");
-    check_role_name(name);
-    policy::validate_role(record);
+policy::Role read_role(Context& ctx, const std::string& name) { return load_role(ctx, name); }
+
+policy::Role write_role(Context& ctx, policy::Role role) {
+    check_role_name(role.name);
+    policy::validate_role(role);
     // What validate_role cannot judge alone: the time, and the subject as X.509 will encode it.
-    auto role = policy::role_from_json(name, record);
     if (!role.not_after.empty() && *util::parse_utc_time(role.not_after) <= ctx.now)
         fail(ErrorKind::Invalid, "not_after {} has already passed; give a future time, or leave not_after empty to use TTLs",
              role.not_after);
     x509::build_name(role_subject(role, "", ""));
-    save(ctx.txn, rec_key(ctx.mount_name(), kKind, name), record);
-    record.erase("v");
-    return api::reply(std::move(record));
+    save(ctx.txn, rec_key(ctx.mount_name(), kKind, role.name), policy::role_to_json(role));
+    return role;
 }
 
-}  // namespace
-
-api::Response list_roles(Context& ctx) { return api::reply(list_kind(ctx.txn, ctx.mount_name(), kKind)); }
-
-api::Response read_role(Context& ctx) { return api::reply(load_role_record(ctx, ctx.fields.str("name"))); }
-
-api::Response write_role(Context& ctx) {
-    Json record = Json::object();
-    for (const auto& f : ctx.spec->fields)
-        if (!f.in_path) record[f.name] = ctx.fields.value(f.name).is_null() ? api::zero_value(f.type) : ctx.fields.value(f.name);
-    return store_role(ctx, std::move(record));
-}
-
-api::Response patch_role(Context& ctx) {
-    Json record = load_role_record(ctx, ctx.fields.str("name"));
-    for (const auto& f : ctx.spec->fields)
-        if (!f.in_path && ctx.fields.has(f.name)) record[f.name] = ctx.fields.value(f.name);
-    return store_role(ctx, std::move(record));
-}
-
-api::Response delete_role(Context& ctx) {
+void delete_role(Context& ctx, const std::string& name) {
     // Idempotent, as in Vault: deleting what is not there succeeds, with a warning.
-    std::string name = ctx.fields.str("name");
     if (!ctx.txn.del(rec_key(ctx.mount_name(), kKind, name)))
-        return api::reply(nullptr, {fmt::format("there is no role \"{}\" in mount {}; nothing was deleted", name, ctx.mount_name())});
-    return api::reply(nullptr);
+        ctx.warnings.push_back(fmt::format("there is no role \"{}\" in mount {}; nothing was deleted", name, ctx.mount_name()));
 }
 
 }  // namespace pki::engine

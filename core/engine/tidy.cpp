@@ -88,13 +88,56 @@ SweepCounts sweep(store::Backend& env, const std::string& prefix, const std::fun
     return total;
 }
 
+// The typed form of a status record (every record written here has all its fields).
+TidyStatus status_of(const Json& j) {
+    auto str = [&](const char* name) -> std::optional<std::string> {
+        auto it = j.find(name);
+        if (it == j.end() || !it->is_string()) return std::nullopt;
+        return it->get<std::string>();
+    };
+    auto flag = [&](const char* name) -> std::optional<bool> {
+        auto it = j.find(name);
+        if (it == j.end() || !it->is_boolean()) return std::nullopt;
+        return it->get<bool>();
+    };
+    auto number = [&](const char* name) -> std::optional<int64_t> {
+        auto it = j.find(name);
+        if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+        return it->get<int64_t>();
+    };
+    TidyStatus s;
+    std::string state = j.value("state", "");
+    s.state = state == "Running" ? TidyState::Running : state == "Finished" ? TidyState::Finished
+              : state == "Error"  ? TidyState::Error : TidyState::Inactive;
+    s.safety_buffer = number("safety_buffer");
+    s.tidy_cert_store = flag("tidy_cert_store");
+    s.tidy_revoked_certs = flag("tidy_revoked_certs");
+    s.error = str("error");
+    s.time_started = str("time_started");
+    s.time_finished = str("time_finished");
+    s.message = str("message");
+    s.cert_store_deleted_count = number("cert_store_deleted_count").value_or(0);
+    s.revoked_cert_deleted_count = number("revoked_cert_deleted_count").value_or(0);
+    return s;
+}
+
 }  // namespace
 
-api::Response tidy(BatchContext& b) {
+std::string_view tidy_state_name(TidyState s) {
+    switch (s) {
+        case TidyState::Inactive: return "Inactive";
+        case TidyState::Running: return "Running";
+        case TidyState::Finished: return "Finished";
+        case TidyState::Error: return "Error";
+    }
+    return "?";
+}
+
+TidyResult tidy(BatchContext& b, const TidyOptions& options) {
     const std::string& mount = b.mount.name;
-    bool do_certs = b.fields.boolean("tidy_cert_store");
-    bool do_revoked = b.fields.boolean("tidy_revoked_certs");
-    int64_t buffer = b.fields.duration("safety_buffer");  // 72h unless given
+    bool do_certs = options.tidy_cert_store;
+    bool do_revoked = options.tidy_revoked_certs;
+    int64_t buffer = options.safety_buffer;
     if (buffer <= 0) fail(ErrorKind::Invalid, "safety_buffer must be a positive duration such as 72h");
     int64_t cutoff = b.now - buffer;
 
@@ -175,8 +218,9 @@ api::Response tidy(BatchContext& b) {
             revoked_deleted = before + done.deleted;
         }
         std::vector<std::string> warnings;
+        const api::Fields no_fields;  // TRANSITION: Context still requires request fields; rebuilding CRLs reads none
         b.store.write([&](store::Txn& txn) {
-            Context ctx{txn, b.mount, b.clock(), b.keys, b.keygen, b.caches, b.fields, b.spec, api::Op::Write};
+            Context ctx{txn, b.mount, b.clock(), b.keys, b.keygen, b.caches, no_fields, nullptr, api::Op::Write};
             if (revoked_deleted > 0) rebuild_all_crls(ctx, &warnings);
             status["state"] = "Finished";
             status["time_finished"] = rfc3339(b.clock());
@@ -184,9 +228,7 @@ api::Response tidy(BatchContext& b) {
             status.erase("pid");
             save(txn, status_key(mount), status);
         });
-        Json out = status;
-        out.erase("v");
-        return api::reply(std::move(out), std::move(warnings));
+        return TidyResult{status_of(status), std::move(warnings)};
     } catch (const Error& e) {
         b.store.write([&](store::Txn& txn) {
             status["state"] = "Error";
@@ -199,16 +241,14 @@ api::Response tidy(BatchContext& b) {
     }
 }
 
-api::Response tidy_status(Context& ctx) {
+TidyStatus tidy_status(Context& ctx) {
     auto s = load(ctx.txn, status_key(ctx.mount_name()));
     Json out = s ? *s : idle_status();
-    out.erase("v");
     if (out.value("state", "") == "Running" && !process_alive(out.value("pid", int64_t{0}))) {
         out["state"] = "Error";
         out["error"] = "the process running the tidy ended before it finished";
     }
-    out.erase("pid");
-    return api::reply(std::move(out));
+    return status_of(out);
 }
 
 }  // namespace pki::engine

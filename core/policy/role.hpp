@@ -36,10 +36,66 @@ struct Role {
     std::string not_after;
 };
 
-Role role_from_json(const std::string& name, const nlohmann::json& record);
+// Every setting of a role, by the name of its field (what roles/:name takes, stores and shows),
+// in the order of the role's schema: f(name, member) for each, with `role` a Role or a const
+// Role. The role's name is not a setting. The members are std::string, bool, int64_t (ttl,
+// max_ttl, not_before_duration: seconds), int (key_bits, signature_bits) or a list of strings.
+template <typename R, typename F>
+void for_each_setting(R& role, F&& f) {
+    f("issuer_ref", role.issuer_ref);
+    f("ttl", role.ttl);
+    f("max_ttl", role.max_ttl);
+    f("allow_localhost", role.names.allow_localhost);
+    f("allowed_domains", role.names.allowed_domains);
+    f("allowed_domains_template", role.allowed_domains_template);
+    f("allow_bare_domains", role.names.allow_bare_domains);
+    f("allow_subdomains", role.names.allow_subdomains);
+    f("allow_glob_domains", role.names.allow_glob_domains);
+    f("allow_wildcard_certificates", role.names.allow_wildcard_certificates);
+    f("allow_any_name", role.names.allow_any_name);
+    f("enforce_hostnames", role.names.enforce_hostnames);
+    f("allow_ip_sans", role.allow_ip_sans);
+    f("allowed_uri_sans", role.allowed_uri_sans);
+    f("allowed_uri_sans_template", role.allowed_uri_sans_template);
+    f("allowed_other_sans", role.allowed_other_sans);
+    f("allowed_serial_numbers", role.allowed_serial_numbers);
+    f("server_flag", role.server_flag);
+    f("client_flag", role.client_flag);
+    f("code_signing_flag", role.code_signing_flag);
+    f("email_protection_flag", role.email_protection_flag);
+    f("key_type", role.key_type);
+    f("key_bits", role.key_bits);
+    f("signature_bits", role.signature_bits);
+    f("key_usage", role.key_usage);
+    f("ext_key_usage", role.ext_key_usage);
+    f("ext_key_usage_oids", role.ext_key_usage_oids);
+    f("use_csr_common_name", role.use_csr_common_name);
+    f("use_csr_sans", role.use_csr_sans);
+    f("ou", role.ou);
+    f("organization", role.organization);
+    f("country", role.country);
+    f("locality", role.locality);
+    f("province", role.province);
+    f("street_address", role.street_address);
+    f("postal_code", role.postal_code);
+    f("generate_lease", role.generate_lease);
+    f("no_store", role.no_store);
+    f("require_cn", role.require_cn);
+    f("policy_identifiers", role.policy_identifiers);
+    f("basic_constraints_valid_for_non_ca", role.basic_constraints_valid_for_non_ca);
+    f("not_before_duration", role.not_before_duration);
+    f("not_after", role.not_after);
+}
 
-// Check a role record before it is stored, filling resolved defaults (key_bits 0 -> 2048/256).
-// Throws Error(Invalid) naming the field and what to do.
+// A role from its stored record (settings absent or null keep their defaults).
+Role role_from_json(const std::string& name, const nlohmann::json& record);
+// The stored record of a role, which roles/:name also shows: every setting (without "v").
+nlohmann::json role_to_json(const Role& role);
+
+// Check a role before it is stored, filling resolved defaults (key_bits 0 -> 2048/256; no_store
+// clears generate_lease). Throws Error(Invalid) naming the field and what to do.
+void validate_role(Role& role);
+// The same over a complete record (every setting present), updated in place.
 void validate_role(nlohmann::json& record);
 
 // Dotted-decimal OID check for policy_identifiers and ext_key_usage_oids.
