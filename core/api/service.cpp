@@ -93,15 +93,10 @@ Service::Resolved Service::resolve(const Request& request) const {
 }
 
 Response Service::run(const Resolved& r, store::Txn& txn) const {
-    engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_, r.fields, r.match.spec, r.op};
+    engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
-    Response out;
-    if (r.spec->handler.typed) {
-        Call call{ctx, r.fields, *r.match.spec, r.op};
-        out = r.spec->handler.typed(call);
-    } else {
-        out = r.spec->handler.legacy(ctx);
-    }
+    Call call{ctx, r.fields, *r.match.spec, r.op};
+    Response out = r.spec->handler(call);
     out.warnings.insert(out.warnings.begin(), std::make_move_iterator(ctx.warnings.begin()), std::make_move_iterator(ctx.warnings.end()));
     return out;
 }

@@ -29,16 +29,7 @@ struct Call {
     const PathSpec& spec;
     Op op;
 };
-using TypedHandler = Response (*)(Call&);
-using LegacyHandler = Response (*)(engine::Context&);  // TRANSITION
-struct Handler {
-    TypedHandler typed = nullptr;
-    LegacyHandler legacy = nullptr;
-    Handler(TypedHandler h) : typed(h) {}
-    Handler(LegacyHandler h) : legacy(h) {}
-    Handler(std::nullptr_t) {}
-    explicit operator bool() const { return typed || legacy; }
-};
+using Handler = Response (*)(Call&);
 // For work too large for one transaction (tidy): the handler runs its own bounded transactions
 // through the store of its context, its typed parameters read from the request's fields.
 struct BatchCall {

@@ -1,7 +1,8 @@
 #pragma once
-// What the engine's operations get: the transaction they run in, the request's parsed fields,
-// the mount, the time and the key store. Dispatch (matching a path, parsing fields, choosing the
-// transaction) is api::Service's; the engine never prints.
+// What the engine's operations get beside their typed parameters: the transaction they run in,
+// the mount, the time, the key store. Dispatch (matching a path, parsing fields into typed
+// parameters, choosing the transaction, rendering the response) is core/api's; the engine never
+// includes it, and never prints.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -9,8 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "api/request.hpp"
-#include "api/table.hpp"
 #include "keys/keystore.hpp"
 #include "store/store.hpp"
 
@@ -36,10 +35,6 @@ struct Context {
     const keys::KeyStore& keys;
     const crypto::KeyGenerator& keygen;   // keys issued to leaves (never stored)
     const Caches& caches;                 // parsed roles and issuers, shared by the service's requests
-    // TRANSITION: removed once every family takes typed parameters.
-    const api::Fields& fields;
-    const api::PathSpec* spec = nullptr;
-    api::Op op = api::Op::Read;
     std::vector<std::string> warnings{};  // said to the caller with the result
 
     const MountInfo& m() const { return *mount; }

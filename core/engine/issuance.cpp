@@ -12,20 +12,6 @@
 
 namespace pki::engine {
 
-x509::Subject subject_from_fields(const api::Fields& f) {
-    x509::Subject s;
-    s.common_name = f.str("common_name");
-    s.ou = f.list("ou");
-    s.organization = f.list("organization");
-    s.country = f.list("country");
-    s.locality = f.list("locality");
-    s.province = f.list("province");
-    s.street_address = f.list("street_address");
-    s.postal_code = f.list("postal_code");
-    s.serial_number = f.str("serial_number");
-    return s;
-}
-
 void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
     auto push_unique = [](std::vector<std::string>& v, const std::string& s) {
         if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
@@ -41,20 +27,6 @@ void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
     else if (mode == SanMode::AsGiven) push_unique(sans.dns, ascii ? *ascii : name);
     else if (mode == SanMode::Checked)
         fail(ErrorKind::Invalid, "alt_names: \"{}\" is neither a host name nor an e-mail address; give DNS names or user@host", name);
-}
-
-x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name) {
-    x509::Sans sans;
-    if (!common_name.empty() && !f.boolean("exclude_cn_from_sans")) add_name_san(sans, common_name, SanMode::CommonName);
-    for (const auto& n : f.list("alt_names")) add_name_san(sans, n, SanMode::Checked);
-    for (const auto& ip : f.list("ip_sans")) sans.ip.push_back(ip);
-    for (const auto& u : f.list("uri_sans")) sans.uri.push_back(u);
-    for (const auto& o : f.list("other_sans")) {
-        auto parsed = policy::parse_other_san(o);
-        if (!parsed) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
-        sans.other.emplace_back(parsed->oid, parsed->value);
-    }
-    return sans;
 }
 
 x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name) {
@@ -85,32 +57,6 @@ Validity validity_from_request(Context& ctx, const ValidityRequest& r, int64_t d
     if (max_ttl > 0 && ttl > max_ttl) {
         ctx.warnings.push_back(fmt::format("TTL \"{}\" is longer than the maximum of {}; capping to {}", util::format_duration(ttl),
                                            util::format_duration(max_ttl), util::format_duration(max_ttl)));
-        ttl = max_ttl;
-    }
-    v.not_after = ctx.now + ttl;
-    return v;
-}
-
-Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t max_ttl, std::vector<std::string>& warnings,
-                              int64_t not_before_duration) {
-    const auto& f = ctx.fields;
-    Validity v;
-    v.not_before = ctx.now - not_before_duration;
-    std::string not_after = f.str("not_after");
-    int64_t ttl = f.duration("ttl");
-    if (!not_after.empty() && ttl > 0)
-        fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
-    if (!not_after.empty()) {
-        auto t = util::parse_utc_time(not_after);
-        if (!t) fail(ErrorKind::Invalid, "not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", not_after);
-        if (*t <= ctx.now) fail(ErrorKind::Invalid, "not_after {} is in the past", not_after);
-        v.not_after = *t;
-        return v;
-    }
-    if (ttl <= 0) ttl = default_ttl;
-    if (max_ttl > 0 && ttl > max_ttl) {
-        warnings.push_back(fmt::format("TTL \"{}\" is longer than the maximum of {}; capping to {}", util::format_duration(ttl),
-                                       util::format_duration(max_ttl), util::format_duration(max_ttl)));
         ttl = max_ttl;
     }
     v.not_after = ctx.now + ttl;
@@ -173,25 +119,6 @@ void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id, c
               {"common_name", x509::common_name(X509_get_subject_name(cert))},
               {"not_after", x509::not_after(cert)},
               {"issued", ctx.now}});
-}
-
-void check_format(const std::string& format) {
-    if (format != "pem" && format != "der" && format != "pem_bundle")
-        fail(ErrorKind::Invalid, "format \"{}\" is not supported; use pem, der or pem_bundle", format);
-}
-
-std::string encode_cert(X509* cert, const std::string& format) {
-    return format == "der" ? util::base64(x509::cert_der(cert)) : x509::cert_pem(cert);
-}
-
-std::string encode_csr(X509_REQ* req, const std::string& format) {
-    return format == "der" ? util::base64(x509::csr_der(req)) : x509::csr_pem(req);
-}
-
-std::string encode_private_key(EVP_PKEY* key, const std::string& format, const std::string& private_key_format) {
-    auto pkf = crypto::parse_private_key_format(private_key_format);
-    if (format == "der") return util::base64(crypto::private_key_der(key, pkf));
-    return crypto::private_key_pem(key, pkf);
 }
 
 x509::Urls load_urls(const store::Txn& txn, const std::string& mount) {

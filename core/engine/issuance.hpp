@@ -1,28 +1,22 @@
 #pragma once
-// What every signing path shares: subject and SAN fields, validity, output formats, the
-// certificate store and serial numbers.
+// What every signing path shares: SANs and validity from a request, the certificate store,
+// serial numbers and config/urls.
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "api/request.hpp"
 #include "engine/engine.hpp"
+#include "engine/records.hpp"
 #include "engine/types.hpp"
 #include "x509/build.hpp"
 
 namespace pki::engine {
-
-using Json = nlohmann::json;
 
 struct Validity {
     int64_t not_before = 0;
     int64_t not_after = 0;
 };
 
-x509::Subject subject_from_fields(const api::Fields& f);
-// alt_names (split into DNS names and e-mail addresses), ip_sans, uri_sans, other_sans; the
-// common name is added (to DNS or e-mail) unless exclude_cn_from_sans. DNS names are IDNA-encoded.
-x509::Sans sans_from_fields(const api::Fields& f, const std::string& common_name);
 // The SANs of a request: alt_names (split into DNS names and e-mail addresses), ip_sans,
 // uri_sans, other_sans; the common name is added (to DNS or e-mail) unless exclude_cn_from_sans.
 // DNS names are IDNA-encoded.
@@ -40,15 +34,11 @@ enum class SanMode {
 };
 void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode);
 
-// ttl / not_after / not_before_duration from the fields. `default_ttl` applies when neither is
-// given; `max_ttl` caps ttl (a warning, not an error). ttl and not_after together are an error.
-Validity validity_from_fields(const Context& ctx, int64_t default_ttl, int64_t max_ttl, std::vector<std::string>& warnings,
-                              int64_t not_before_duration);
-
 // A new serial number, unique in the mount's certificate store.
 std::vector<unsigned char> new_serial(const Context& ctx);
 // What the inventory shows of a stored certificate, kept beside it under
-// "<mount>/certmeta/<serial>" as "v1 <not_after> <issuer_id> <common name>\t<san,san,...>".
+// "<mount>/certmeta/<serial>" (a record of the codec; the "v1 ..." text of earlier versions is
+// still read).
 struct CertSummary {
     std::string serial;
     std::string common_name;
@@ -61,13 +51,6 @@ bool parse_cert_summary(std::string_view serial, std::string_view value, CertSum
 
 // Store an issued certificate (and its summary) under its serial; `pem`, when given, is its PEM.
 void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id, const std::string& pem = {});
-
-// Write a certificate into `data[field]` in the requested format: "pem", "der" (base64 DER),
-// "pem_bundle" (PEM, the caller appends the rest).
-std::string encode_cert(X509* cert, const std::string& format);
-std::string encode_csr(X509_REQ* req, const std::string& format);
-std::string encode_private_key(EVP_PKEY* key, const std::string& format, const std::string& private_key_format);
-void check_format(const std::string& format);
 
 // config/urls of the mount.
 x509::Urls load_urls(const store::Txn& txn, const std::string& mount);

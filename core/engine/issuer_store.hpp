@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/issuers.hpp"
+#include "engine/records.hpp"
 
 namespace pki::engine {
 

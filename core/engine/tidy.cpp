@@ -218,9 +218,8 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
             revoked_deleted = before + done.deleted;
         }
         std::vector<std::string> warnings;
-        const api::Fields no_fields;  // TRANSITION: Context still requires request fields; rebuilding CRLs reads none
         b.store.write([&](store::Txn& txn) {
-            Context ctx{txn, b.mount, b.clock(), b.keys, b.keygen, b.caches, no_fields, nullptr, api::Op::Write};
+            Context ctx{txn, b.mount, b.clock(), b.keys, b.keygen, b.caches};
             if (revoked_deleted > 0) rebuild_all_crls(ctx, &warnings);
             status["state"] = "Finished";
             status["time_finished"] = rfc3339(b.clock());
