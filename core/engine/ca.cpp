@@ -17,6 +17,7 @@
 #include "util/strings.hpp"
 #include "x509/build.hpp"
 #include "x509/cert.hpp"
+#include "x509/constraints.hpp"
 
 namespace pki::engine {
 namespace {
@@ -69,16 +70,18 @@ Validity ca_validity(Context& ctx, const ValidityRequest& r) {
     return validity_from_request(ctx, r, ctx.m().default_lease_ttl, ctx.m().max_lease_ttl);
 }
 
-// permitted_dns_domains as host names (a leading dot allowed, IDNA converted), or Error(Invalid).
+// permitted_dns_domains as host names (IDNA converted), or Error(Invalid). A leading dot
+// (".example.com", OpenSSL's "subdomains only") is dropped: an RFC 5280 DNS constraint already
+// covers every name under the domain, and verifiers disagree on the dotted form.
 std::vector<std::string> permitted_dns_domains(const CaConstraints& c) {
     std::vector<std::string> out;
     for (const auto& d : c.permitted_dns_domains) {
-        std::string_view host = d.front() == '.' ? std::string_view(d).substr(1) : std::string_view(d);
+        std::string_view host = !d.empty() && d.front() == '.' ? std::string_view(d).substr(1) : std::string_view(d);
         auto ascii = policy::to_ascii(host);
         if (!ascii || !policy::is_hostname(*ascii))
-            fail(ErrorKind::Invalid, "permitted_dns_domains: \"{}\" is not a DNS domain such as example.com or .example.com", d);
-        std::string domain = d.front() == '.' ? "." : "";
-        out.push_back(domain.append(*ascii));
+            fail(ErrorKind::Invalid, "permitted_dns_domains: \"{}\" is not a DNS domain such as example.com", d);
+        std::string domain = x509::normalize_dns_constraint(*ascii);
+        if (std::find(out.begin(), out.end(), domain) == out.end()) out.push_back(std::move(domain));
     }
     return out;
 }

@@ -29,6 +29,15 @@ void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
         fail(ErrorKind::Invalid, "alt_names: \"{}\" is neither a host name nor an e-mail address; give DNS names or user@host", name);
 }
 
+std::string ascii_host_name(const std::string& name) {
+    if (name.find('@') != std::string::npos) return name;
+    auto ascii = policy::to_ascii(name);
+    if (!ascii) return name;
+    std::string probe = *ascii;
+    if (auto star = probe.find('*'); star != std::string::npos) probe[star] = 'x';  // a wildcard label
+    return policy::is_hostname(probe) ? *ascii : name;
+}
+
 x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name) {
     x509::Sans sans;
     if (!common_name.empty() && !r.exclude_cn_from_sans) add_name_san(sans, common_name, SanMode::CommonName);

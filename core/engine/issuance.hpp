@@ -33,6 +33,9 @@ enum class SanMode {
     AsGiven,     // as Vault does for alt_names under a role: the role's policy judges it afterwards
 };
 void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode);
+// A common name that is a host name, in its IDNA A-label form ("bücher.example.com" ->
+// "xn--bcher-kva.example.com"); any other name as it is.
+std::string ascii_host_name(const std::string& name);
 
 // A new serial number, unique in the mount's certificate store.
 std::vector<unsigned char> new_serial(const Context& ctx);

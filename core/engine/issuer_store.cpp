@@ -203,6 +203,18 @@ Issuer require_issuer(const store::Txn& txn, const std::string& mount, const std
     fail_hint(ErrorKind::NotFound, Hint{"list issuers", "list", mount + "/issuers", ""}, "no issuer \"{}\" in mount {}", ref, mount);
 }
 
+namespace {
+
+std::shared_ptr<const std::vector<x509::NameConstraints>> chain_name_constraints(const Issuer& i) {
+    auto out = std::make_shared<std::vector<x509::NameConstraints>>();
+    const std::vector<std::string> own{i.certificate};
+    for (const auto& pem : i.ca_chain.empty() ? own : i.ca_chain)
+        if (auto nc = x509::name_constraints_of(x509::parse_cert(pem).get())) out->push_back(std::move(*nc));
+    return out;
+}
+
+}  // namespace
+
 Issuer signing_issuer(const Context& ctx, const std::string& ref) {
     // The issuer by id (or the default one), parsed once per stored version; by name the usual way.
     const std::string& mount = ctx.mount_name();
@@ -216,10 +228,12 @@ Issuer signing_issuer(const Context& ctx, const std::string& ref) {
             i = *hit;
         } else {
             i = from_record(decode_record(key, *raw));
+            i.name_constraints = chain_name_constraints(i);
             ctx.caches.issuers.put(key, *raw, std::make_shared<const Issuer>(i));
         }
     } else {
         i = require_issuer(ctx.txn, mount, wanted);
+        i.name_constraints = chain_name_constraints(i);
     }
     std::string label = i.name.empty() ? i.id : i.name;
     if (!i.can(IssuerUse::IssuingCertificates))

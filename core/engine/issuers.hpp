@@ -9,6 +9,7 @@
 #include "engine/engine.hpp"
 #include "engine/types.hpp"
 #include "x509/build.hpp"
+#include "x509/constraints.hpp"
 
 namespace pki::engine {
 
@@ -26,6 +27,9 @@ struct Issuer {
     std::string subject_der;
     std::string key_identifier;  // raw bytes
     int64_t not_after = 0;
+    // The name constraints of this issuer and of the CAs above it in ca_chain, one entry per CA
+    // that has some; set by signing_issuer (parsed once per stored version of the issuer).
+    std::shared_ptr<const std::vector<x509::NameConstraints>> name_constraints;
 
     bool can(IssuerUse u) const { return usage.has(u); }
     crypto::Cert cert() const;

@@ -61,28 +61,34 @@ void check_names(const policy::Role& role, const RequestedNames& n, const std::s
             fail(ErrorKind::Denied, "subject serial number \"{}\" is not allowed by role \"{}\": {}", subject_serial, role.name, *why);
 }
 
-std::vector<std::string> role_ext_key_usage(const policy::Role& role) {
-    std::vector<std::string> out;
-    auto add = [&](const std::string& oid) {
-        if (std::find(out.begin(), out.end(), oid) == out.end()) out.push_back(oid);
+
+// Key usages (OpenSSL names) less those the key cannot have: an EC key signs and agrees keys,
+// never enciphers (RFC 8813 3: no keyEncipherment, dataEncipherment); an RSA key signs and
+// enciphers, never agrees keys (RFC 4055 1.2: no keyAgreement, encipherOnly, decipherOnly);
+// an Ed25519 key only signs (RFC 8410 5).
+std::vector<std::string> usages_for_key(std::vector<std::string> usages, EVP_PKEY* key) {
+    auto drop = [&](std::initializer_list<const char*> names) {
+        std::erase_if(usages, [&](const std::string& u) { return std::find(names.begin(), names.end(), u) != names.end(); });
     };
-    if (role.server_flag) add(x509::ext_key_usage_oid("ServerAuth"));
-    if (role.client_flag) add(x509::ext_key_usage_oid("ClientAuth"));
-    if (role.code_signing_flag) add(x509::ext_key_usage_oid("CodeSigning"));
-    if (role.email_protection_flag) add(x509::ext_key_usage_oid("EmailProtection"));
-    for (const auto& e : role.ext_key_usage) add(x509::ext_key_usage_oid(e));
-    for (const auto& o : role.ext_key_usage_oids) add(o);
-    return out;
+    switch (EVP_PKEY_get_base_id(key)) {
+        case EVP_PKEY_EC: drop({"keyEncipherment", "dataEncipherment"}); break;
+        case EVP_PKEY_RSA: drop({"keyAgreement", "encipherOnly", "decipherOnly"}); break;
+        case EVP_PKEY_ED25519: drop({"keyEncipherment", "keyAgreement", "dataEncipherment", "encipherOnly", "decipherOnly"}); break;
+        default: break;
+    }
+    return usages;
 }
 
-// The role's key usages, less those RFC 8410 forbids for an Ed25519 key (it can only sign).
 std::vector<std::string> leaf_key_usage(const policy::Role& role, EVP_PKEY* key) {
-    auto usages = x509::key_usage_names(role.key_usage);
-    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519)
-        std::erase_if(usages, [](const std::string& u) {
-            return u == "keyEncipherment" || u == "keyAgreement" || u == "dataEncipherment" || u == "encipherOnly" || u == "decipherOnly";
-        });
-    return usages;
+    return usages_for_key(x509::key_usage_names(role.key_usage), key);
+}
+
+// Refuse names outside the name constraints of any CA in the issuer's chain (RFC 5280 4.2.1.10):
+// a verifier would reject the certificate.
+void check_name_constraints(const Issuer& issuer, const std::string& common_name, const x509::Sans& names) {
+    if (!issuer.name_constraints) return;
+    for (const auto& nc : *issuer.name_constraints)
+        if (auto why = x509::name_constraint_violation(nc, common_name, names)) fail(ErrorKind::Denied, "{}", *why);
 }
 
 // The key in a CSR must meet the role's key_type and key_bits.
@@ -137,6 +143,17 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
                  "leaf_not_after_behavior to truncate or permit",
                  util::format_utc_time(validity.not_after), util::format_utc_time(limit), issuer.name.empty() ? issuer.id : issuer.name);
     }
+    const std::string ocsp_signing = x509::ext_key_usage_oid("OCSPSigning");
+    bool time_stamping = policy::is_time_stamping(eku);
+    if (!time_stamping && std::find(eku.begin(), eku.end(), x509::ext_key_usage_oid("TimeStamping")) != eku.end())
+        fail(ErrorKind::Invalid,
+             "the TimeStamping extended key usage must be the only one (RFC 3161 2.3); ask for it alone (for a role: "
+             "server_flag=false client_flag=false and no other ext_key_usage)");
+    bool ocsp = std::find(eku.begin(), eku.end(), ocsp_signing) != eku.end();
+    // A time-stamping key signs time stamps and nothing else: digitalSignature (nonRepudiation)
+    // at most, as verifiers check for the timeStamping purpose.
+    if (time_stamping)
+        std::erase_if(key_usage, [](const std::string& u) { return u != "digitalSignature" && u != "nonRepudiation"; });
     x509::CertSpec spec;
     spec.subject = subject;
     spec.public_key = public_key;
@@ -147,8 +164,13 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
     spec.basic_constraints_for_non_ca = role.basic_constraints_valid_for_non_ca;
     spec.key_usage = std::move(key_usage);
     spec.ext_key_usage = std::move(eku);
+    spec.ext_key_usage_critical = time_stamping;
+    spec.ocsp_no_check = ocsp;
     spec.sans = sans;
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
+    // An OCSP responder's certificate is not checked for revocation (RFC 6960 4.2.2.2.1): it
+    // carries id-pkix-ocsp-nocheck and no CRL distribution point.
+    if (ocsp) spec.urls.crl_distribution_points.clear();
     spec.policy_oids = role.policy_identifiers;
     spec.copy_extensions = copy;
     auto signer = load_private_key(ctx, issuer.key_id);
@@ -197,6 +219,8 @@ RequestedNames requested_names(const policy::Role& role, const IssueRequest& req
     n.subject_serial = req.serial_number;
     if (n.subject_serial.empty() && csr) n.subject_serial = x509::subject_serial_number(X509_REQ_get_subject_name(csr));
     check_names(role, n, n.subject_serial);
+    // A host name in the CN is written as its SAN is (A-labels), so that the two agree.
+    n.common_name = ascii_host_name(n.common_name);
     return n;
 }
 
@@ -215,9 +239,10 @@ IssuedCert issue_cert(Context& ctx, const IssueRequest& req) {
     Issuer issuer = signing_issuer(ctx, issuer_ref_for(req.issuer_ref, role));
     auto names = requested_names(role, req, nullptr);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
+    check_name_constraints(issuer, names.common_name, names.sans);
     auto key = ctx.keygen.generate(crypto::normalize_key_spec(role.key_type, role.key_bits));
     auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr, leaf_key_usage(role, key.get()),
-                            role_ext_key_usage(role), req.validity, req.ttl_given);
+                            policy::role_ext_key_usage(role), req.validity, req.ttl_given);
     issued.private_key = std::move(key);
     issued.private_key_type = role.key_type;
     return issued;
@@ -230,8 +255,9 @@ IssuedCert sign_cert(Context& ctx, const SignRequest& req) {
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
     check_csr_key(role, pub);
     auto names = requested_names(role, req, csr.get());
+    check_name_constraints(issuer, names.common_name, names.sans);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
-    return sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, leaf_key_usage(role, pub), role_ext_key_usage(role),
+    return sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, leaf_key_usage(role, pub), policy::role_ext_key_usage(role),
                      req.validity, req.ttl_given);
 }
 
@@ -276,7 +302,16 @@ IssuedCert sign_verbatim(Context& ctx, const VerbatimRequest& req) {
         has_ku = has_ku || nid == NID_key_usage;
         has_eku = has_eku || nid == NID_ext_key_usage;
     }
-    std::vector<std::string> ku = has_ku ? std::vector<std::string>{} : x509::key_usage_names(req.key_usage);
+    {
+        auto s = x509::csr_sans(csr.get());
+        x509::Sans names{s.dns, s.email, s.ip, s.uri, {}};
+        check_name_constraints(issuer, x509::common_name(X509_REQ_get_subject_name(csr.get())), names);
+    }
+    for (const auto& u : x509::key_usage_names(req.key_usage))
+        if (u == "keyCertSign" || u == "cRLSign")
+            fail(ErrorKind::Denied, "key_usage {} is only for CA certificates, which sign-verbatim does not issue; remove it, or use "
+                                    "root/sign-intermediate for a CA", u == "keyCertSign" ? "CertSign" : "CRLSign");
+    std::vector<std::string> ku = has_ku ? std::vector<std::string>{} : usages_for_key(x509::key_usage_names(req.key_usage), pub);
     std::vector<std::string> eku;
     if (!has_eku) {
         for (const auto& e : req.ext_key_usage) eku.push_back(x509::ext_key_usage_oid(e));

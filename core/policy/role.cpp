@@ -1,5 +1,7 @@
 #include "policy/role.hpp"
 
+#include <algorithm>
+
 #include "crypto/keys.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -41,6 +43,36 @@ Json role_to_json(const Role& role) {
     return r;
 }
 
+namespace {
+constexpr char kTimeStamping[] = "1.3.6.1.5.5.7.3.8";
+
+// RFC 3161 2.3: a time-stamping certificate has that one extended key usage, marked critical.
+void check_time_stamping(const Role& r) {
+    auto ekus = role_ext_key_usage(r);
+    if (ekus.size() > 1 && std::find(ekus.begin(), ekus.end(), kTimeStamping) != ekus.end())
+        fail(ErrorKind::Invalid,
+             "the TimeStamping extended key usage must be the only one (RFC 3161 2.3), but the role also asks for {}; set "
+             "server_flag=false and client_flag=false (and the other flags) and list no other ext_key_usage",
+             ekus.size() - 1 == 1 ? "another" : fmt::format("{} others", ekus.size() - 1));
+}
+}  // namespace
+
+std::vector<std::string> role_ext_key_usage(const Role& role) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& oid) {
+        if (std::find(out.begin(), out.end(), oid) == out.end()) out.push_back(oid);
+    };
+    if (role.server_flag) add(x509::ext_key_usage_oid("ServerAuth"));
+    if (role.client_flag) add(x509::ext_key_usage_oid("ClientAuth"));
+    if (role.code_signing_flag) add(x509::ext_key_usage_oid("CodeSigning"));
+    if (role.email_protection_flag) add(x509::ext_key_usage_oid("EmailProtection"));
+    for (const auto& e : role.ext_key_usage) add(x509::ext_key_usage_oid(e));
+    for (const auto& o : role.ext_key_usage_oids) add(o);
+    return out;
+}
+
+bool is_time_stamping(const std::vector<std::string>& ekus) { return ekus.size() == 1 && ekus[0] == kTimeStamping; }
+
 void validate_role(Role& r) {
     if (r.no_store) r.generate_lease = false;  // the reference: no_store implies no lease
     if (r.max_ttl > 0 && r.ttl > r.max_ttl)
@@ -56,8 +88,14 @@ void validate_role(Role& r) {
     int sig = r.signature_bits;
     if (sig != 0 && sig != 256 && sig != 384 && sig != 512)
         fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", sig);
-    x509::key_usage_names(r.key_usage);
+    for (const auto& u : x509::key_usage_names(r.key_usage))
+        if (u == "keyCertSign" || u == "cRLSign")
+            fail(ErrorKind::Invalid,
+                 "key_usage {} is only for CA certificates, and a role issues leaves (which would be rejected without CA:TRUE); "
+                 "remove it, or sign a CA with root/sign-intermediate",
+                 u == "keyCertSign" ? "CertSign" : "CRLSign");
     for (const auto& e : r.ext_key_usage) x509::ext_key_usage_oid(e);
+    check_time_stamping(r);
     auto check_oids = [](const char* field, const std::vector<std::string>& oids) {
         for (const auto& oid : oids)
             if (!valid_oid(oid)) fail(ErrorKind::Invalid, "{}: \"{}\" is not a dotted OID such as 1.3.6.1.4.1.311.21.8", field, oid);

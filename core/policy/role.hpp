@@ -98,6 +98,12 @@ void validate_role(Role& role);
 // The same over a complete record (every setting present), updated in place.
 void validate_role(nlohmann::json& record);
 
+// The extended key usages (dotted OIDs, each once) of certificates issued under `role`: its flags,
+// then ext_key_usage, then ext_key_usage_oids.
+std::vector<std::string> role_ext_key_usage(const Role& role);
+// Is this the time-stamping usage alone (the certificate's EKU is then critical, RFC 3161 2.3)?
+bool is_time_stamping(const std::vector<std::string>& ekus);
+
 // Dotted-decimal OID check for policy_identifiers and ext_key_usage_oids.
 bool valid_oid(const std::string& oid);
 

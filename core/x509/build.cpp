@@ -252,7 +252,9 @@ crypto::Cert sign_certificate(const CertSpec& spec, const Signer& issuer, EVP_PK
     }
     if (!spec.key_usage.empty())
         add_ext(c, conf_ext(&ctx, NID_key_usage, "critical," + util::join(spec.key_usage, ",")).get());
-    if (!spec.ext_key_usage.empty()) add_ext(c, conf_ext(&ctx, NID_ext_key_usage, util::join(spec.ext_key_usage, ",")).get());
+    if (!spec.ext_key_usage.empty())
+        add_ext(c, conf_ext(&ctx, NID_ext_key_usage, (spec.ext_key_usage_critical ? "critical," : "") + util::join(spec.ext_key_usage, ",")).get());
+    if (spec.ocsp_no_check) add_ext(c, conf_ext(&ctx, NID_id_pkix_OCSP_noCheck, "ignored").get());
     std::string skid = sha1_of_public_key(c);
     auto skid_os = octets(skid);
     add_ext(c, crypto::Ext(X509V3_EXT_i2d(NID_subject_key_identifier, 0, skid_os.get())).get());

@@ -42,6 +42,8 @@ struct CertSpec {
     bool basic_constraints_for_non_ca = false;  // leaf: add CA:FALSE basic constraints
     std::vector<std::string> key_usage;         // OpenSSL names: digitalSignature, keyCertSign ...
     std::vector<std::string> ext_key_usage;     // OIDs in dotted form
+    bool ext_key_usage_critical = false;        // time stamping (RFC 3161 2.3)
+    bool ocsp_no_check = false;                 // id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1)
     Sans sans;
     std::vector<std::string> permitted_dns_domains;
     Urls urls;

@@ -151,11 +151,12 @@ done
 issue_to n5 "$PKI" issue web -m c --common-name WWW.Example.COM
 has "$(ext n5.pem subjectAltName)" "DNS:WWW.Example.COM" "requested case kept"
 
-# Default usages: critical KU DigitalSignature+KeyEncipherment+KeyAgreement, EKU serverAuth+clientAuth,
+# Default usages: critical KU DigitalSignature+KeyAgreement (the role's KeyEncipherment dropped: an
+# EC key cannot encipher, RFC 8813), EKU serverAuth+clientAuth,
 # no basic constraints, SKID, AKID = issuer SKID, AIA and CRL DP from config/urls.
 t=$(text n1.pem)
 has "$t" "X509v3 Key Usage: critical" "KU critical"
-expect_eq "$(ext n1.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Encipherment, Key Agreement" "default key usage"
+expect_eq "$(ext n1.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Agreement" "default key usage"
 expect_eq "$(ext n1.pem extendedKeyUsage | sed -n 2p | xargs)" "TLS Web Server Authentication, TLS Web Client Authentication" "default EKU"
 hasnt "$t" "Basic Constraints" "no basic constraints by default"
 hasnt "$t" "Certificate Policies" "no policies by default"
@@ -191,8 +192,8 @@ eku_case allflags "TLS Web Server Authentication, TLS Web Client Authentication,
 eku_case serveronly "TLS Web Server Authentication" --client-flag false
 eku_case clientonly "TLS Web Client Authentication" --server-flag false
 eku_case codeonly "Code Signing" --server-flag false --client-flag false --code-signing-flag true
-eku_case named "Time Stamping, OCSP Signing, 1.3.6.1.4.1.311.21.8" --server-flag false --client-flag false \
-  --ext-key-usage TimeStamping,OCSPSigning --ext-key-usage-oids 1.3.6.1.4.1.311.21.8
+eku_case named "IPSec User, OCSP Signing, 1.3.6.1.4.1.311.21.8" --server-flag false --client-flag false \
+  --ext-key-usage IPSECUser,OCSPSigning --ext-key-usage-oids 1.3.6.1.4.1.311.21.8
 eku_case lower "TLS Web Server Authentication, TLS Web Client Authentication, E-mail Protection" \
   --server-flag false --ext-key-usage serverauth,clientauth --email-protection-flag true
 expect_ok "$PKI" role write noeku -m c --allowed-domains example.com --allow-subdomains true --key-type ec --server-flag false --client-flag false
@@ -204,7 +205,7 @@ issue_to ku "$PKI" issue ku -m c --common-name ku.example.com
 expect_eq "$(ext ku.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Non Repudiation" "role key usage"
 expect_ok "$PKI" write c/roles/ku2 allowed_domains=example.com allow_subdomains=true key_type=ec key_usage=keyagreement,dataencipherment
 issue_to ku2 "$PKI" write c/issue/ku2 common_name=ku.example.com
-expect_eq "$(ext ku2.pem keyUsage | sed -n 2p | xargs)" "Data Encipherment, Key Agreement" "role key usage (lower case names)"
+expect_eq "$(ext ku2.pem keyUsage | sed -n 2p | xargs)" "Key Agreement" "role key usage (lower case names; dataEncipherment dropped for an EC key)"
 expect_ok "$PKI" write c/roles/noku allowed_domains=example.com allow_subdomains=true key_type=ec key_usage=
 issue_to noku "$PKI" write c/issue/noku common_name=ku.example.com
 hasnt "$(text noku.pem)" "X509v3 Key Usage" "no key usage extension for an empty key_usage"

@@ -106,7 +106,7 @@ FULL='{
  "server_flag": False, "client_flag": False, "code_signing_flag": True, "email_protection_flag": True,
  "key_type": "ec", "key_bits": 384, "signature_bits": 512,
  "key_usage": ["DigitalSignature", "ContentCommitment"],
- "ext_key_usage": ["TimeStamping", "OCSPSigning"], "ext_key_usage_oids": ["1.3.6.1.4.1.311.21.8", "1.2.3.4.5"],
+ "ext_key_usage": ["IPSECUser", "OCSPSigning"], "ext_key_usage_oids": ["1.3.6.1.4.1.311.21.8", "1.2.3.4.5"],
  "use_csr_common_name": False, "use_csr_sans": False,
  "ou": ["Eng", "Ops"], "organization": ["Acme"], "country": ["NL", "BE"], "locality": ["Amsterdam"],
  "province": ["Noord-Holland"], "street_address": ["Dam 1"], "postal_code": ["1012 JS"],
@@ -124,7 +124,7 @@ ERGO_FULL=(--issuer-ref my-issuer --ttl 1h --max-ttl 2h --allow-localhost false
   --server-flag false --client-flag false --code-signing-flag true --email-protection-flag true
   --key-type ec --key-bits 384 --signature-bits 512
   --key-usage DigitalSignature,ContentCommitment
-  --ext-key-usage TimeStamping,OCSPSigning --ext-key-usage-oids 1.3.6.1.4.1.311.21.8,1.2.3.4.5
+  --ext-key-usage IPSECUser,OCSPSigning --ext-key-usage-oids 1.3.6.1.4.1.311.21.8,1.2.3.4.5
   --use-csr-common-name false --use-csr-sans false
   --ou Eng,Ops --organization Acme --country NL,BE --locality Amsterdam
   --province Noord-Holland --street-address 'Dam 1' --postal-code '1012 JS'
@@ -153,7 +153,7 @@ expect_ok "$PKI" write pki/roles/full2 issuer_ref=my-issuer ttl=1h max_ttl=7200 
   allowed_serial_numbers='SN-*,42' \
   server_flag=false client_flag=false code_signing_flag=true email_protection_flag=true \
   key_type=ec key_bits=384 signature_bits=512 key_usage=DigitalSignature,ContentCommitment \
-  ext_key_usage='["TimeStamping","OCSPSigning"]' ext_key_usage_oids=1.3.6.1.4.1.311.21.8,1.2.3.4.5 \
+  ext_key_usage='["IPSECUser","OCSPSigning"]' ext_key_usage_oids=1.3.6.1.4.1.311.21.8,1.2.3.4.5 \
   use_csr_common_name=false use_csr_sans=false \
   ou=Eng,Ops organization=Acme country='["NL","BE"]' locality=Amsterdam province=Noord-Holland \
   street_address='Dam 1' postal_code='1012 JS' generate_lease=true no_store=false require_cn=false \

@@ -188,7 +188,7 @@ hasnt "$san" 10.1.1.1 "use_csr_sans: request ip_sans unused"
 has "$subj" "O = RoleOrg" "role organization"
 hasnt "$subj" "CsrOrg" "CSR organization unused by sign"
 hasnt "$subj" "CsrUnit" "CSR OU unused by sign"
-expect_eq "$(ext u1.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Encipherment, Key Agreement" "sign: role key usage"
+expect_eq "$(ext u1.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Agreement" "sign: role key usage (fitted to the EC key)"
 expect_eq "$(ext u1.pem extendedKeyUsage | sed -n 2p | xargs)" "TLS Web Server Authentication, TLS Web Client Authentication" "sign: role EKU"
 verify_all root.pem u1.pem
 # use_csr_common_name=false: the CN comes from the request; the CSR's CN is neither CN nor SAN.
@@ -324,13 +324,14 @@ has "$t" "Authority Key Identifier" "verbatim: AKID"
 # (its EKU is codeSigning + emailProtection: NSS checks it as an object signer)
 USAGE=6 verify_all root.pem vb1.pem
 # Requested key usages are only defaults: the CSR's win.
-sign_to vb2 "$PKI" write pki/sign-verbatim csr=@vb.csr key_usage=CertSign,CRLSign ext_key_usage=ServerAuth ext_key_usage_oids=1.2.3.4
+sign_to vb2 "$PKI" write pki/sign-verbatim csr=@vb.csr key_usage=DataEncipherment ext_key_usage=ServerAuth ext_key_usage_oids=1.2.3.4
 expect_eq "$(ext vb2.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Non Repudiation" "verbatim: request key_usage ignored when the CSR has one"
 expect_eq "$(ext vb2.pem extendedKeyUsage | sed -n 2p | xargs)" "Code Signing, E-mail Protection" "verbatim: request EKU ignored when the CSR has one"
-# A CSR without usages: the defaults (KU DigitalSignature, KeyAgreement, KeyEncipherment; no EKU), or the request's.
+# A CSR without usages: the defaults (KU DigitalSignature, KeyAgreement, KeyEncipherment, less what
+# the key cannot have: keyEncipherment for this EC key; no EKU), or the request's.
 csr plainv ec:P-256 "/CN=plain.evil.org/O=Plain"
 sign_to vb3 "$PKI" sign-verbatim --csr @plainv.csr
-expect_eq "$(ext vb3.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Encipherment, Key Agreement" "verbatim: default key usage"
+expect_eq "$(ext vb3.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Agreement" "verbatim: default key usage"
 hasnt "$(text vb3.pem)" "Extended Key Usage" "verbatim: no EKU by default"
 expect_eq "$(x509 vb3.pem -subject)" "subject=CN = plain.evil.org, O = Plain" "verbatim: subject order kept"
 verify_all root.pem vb3.pem
@@ -366,11 +367,11 @@ expect_refused 1 "$PKI" sign-verbatim --csr @plainv.csr --ttl 1h --not-after 202
 # The role variant lends ttl, max_ttl, no_store, not_before_duration (and generate_lease), nothing else:
 # the role's name policy, key type and usages do not apply.
 expect_ok "$PKI" role write lend2 --allowed-domains example.com --key-type rsa --ttl 2h --max-ttl 3h \
-  --not-before-duration 5m --key-usage CertSign --server-flag false --ou RoleOU
+  --not-before-duration 5m --key-usage DataEncipherment --server-flag false --ou RoleOU
 sign_to vr1 "$PKI" sign-verbatim-role lend2 --csr @plainv.csr
 expect_eq "$(lifetime vr1.pem)" $((2 * 3600 + 300)) "verbatim role: ttl and not_before_duration"
 expect_eq "$(x509 vr1.pem -subject)" "subject=CN = plain.evil.org, O = Plain" "verbatim role: subject from the CSR only"
-expect_eq "$(ext vr1.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Encipherment, Key Agreement" "verbatim role: role key usage not lent"
+expect_eq "$(ext vr1.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Key Agreement" "verbatim role: role key usage not lent"
 hasnt "$(text vr1.pem)" "Extended Key Usage" "verbatim role: role EKU flags not lent"
 verify_all root.pem vr1.pem
 sign_to vr2 "$PKI" write pki/sign-verbatim/lend2 csr=@plainv.csr ttl=10h
