@@ -28,6 +28,8 @@ std::vector<FieldSpec> root_fields(bool with_type) {
     append(f, ca_constraint_fields());
     f.push_back(format_field());
     f.push_back(private_key_format_field());
+    f.push_back(FieldSpec{"key_usage", FieldType::List, Json::array({"CertSign", "CRLSign"}),
+                          "Key usages of the root: CertSign (required), CRLSign, DigitalSignature (to sign OCSP responses itself).", {}});
     return f;
 }
 
@@ -42,6 +44,7 @@ std::vector<FieldSpec> csr_fields(bool with_type) {
     f.push_back(format_field());
     f.push_back(private_key_format_field());
     f.push_back(bool_field("add_basic_constraints", "Add a CA:TRUE basic constraints extension to the CSR.", false));
+    f.push_back(list_field("key_usage", "Key usages the CSR asks for: CertSign (required when given), CRLSign, DigitalSignature; empty: none (the signer sets them)."));
     f.push_back(duration_field("ttl", "Accepted for compatibility with the Vault guide; a CSR has no lifetime, the signer sets it."));
     return f;
 }
@@ -115,6 +118,7 @@ Response generate_root(Call& c) {
     req.sans = san_request(f);
     req.validity = ca_validity_request(f);
     req.constraints = ca_constraints(f);
+    req.key_usage = f.list("key_usage");
     auto root = engine::generate_root(c.ctx, req);
     X509* cert = root.certificate.get();
     std::string certificate = encode_cert(cert, out.format);
@@ -139,6 +143,7 @@ Response generate_intermediate(Call& c) {
     req.subject = subject(f);
     req.sans = san_request(f);
     req.add_basic_constraints = f.boolean("add_basic_constraints");
+    req.key_usage = f.list("key_usage");
     req.ttl_given = f.has("ttl");
     auto csr = engine::generate_intermediate(c.ctx, req);
     Json data{{"csr", encode_csr(csr.csr.get(), out.format)}, {"key_id", csr.key.id}, {"key_name", csr.key.name}, {"key_type", csr.key.type}};

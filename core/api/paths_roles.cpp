@@ -46,9 +46,12 @@ std::vector<FieldSpec> role_fields() {
         int_field("key_bits", "Key size (0: rsa 2048, ec 256).", 0),
         int_field("signature_bits", "RSA signature hash size: 0 (SHA-256), 256, 384, 512.", 0),
         FieldSpec{"key_usage", FieldType::List, Json::array({"DigitalSignature", "KeyAgreement", "KeyEncipherment"}),
-                  "Key usages: DigitalSignature, ContentCommitment, KeyEncipherment, DataEncipherment, KeyAgreement, CertSign, CRLSign, EncipherOnly, DecipherOnly.",
+                  "Key usages: DigitalSignature, ContentCommitment, KeyEncipherment, DataEncipherment, KeyAgreement, EncipherOnly, DecipherOnly "
+                  "(CertSign and CRLSign are refused: a role issues leaves). Each certificate gets those its key can have: EC keys "
+                  "no KeyEncipherment or DataEncipherment, RSA keys no KeyAgreement, EncipherOnly or DecipherOnly, Ed25519 keys DigitalSignature only.",
                   {}},
-        list_field("ext_key_usage", "Extended key usages: ServerAuth, ClientAuth, CodeSigning, EmailProtection, TimeStamping, OCSPSigning, ..."),
+        list_field("ext_key_usage", "Extended key usages: ServerAuth, ClientAuth, CodeSigning, EmailProtection, TimeStamping, OCSPSigning, ... "
+                                    "TimeStamping must be the only one (then critical); OCSPSigning certificates get id-pkix-ocsp-nocheck and no CRL distribution point."),
         list_field("ext_key_usage_oids", "Extended key usage OIDs."),
         bool_field("use_csr_common_name", "sign: take the common name from the CSR.", true),
         bool_field("use_csr_sans", "sign: take the SANs from the CSR.", true),

@@ -80,7 +80,7 @@ FieldSpec private_key_format_field() {
 std::vector<FieldSpec> ca_constraint_fields() {
     return {
         int_field("max_path_length", "Maximum CA path length: -1 for no limit, 0 and above literally.", -1),
-        list_field("permitted_dns_domains", "DNS domains the CA may issue for (critical name constraints)."),
+        list_field("permitted_dns_domains", "DNS domains the CA may issue for (critical name constraints; a leading dot is dropped). Issuing under a CA refuses names outside the name constraints of its chain."),
     };
 }
 

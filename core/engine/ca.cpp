@@ -103,6 +103,19 @@ int64_t fit_to_issuer(const Issuer& issuer, X509* issuer_cert, int64_t not_after
          util::format_utc_time(not_after), util::format_utc_time(limit), issuer.name.empty() ? issuer.id : issuer.name);
 }
 
+// A CA's key usages (key_usage of root/generate and intermediate/generate) in OpenSSL's names:
+// keyCertSign is required; cRLSign and digitalSignature (a CA signing its own OCSP responses) are
+// the only others a CA certificate has.
+std::vector<std::string> ca_key_usage(const std::vector<std::string>& names) {
+    auto usages = x509::key_usage_names(names);
+    for (const auto& u : usages)
+        if (u != "keyCertSign" && u != "cRLSign" && u != "digitalSignature")
+            fail(ErrorKind::Invalid, "key_usage: {} is not a usage of a CA certificate; use CertSign, CRLSign and DigitalSignature", u);
+    if (std::find(usages.begin(), usages.end(), "keyCertSign") == usages.end())
+        fail(ErrorKind::Invalid, "key_usage must include CertSign: without it the CA cannot sign certificates");
+    return usages;
+}
+
 std::vector<std::string> csr_key_usages(X509_REQ* req) {
     std::vector<std::string> out;
     crypto::Extensions exts(X509_REQ_get_extensions(req));
@@ -138,7 +151,7 @@ GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
     spec.not_after = validity.not_after;
     spec.ca = true;
     spec.max_path_len = static_cast<int>(req.constraints.max_path_length);
-    spec.key_usage = kCaKeyUsage;
+    spec.key_usage = ca_key_usage(req.key_usage);
     spec.sans = sans;
     spec.permitted_dns_domains = permitted_dns_domains(req.constraints);
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
@@ -159,6 +172,7 @@ GeneratedCsr generate_intermediate(Context& ctx, const CsrRequest& req) {
     spec.subject = name.get();
     spec.sans = sans;
     spec.add_basic_constraints = req.add_basic_constraints;
+    if (!req.key_usage.empty()) spec.key_usage = ca_key_usage(req.key_usage);
     GeneratedCsr out{x509::make_csr(spec, chosen.key.get()), chosen.entry, nullptr};
     if (chosen.exported) out.exported = std::move(chosen.key);
     if (req.ttl_given) ctx.warnings.push_back("ttl does not apply to a CSR; give it when the CSR is signed (sign-intermediate ttl=...)");

@@ -39,6 +39,9 @@ struct RootRequest {
     // refused after the ttl-with-not_after check, as before.
     ValidityRequest validity;
     CaConstraints constraints;
+    // Key usages of the root (reference names): CertSign required; CRLSign and DigitalSignature
+    // (for signing OCSP responses itself) allowed.
+    std::vector<std::string> key_usage{"CertSign", "CRLSign"};
 };
 struct GeneratedCa {
     Issuer issuer;
@@ -55,6 +58,9 @@ struct CsrRequest {
     SanRequest sans;
     bool add_basic_constraints = false;
     bool ttl_given = false;  // a CSR has no lifetime: a warning says so
+    // Key usages the CSR asks for (reference names), when given: CertSign required, CRLSign and
+    // DigitalSignature allowed. Empty: the CSR asks for none (the signer sets them).
+    std::vector<std::string> key_usage;
 };
 struct GeneratedCsr {
     crypto::Req csr;

@@ -311,6 +311,8 @@ crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key) {
     X509V3_set_ctx(&ctx, nullptr, nullptr, req.get(), nullptr, 0);
     if (spec.add_basic_constraints)
         sk_X509_EXTENSION_push(exts.get(), conf_ext(&ctx, NID_basic_constraints, "critical,CA:TRUE").release());
+    if (!spec.key_usage.empty())
+        sk_X509_EXTENSION_push(exts.get(), conf_ext(&ctx, NID_key_usage, "critical," + util::join(spec.key_usage, ",")).release());
     if (!spec.sans.empty()) {
         auto names = build_general_names(spec.sans);
         sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));

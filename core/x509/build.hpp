@@ -82,6 +82,7 @@ struct CsrSpec {
     const X509_NAME* subject = nullptr;
     Sans sans;
     bool add_basic_constraints = false;
+    std::vector<std::string> key_usage;  // OpenSSL names; empty: no key usage extension
 };
 crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key);
 

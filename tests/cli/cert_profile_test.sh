@@ -137,6 +137,24 @@ has "$(text web.pem)" "URI:http://crl.example.com/pki.crl" "other leaves keep th
 hasnt "$(text web.pem)" "OCSP No Check" "other leaves: no nocheck"
 USAGE=10 verify_all root.pem ocsp.pem  # NSS: certUsageStatusResponder
 
+section "key_usage of CA certificates"
+expect_eq "$(ku root.pem)" "Certificate Sign, CRL Sign" "root: CertSign, CRLSign by default"
+expect_ok "$PKI" secrets enable -path=ku pki
+expect_ok "$PKI" write -format=json ku/root/generate/internal common_name="OCSP Root" key_type=ec key_usage=CertSign,CRLSign,DigitalSignature
+jf "$WORK/out" certificate > kuroot.pem
+expect_eq "$(ku kuroot.pem)" "Digital Signature, Certificate Sign, CRL Sign" "root: DigitalSignature allowed"
+verify_all kuroot.pem kuroot.pem
+expect_refused 1 "$PKI" write ku/root/generate/internal common_name=Bad key_type=ec key_usage=CertSign,KeyEncipherment
+expect_err_contains 'key_usage: keyEncipherment is not a usage of a CA certificate'
+expect_refused 1 "$PKI" write ku/root/generate/internal common_name=Bad key_type=ec key_usage=CRLSign
+expect_err_contains 'key_usage must include CertSign'
+expect_ok "$PKI" write -format=json ku/intermediate/generate/internal common_name="KU Int" key_type=ec key_usage=CertSign,CRLSign
+jf "$WORK/out" csr > kuint.csr
+has "$(openssl req -in kuint.csr -noout -text)" "Certificate Sign, CRL Sign" "intermediate CSR asks for the key usages"
+expect_ok "$PKI" write -format=json int/intermediate/generate/internal common_name="Plain CSR" key_type=ec key_name=plain
+jf "$WORK/out" csr > plain.csr
+hasnt "$(openssl req -in plain.csr -noout -text)" "Key Usage" "no key_usage given: the CSR asks for none"
+
 section "internationalised common name, subject order"
 to idn "$PKI" issue ecdef --common-name bücher.example.com
 expect_eq "$(x509 idn.pem -subject -nameopt RFC2253)" "subject=CN=xn--bcher-kva.example.com" "CN in A-label form"
