@@ -136,8 +136,9 @@ std::vector<std::string> csr_key_usages(X509_REQ* req) {
 GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
     check_path_length(req.constraints.max_path_length);
     check_issuer_name_free(ctx.txn, ctx.mount_name(), req.issuer_name, "");
-    const auto& subject = req.subject;
+    auto subject = req.subject;
     require_common_name(subject);
+    subject.common_name = ascii_host_name(subject.common_name);  // a host name as its SAN has it
     auto sans = sans_from_request(req.sans, subject.common_name);
     auto validity = ca_validity(ctx, req.validity);
     auto chosen = choose_key(ctx, req.key);
@@ -164,7 +165,8 @@ GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
 }
 
 GeneratedCsr generate_intermediate(Context& ctx, const CsrRequest& req) {
-    const auto& subject = req.subject;
+    auto subject = req.subject;
+    subject.common_name = ascii_host_name(subject.common_name);
     auto sans = sans_from_request(req.sans, subject.common_name);
     auto chosen = choose_key(ctx, req.key);
     auto name = x509::build_name(subject);
@@ -220,6 +222,7 @@ SignedCa sign_intermediate(Context& ctx, const SignIntermediateRequest& req) {
         auto subject = req.subject;
         if (subject.common_name.empty()) subject.common_name = x509::common_name(X509_REQ_get_subject_name(csr.get()));
         require_common_name(subject);
+        subject.common_name = ascii_host_name(subject.common_name);
         built = x509::build_name(subject);
         spec.subject = built.get();
         spec.sans = sans_from_request(req.sans, subject.common_name);

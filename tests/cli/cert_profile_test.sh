@@ -159,6 +159,10 @@ section "internationalised common name, subject order"
 to idn "$PKI" issue ecdef --common-name bücher.example.com
 expect_eq "$(x509 idn.pem -subject -nameopt RFC2253)" "subject=CN=xn--bcher-kva.example.com" "CN in A-label form"
 has "$(ext idn.pem subjectAltName)" "DNS:xn--bcher-kva.example.com" "SAN agrees with the CN"
+expect_ok "$PKI" secrets enable -path=idn pki
+expect_ok "$PKI" write -format=json idn/root/generate/internal common_name=ca.bücher.example key_type=ec
+jf "$WORK/out" certificate > idnroot.pem
+expect_eq "$(x509 idnroot.pem -subject -nameopt RFC2253)" "subject=CN=ca.xn--bcher-kva.example" "root CN in A-label form"
 expect_ok "$PKI" role write org --allow-any-name true --key-type ec --organization Acme --ou Eng --country NL --locality Amsterdam \
   --province NH --street-address "Dam 1" --postal-code 1012 --allowed-serial-numbers "SN*"
 to org "$PKI" issue org --common-name o.example.com --serial-number SN1
