@@ -116,20 +116,6 @@ std::vector<std::string> ca_key_usage(const std::vector<std::string>& names) {
     return usages;
 }
 
-std::vector<std::string> csr_key_usages(X509_REQ* req) {
-    std::vector<std::string> out;
-    crypto::Extensions exts(X509_REQ_get_extensions(req));
-    if (!exts) return out;
-    int idx = X509v3_get_ext_by_NID(exts.get(), NID_key_usage, -1);
-    if (idx < 0) return out;
-    crypto::Handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free> bits(
-        static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
-    static const char* kNames[] = {"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
-                                   "keyCertSign",      "cRLSign",        "encipherOnly",    "decipherOnly"};
-    for (int b = 0; b < 9 && bits; ++b)
-        if (ASN1_BIT_STRING_get_bit(bits.get(), b)) out.push_back(kNames[b]);
-    return out;
-}
 
 }  // namespace
 
@@ -216,7 +202,7 @@ SignedCa sign_intermediate(Context& ctx, const SignIntermediateRequest& req) {
         spec.subject = X509_REQ_get_subject_name(csr.get());
         csr_exts.reset(X509_REQ_get_extensions(csr.get()));
         spec.copy_extensions = csr_exts.get();
-        for (const auto& ku : csr_key_usages(csr.get()))
+        for (const auto& ku : x509::csr_key_usages(csr.get()))
             if (std::find(spec.key_usage.begin(), spec.key_usage.end(), ku) == spec.key_usage.end()) spec.key_usage.push_back(ku);
     } else {
         auto subject = req.subject;

@@ -30,7 +30,8 @@ void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
 }
 
 std::string ascii_host_name(const std::string& name) {
-    if (name.find('@') != std::string::npos) return name;
+    // A host name has a dot: a one-word CN ("José", "Zürich") is a name, not a host.
+    if (name.find('@') != std::string::npos || name.find('.') == std::string::npos) return name;
     auto ascii = policy::to_ascii(name);
     if (!ascii) return name;
     std::string probe = *ascii;

@@ -80,15 +80,30 @@ std::vector<std::string> usages_for_key(std::vector<std::string> usages, EVP_PKE
 }
 
 std::vector<std::string> leaf_key_usage(const policy::Role& role, EVP_PKEY* key) {
-    return usages_for_key(x509::key_usage_names(role.key_usage), key);
+    auto usages = x509::key_usage_names(role.key_usage);
+    for (const auto& u : usages)  // a role stored before these were refused at role write
+        if (u == "keyCertSign" || u == "cRLSign")
+            fail(ErrorKind::Denied, "role \"{}\" has the key usage {}, which only CA certificates may have; remove it from the role's key_usage",
+                 role.name, u == "keyCertSign" ? "CertSign" : "CRLSign");
+    return usages_for_key(std::move(usages), key);
 }
 
-// Refuse names outside the name constraints of any CA in the issuer's chain (RFC 5280 4.2.1.10):
-// a verifier would reject the certificate.
-void check_name_constraints(const Issuer& issuer, const std::string& common_name, const x509::Sans& names) {
-    if (!issuer.name_constraints) return;
-    for (const auto& nc : *issuer.name_constraints)
-        if (auto why = x509::name_constraint_violation(nc, common_name, names)) fail(ErrorKind::Denied, "{}", *why);
+// Refuse a certificate whose names fall outside the name constraints of any CA in the issuer's
+// chain (RFC 5280 4.2.1.10): a verifier would reject it. The names are read from the certificate
+// as signed (every CN and emailAddress of its subject, its SANs), so whatever a CSR carries is
+// judged as the verifier will see it.
+void check_name_constraints(const Issuer& issuer, X509* cert) {
+    if (!issuer.name_constraints || issuer.name_constraints->empty()) return;
+    auto s = x509::cert_sans(cert);
+    const X509_NAME* subject = X509_get_subject_name(cert);
+    x509::Sans names{s.dns, s.email, s.ip, s.uri, {}};
+    for (auto& e : x509::name_attributes(subject, NID_pkcs9_emailAddress)) names.email.push_back(std::move(e));
+    auto cns = x509::name_attributes(subject, NID_commonName);
+    for (const auto& nc : *issuer.name_constraints) {
+        if (auto why = x509::name_constraint_violation(nc, cns.empty() ? "" : cns[0], names)) fail(ErrorKind::Denied, "{}", *why);
+        for (size_t i = 1; i < cns.size(); ++i)
+            if (auto why = x509::name_constraint_violation(nc, cns[i], {})) fail(ErrorKind::Denied, "{}", *why);
+    }
 }
 
 // The key in a CSR must meet the role's key_type and key_bits.
@@ -149,7 +164,7 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
         fail(ErrorKind::Invalid,
              "the TimeStamping extended key usage must be the only one (RFC 3161 2.3); ask for it alone (for a role: "
              "server_flag=false client_flag=false and no other ext_key_usage)");
-    bool ocsp = std::find(eku.begin(), eku.end(), ocsp_signing) != eku.end();
+    bool ocsp = eku.size() == 1 && eku[0] == ocsp_signing;  // an OCSP responder's certificate
     // A time-stamping key signs time stamps and nothing else: digitalSignature (nonRepudiation)
     // at most, as verifiers check for the timeStamping purpose.
     if (time_stamping)
@@ -176,6 +191,7 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
     auto signer = load_private_key(ctx, issuer.key_id);
     IssuedCert out;
     out.cert = x509::sign_certificate(spec, info.signer, signer.get(), role.signature_bits);
+    check_name_constraints(issuer, out.cert.get());
     out.certificate = x509::cert_pem(out.cert.get());  // encoded once, for the store and the response
     if (!role.no_store) store_certificate(ctx, out.cert.get(), issuer.id, out.certificate);
     if (role.generate_lease)
@@ -239,7 +255,6 @@ IssuedCert issue_cert(Context& ctx, const IssueRequest& req) {
     Issuer issuer = signing_issuer(ctx, issuer_ref_for(req.issuer_ref, role));
     auto names = requested_names(role, req, nullptr);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
-    check_name_constraints(issuer, names.common_name, names.sans);
     auto key = ctx.keygen.generate(crypto::normalize_key_spec(role.key_type, role.key_bits));
     auto issued = sign_leaf(ctx, role, issuer, subject.get(), key.get(), names.sans, nullptr, leaf_key_usage(role, key.get()),
                             policy::role_ext_key_usage(role), req.validity, req.ttl_given);
@@ -255,7 +270,6 @@ IssuedCert sign_cert(Context& ctx, const SignRequest& req) {
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
     check_csr_key(role, pub);
     auto names = requested_names(role, req, csr.get());
-    check_name_constraints(issuer, names.common_name, names.sans);
     auto subject = x509::build_name(role_subject(role, names.common_name, names.subject_serial));
     return sign_leaf(ctx, role, issuer, subject.get(), pub, names.sans, nullptr, leaf_key_usage(role, pub), policy::role_ext_key_usage(role),
                      req.validity, req.ttl_given);
@@ -302,18 +316,20 @@ IssuedCert sign_verbatim(Context& ctx, const VerbatimRequest& req) {
         has_ku = has_ku || nid == NID_key_usage;
         has_eku = has_eku || nid == NID_ext_key_usage;
     }
-    {
-        auto s = x509::csr_sans(csr.get());
-        x509::Sans names{s.dns, s.email, s.ip, s.uri, {}};
-        check_name_constraints(issuer, x509::common_name(X509_REQ_get_subject_name(csr.get())), names);
-    }
     for (const auto& u : x509::key_usage_names(req.key_usage))
         if (u == "keyCertSign" || u == "cRLSign")
             fail(ErrorKind::Denied, "key_usage {} is only for CA certificates, which sign-verbatim does not issue; remove it, or use "
                                     "root/sign-intermediate for a CA", u == "keyCertSign" ? "CertSign" : "CRLSign");
-    std::vector<std::string> ku = has_ku ? std::vector<std::string>{} : usages_for_key(x509::key_usage_names(req.key_usage), pub);
+    // The CSR's own usages when it has them (else the request's), held to the same rules as a
+    // role's: fitted to the key, TimeStamping alone, OCSP signing with nocheck.
+    std::vector<std::string> ku = usages_for_key(has_ku ? x509::csr_key_usages(csr.get()) : x509::key_usage_names(req.key_usage), pub);
+    if (has_ku && ku.empty())
+        fail(ErrorKind::Denied, "the CSR asks only for key usages its {} key cannot have; ask for digitalSignature (or usages that fit the key)",
+             crypto::describe_key(pub).type_name());
     std::vector<std::string> eku;
-    if (!has_eku) {
+    if (has_eku) {
+        eku = x509::csr_ext_key_usages(csr.get());
+    } else {
         for (const auto& e : req.ext_key_usage) eku.push_back(x509::ext_key_usage_oid(e));
         for (const auto& o : req.ext_key_usage_oids) {
             if (!policy::valid_oid(o)) fail(ErrorKind::Invalid, "ext_key_usage_oids: \"{}\" is not a dotted OID", o);

@@ -252,4 +252,46 @@ SanList csr_sans(X509_REQ* req) {
     return sans_of(names.get());
 }
 
+std::vector<std::string> csr_key_usages(X509_REQ* req) {
+    std::vector<std::string> out;
+    crypto::Extensions exts(X509_REQ_get_extensions(req));
+    if (!exts) return out;
+    int idx = X509v3_get_ext_by_NID(exts.get(), NID_key_usage, -1);
+    if (idx < 0) return out;
+    crypto::Handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free> bits(
+        static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
+    static const char* kNames[] = {"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
+                                   "keyCertSign",      "cRLSign",        "encipherOnly",    "decipherOnly"};
+    for (int b = 0; b < 9 && bits; ++b)
+        if (ASN1_BIT_STRING_get_bit(bits.get(), b)) out.push_back(kNames[b]);
+    return out;
+}
+
+std::vector<std::string> csr_ext_key_usages(X509_REQ* req) {
+    std::vector<std::string> out;
+    crypto::Extensions exts(X509_REQ_get_extensions(req));
+    if (!exts) return out;
+    int idx = X509v3_get_ext_by_NID(exts.get(), NID_ext_key_usage, -1);
+    if (idx < 0) return out;
+    crypto::Handle<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free> eku(
+        static_cast<EXTENDED_KEY_USAGE*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
+    for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+        char buf[128];
+        OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku.get(), i), 1);
+        out.emplace_back(buf);
+    }
+    return out;
+}
+
+std::vector<std::string> name_attributes(const X509_NAME* name, int nid) {
+    std::vector<std::string> out;
+    for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0; i = X509_NAME_get_index_by_NID(name, nid, i)) {
+        unsigned char* utf8 = nullptr;
+        int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+        if (len >= 0) out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+        OPENSSL_free(utf8);
+    }
+    return out;
+}
+
 }  // namespace pki::x509

@@ -55,5 +55,11 @@ struct SanList {
 SanList sans_of(const GENERAL_NAMES* names);
 SanList cert_sans(X509* cert);
 SanList csr_sans(X509_REQ* req);
+// The key usages (OpenSSL names) and extended key usages (dotted OIDs) a CSR asks for; empty when
+// it has no such extension.
+std::vector<std::string> csr_key_usages(X509_REQ* req);
+std::vector<std::string> csr_ext_key_usages(X509_REQ* req);
+// Every value of an attribute of a name (all its CNs, all its emailAddress values).
+std::vector<std::string> name_attributes(const X509_NAME* name, int nid);
 
 }  // namespace pki::x509

@@ -26,7 +26,7 @@ void collect(const STACK_OF(GENERAL_SUBTREE) * trees, NameConstraints::Subtrees&
         const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(trees, i)->base;
         switch (base->type) {
             case GEN_DNS: out.dns.push_back(fold(ia5_text(base->d.dNSName))); break;
-            case GEN_EMAIL: out.email.push_back(fold(ia5_text(base->d.rfc822Name))); break;
+            case GEN_EMAIL: out.email.push_back(ia5_text(base->d.rfc822Name)); break;  // a mailbox's local part is exact
             case GEN_URI: out.uri.push_back(fold(ia5_text(base->d.uniformResourceIdentifier))); break;
             case GEN_IPADD: {
                 const ASN1_OCTET_STRING* o = base->d.iPAddress;
@@ -50,24 +50,26 @@ bool dns_within(std::string name, const std::string& base) {
 
 // An e-mail address within an rfc822Name subtree: a mailbox (exact), a host (its domain), or a
 // domain with a leading dot (hosts under it).
-bool email_within(const std::string& address, const std::string& base) {
-    std::string a = util::to_lower(address);
-    if (base.find('@') != std::string::npos) return a == base;
-    auto at = a.rfind('@');
-    std::string host = at == std::string::npos ? a : a.substr(at + 1);
+bool email_within(const std::string& address, const std::string& raw_base) {
+    auto at = address.rfind('@');
+    std::string host = fold(at == std::string::npos ? address : address.substr(at + 1));
+    if (auto base_at = raw_base.rfind('@'); base_at != std::string::npos)  // local parts exact, hosts in any case
+        return at != std::string::npos && address.substr(0, at) == raw_base.substr(0, base_at) && host == fold(raw_base.substr(base_at + 1));
+    std::string base = fold(raw_base);
     if (!base.empty() && base.front() == '.') return host.size() > base.size() && util::ends_with(host, base);
     return host == base;
 }
 
-// The host of a URI ("" when it has none).
+// The host of a URI as verifiers read it for name constraints: what follows "//" up to a ':' or
+// '/' ("" when there is no "//"). A user part is not removed: OpenSSL reads it as part of the
+// host, so such a URI cannot be within a host subtree.
 std::string uri_host(const std::string& uri) {
     auto scheme = uri.find("://");
     if (scheme == std::string::npos) return "";
     std::string rest = uri.substr(scheme + 3);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-    if (!rest.empty() && rest.front() == '[') return fold(rest.substr(1, rest.find(']') - 1));
-    return fold(rest.substr(0, rest.find(':')));
+    auto end = rest.find(':');
+    if (end == std::string::npos) end = rest.find('/');
+    return fold(rest.substr(0, end));
 }
 
 // A URI within a URI subtree: its host is the subtree's host, or (leading dot) under it.
@@ -153,8 +155,12 @@ std::optional<std::string> name_constraint_violation(const NameConstraints& nc, 
         if (auto v = check(nc.ca, "DNS", d, d, p.dns, x.dns, dns_within, same)) return v;
     for (const auto& e : sans.email)
         if (auto v = check(nc.ca, "e-mail", e, e, p.email, x.email, email_within, same)) return v;
-    for (const auto& u : sans.uri)
+    for (const auto& u : sans.uri) {
+        if ((!p.uri.empty() || !x.uri.empty()) && uri_host(u).empty())
+            return fmt::format("the URI \"{}\" has no host (scheme://host/...), which the URI name constraints of CA \"{}\" require; "
+                               "give URIs with a host", u, nc.ca);
         if (auto v = check(nc.ca, "URI", u, u, p.uri, x.uri, uri_within, same)) return v;
+    }
     for (const auto& ip : sans.ip) {
         crypto::Handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> os(a2i_IPADDRESS(ip.c_str()));
         if (!os) continue;  // refused where the SAN is encoded

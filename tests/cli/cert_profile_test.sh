@@ -55,6 +55,10 @@ expect_err_contains '"api.other.org" is outside the name constraints'
 csr vout ec /CN=ok.example.com -addext subjectAltName=DNS:ok.example.com,DNS:bad.other.net
 expect_refused 1 "$PKI" write int/sign-verbatim csr=@vout.csr
 expect_err_contains '"bad.other.net" is outside the name constraints'
+# Every CN of the subject counts, and so does an emailAddress in it.
+csr twocn ec /CN=ok.example.com/CN=evil.org
+expect_refused 1 "$PKI" write int/sign-verbatim csr=@twocn.csr
+expect_err_contains '"evil.org" is outside the name constraints'
 csr vin ec /CN=ok.example.com -addext subjectAltName=DNS:ok.example.com
 to vin "$PKI" write int/sign-verbatim csr=@vin.csr
 verify_all root.pem vin.pem int.pem
@@ -62,6 +66,8 @@ verify_all root.pem vin.pem int.pem
 expect_ok "$PKI" role write person -m int --allow-any-name true --enforce-hostnames false --key-type ec --require-cn true
 to person "$PKI" issue person -m int --common-name "Jane Doe" --exclude-cn-from-sans true --alt-names jane.example.com
 verify_without_nss root.pem person.pem int.pem
+to jose "$PKI" issue person -m int --common-name "José" --exclude-cn-from-sans true --alt-names jose.example.com
+expect_eq "$(x509 jose.pem -subject -nameopt oneline,-esc_msb)" "subject=CN = José" "a one-word CN stays as given (not a host name)"
 # An imported CA with IP, e-mail and excluded subtrees (made by openssl): the others kinds too.
 cat > nc.cnf <<'EOF'
 [ext]
@@ -83,6 +89,9 @@ expect_refused 1 "$PKI" issue any -m nc --common-name a.example.com --alt-names 
 expect_err_contains '"me@elsewhere.org" is outside'
 expect_refused 1 "$PKI" write nc/issue/any common_name=a.example.com uri_sans=https://host.other.org/x
 expect_err_contains '"https://host.other.org/x" is outside'
+csr subjmail ec "/CN=a.example.com/emailAddress=x@other.org"
+expect_refused 1 "$PKI" write nc/sign-verbatim csr=@subjmail.csr
+expect_err_contains '"x@other.org" is outside'
 to ncok "$PKI" write nc/issue/any common_name=a.example.com ip_sans=10.1.2.3 alt_names=me@mail.example.com uri_sans=https://h.example.com/p
 verify_without_nss ncroot.pem ncok.pem
 
@@ -109,6 +118,19 @@ to rsa3 "$PKI" write pki/sign-verbatim csr=@rsacsr.csr key_usage=DigitalSignatur
 expect_eq "$(ku rsa3.pem)" "Digital Signature, Key Encipherment" "sign-verbatim, RSA CSR, requested usages fitted"
 for f in ec1 rsa1 ec2 rsa2 ec3 rsa3; do verify_all root.pem "$f.pem"; done
 verify_without_nss root.pem ed1.pem
+# sign-verbatim holds a CSR's own usages to the same rules.
+csr kex ec /CN=kex.example.com -addext keyUsage=critical,keyEncipherment
+expect_refused 1 "$PKI" write pki/sign-verbatim csr=@kex.csr
+expect_err_contains 'the CSR asks only for key usages its ec key cannot have'
+csr kmix ec /CN=kmix.example.com -addext keyUsage=critical,digitalSignature,keyEncipherment
+to kmix "$PKI" write pki/sign-verbatim csr=@kmix.csr
+expect_eq "$(ku kmix.pem)" "Digital Signature" "sign-verbatim: the CSR's usages fitted to its EC key"
+csr tsmix ec /CN=ts.example.com -addext extendedKeyUsage=serverAuth,timeStamping
+expect_refused 1 "$PKI" write pki/sign-verbatim csr=@tsmix.csr
+expect_err_contains 'TimeStamping extended key usage must be the only one'
+csr ocspcsr ec /CN=responder.example.com -addext extendedKeyUsage=OCSPSigning
+to ocspv "$PKI" write pki/sign-verbatim csr=@ocspcsr.csr
+has "$(text ocspv.pem)" "OCSP No Check" "sign-verbatim: an OCSP signing CSR gets nocheck"
 expect_refused 1 "$PKI" role write ca1 --key-usage DigitalSignature,CertSign
 expect_err_contains 'key_usage CertSign is only for CA certificates'
 expect_refused 1 "$PKI" write pki/roles/ca2 key_usage=CRLSign

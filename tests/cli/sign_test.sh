@@ -324,7 +324,7 @@ has "$t" "Authority Key Identifier" "verbatim: AKID"
 # (its EKU is codeSigning + emailProtection: NSS checks it as an object signer)
 USAGE=6 verify_all root.pem vb1.pem
 # Requested key usages are only defaults: the CSR's win.
-sign_to vb2 "$PKI" write pki/sign-verbatim csr=@vb.csr key_usage=DataEncipherment ext_key_usage=ServerAuth ext_key_usage_oids=1.2.3.4
+sign_to vb2 "$PKI" write pki/sign-verbatim csr=@vb.csr key_usage=KeyAgreement ext_key_usage=ServerAuth ext_key_usage_oids=1.2.3.4
 expect_eq "$(ext vb2.pem keyUsage | sed -n 2p | xargs)" "Digital Signature, Non Repudiation" "verbatim: request key_usage ignored when the CSR has one"
 expect_eq "$(ext vb2.pem extendedKeyUsage | sed -n 2p | xargs)" "Code Signing, E-mail Protection" "verbatim: request EKU ignored when the CSR has one"
 # A CSR without usages: the defaults (KU DigitalSignature, KeyAgreement, KeyEncipherment, less what

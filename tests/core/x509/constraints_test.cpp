@@ -57,13 +57,43 @@ TEST_CASE("constraints: e-mail, URI and IP subtrees; kinds without subtrees are 
     CHECK(within(nc, "", sans({"a@example.com", "b@mail.example.org", "boss@example.net"}, {}, {})));
     CHECK_FALSE(within(nc, "", sans({"a@mail.example.com"}, {}, {})));  // a host subtree: that host only
     CHECK_FALSE(within(nc, "", sans({"other@example.net"}, {}, {})));   // a mailbox subtree: that mailbox only
-    CHECK(within(nc, "", sans({}, {"https://user@h.example.com:8443/p?q"}, {})));
+    CHECK(within(nc, "", sans({"boss@EXAMPLE.net"}, {}, {})));          // its host in any case
+    CHECK_FALSE(within(nc, "", sans({"Boss@example.net"}, {}, {})));    // its local part exactly
+    CHECK(within(nc, "", sans({}, {"https://h.example.com:8443/p?q"}, {})));
+    NameConstraints host_only;
+    host_only.ca = "CA";
+    host_only.permitted.uri = {"h.example.com"};
+    CHECK(within(host_only, "", sans({}, {"https://h.example.com/x"}, {})));
+    CHECK_FALSE(within(host_only, "", sans({}, {"https://user@h.example.com/"}, {})));  // OpenSSL reads the user part as the host
     CHECK_FALSE(within(nc, "", sans({}, {"https://example.com/"}, {})));
     CHECK_FALSE(within(nc, "", sans({}, {"urn:uuid:1234"}, {})));  // no host
     CHECK(within(nc, "", sans({}, {}, {"10.1.2.3"})));
     CHECK_FALSE(within(nc, "", sans({}, {}, {"11.1.2.3"})));
     CHECK_FALSE(within(nc, "", sans({}, {}, {"::1"})));  // no IPv6 subtree permits it
     CHECK(within(nc, "anything.org"));                     // no DNS subtrees: DNS names unconstrained
+}
+
+TEST_CASE("constraints: excluded e-mail, URI and IPv6 subtrees; a URI without a host") {
+    NameConstraints nc;
+    nc.ca = "CA";
+    nc.excluded.email = {".bad.example"};
+    nc.excluded.uri = {"evil.example"};
+    // 2001:db8::/32
+    nc.excluded.ip = {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+    auto sans = [](std::vector<std::string> email, std::vector<std::string> uri, std::vector<std::string> ip) {
+        return Sans{{}, std::move(email), std::move(ip), std::move(uri), {}};
+    };
+    CHECK_FALSE(within(nc, "", sans({"a@mx.bad.example"}, {}, {})));
+    CHECK(within(nc, "", sans({"a@good.example"}, {}, {})));
+    CHECK_FALSE(within(nc, "", sans({}, {"https://evil.example/x"}, {})));
+    CHECK(within(nc, "", sans({}, {"https://good.example/x"}, {})));
+    auto why = pki::x509::name_constraint_violation(nc, "", sans({}, {"urn:uuid:1"}, {}));
+    REQUIRE(why);
+    CHECK(why->find("has no host") != std::string::npos);
+    why = pki::x509::name_constraint_violation(nc, "", sans({}, {}, {"2001:db8::1"}));
+    REQUIRE(why);
+    CHECK(why->find("excluded IP subtree 2001:db8:0:0:0:0:0:0/32") != std::string::npos);
+    CHECK(within(nc, "", sans({}, {}, {"2001:db9::1", "10.0.0.1"})));
 }
 
 TEST_CASE("constraints: a dotted DNS constraint is written without its dot; an empty one is refused") {
