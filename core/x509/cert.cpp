@@ -243,23 +243,27 @@ SanList cert_sans(X509* cert) {
     return sans_of(names.get());
 }
 
-SanList csr_sans(X509_REQ* req) {
+namespace {
+
+// The decoded value of a CSR's extension `nid` (the first one), or nullptr when it has none.
+template <typename T, void (*Free)(T*)>
+crypto::Handle<T, Free> csr_extension(X509_REQ* req, int nid) {
     crypto::Extensions exts(X509_REQ_get_extensions(req));
-    if (!exts) return {};
-    int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
-    if (idx < 0) return {};
-    crypto::GeneralNames names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
-    return sans_of(names.get());
+    int idx = exts ? X509v3_get_ext_by_NID(exts.get(), nid, -1) : -1;
+    if (idx < 0) return crypto::Handle<T, Free>(nullptr);
+    return crypto::Handle<T, Free>(static_cast<T*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
+}
+
+}  // namespace
+
+SanList csr_sans(X509_REQ* req) {
+    auto names = csr_extension<GENERAL_NAMES, crypto::gens_free>(req, NID_subject_alt_name);
+    return names ? sans_of(names.get()) : SanList{};
 }
 
 std::vector<std::string> csr_key_usages(X509_REQ* req) {
     std::vector<std::string> out;
-    crypto::Extensions exts(X509_REQ_get_extensions(req));
-    if (!exts) return out;
-    int idx = X509v3_get_ext_by_NID(exts.get(), NID_key_usage, -1);
-    if (idx < 0) return out;
-    crypto::Handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free> bits(
-        static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
+    auto bits = csr_extension<ASN1_BIT_STRING, ASN1_BIT_STRING_free>(req, NID_key_usage);
     static const char* kNames[] = {"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
                                    "keyCertSign",      "cRLSign",        "encipherOnly",    "decipherOnly"};
     for (int b = 0; b < 9 && bits; ++b)
@@ -269,12 +273,7 @@ std::vector<std::string> csr_key_usages(X509_REQ* req) {
 
 std::vector<std::string> csr_ext_key_usages(X509_REQ* req) {
     std::vector<std::string> out;
-    crypto::Extensions exts(X509_REQ_get_extensions(req));
-    if (!exts) return out;
-    int idx = X509v3_get_ext_by_NID(exts.get(), NID_ext_key_usage, -1);
-    if (idx < 0) return out;
-    crypto::Handle<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free> eku(
-        static_cast<EXTENDED_KEY_USAGE*>(X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts.get(), idx))));
+    auto eku = csr_extension<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>(req, NID_ext_key_usage);
     for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
         char buf[128];
         OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku.get(), i), 1);
