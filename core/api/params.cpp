@@ -53,13 +53,7 @@ engine::ValidityRequest validity_request(const Fields& f) {
     v.ttl = f.duration("ttl");
     v.not_before_duration = f.value("not_before_duration").is_null() ? 30 : f.duration("not_before_duration");
     v.not_after_text = f.str("not_after");
-    if (!v.not_after_text.empty()) {
-        auto t = util::parse_utc_time(v.not_after_text);
-        if (!t)
-            throw Error(ErrorKind::Invalid,
-                        fmt::format("not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", v.not_after_text), "not_after");
-        v.not_after = *t;
-    }
+    if (!v.not_after_text.empty()) v.not_after = util::parse_utc_time(v.not_after_text);  // unset when not a time: refused by the operation
     return v;
 }
 
@@ -70,15 +64,6 @@ engine::CaConstraints ca_constraints(const Fields& f) {
     return c;
 }
 
-engine::KeySource key_source(const Fields& f) {
-    std::string type = f.str("type");
-    if (type == "internal") return engine::KeySource::Internal;
-    if (type == "exported") return engine::KeySource::Exported;
-    if (type == "existing") return engine::KeySource::Existing;
-    if (type == "kms")
-        throw Error(ErrorKind::Invalid, "managed keys (type kms) are not available in pki; use internal, exported or existing", "type");
-    throw Error(ErrorKind::Invalid, fmt::format("type \"{}\" is not supported; use internal, exported or existing", type), "type");
-}
 
 std::optional<std::string> given_str(const Fields& f, const std::string& name) {
     if (!f.has(name)) return std::nullopt;

@@ -20,12 +20,11 @@ crypto::KeySpec key_spec(const Fields& f);
 x509::Subject subject(const Fields& f);
 // The san_fields() group.
 engine::SanRequest san_request(const Fields& f);
-// ttl / not_after / not_before_duration; not_after parsed (Error(Invalid) naming it when malformed).
+// ttl / not_after / not_before_duration (30s when the path has none); a not_after that is not a
+// time is left unset, its text kept, for the operation to refuse (see engine::ValidityRequest).
 engine::ValidityRequest validity_request(const Fields& f);
 // The ca_constraint_fields() group.
 engine::CaConstraints ca_constraints(const Fields& f);
-// The :type of root/generate and intermediate/generate: internal, exported or existing.
-engine::KeySource key_source(const Fields& f);
 // An optional string field: nullopt when it was not given.
 std::optional<std::string> given_str(const Fields& f, const std::string& name);
 

@@ -74,8 +74,7 @@ std::vector<FieldSpec> self_issued_fields(bool with_ref) {
 }
 
 // Parameters whose refusals the CA operations make in their own order (after the subject, SAN and
-// validity checks): the key's type and key_type / key_bits are passed as given, and a not_after
-// that does not parse is passed unset (its text kept), for the engine to refuse where it always has.
+// validity checks): the key's type and key_type / key_bits are passed as given.
 engine::CaKeyRequest ca_key_request(const Fields& f, const std::string& type) {
     engine::CaKeyRequest k;
     k.type = type;
@@ -89,15 +88,6 @@ engine::CaKeyRequest ca_key_request(const Fields& f, const std::string& type) {
     k.key_type_given = f.has("key_type");
     k.key_bits_given = f.has("key_bits");
     return k;
-}
-
-engine::ValidityRequest ca_validity_request(const Fields& f) {
-    engine::ValidityRequest v;
-    v.ttl = f.duration("ttl");
-    v.not_before_duration = f.value("not_before_duration").is_null() ? 30 : f.duration("not_before_duration");
-    v.not_after_text = f.str("not_after");
-    if (!v.not_after_text.empty()) v.not_after = util::parse_utc_time(v.not_after_text);
-    return v;
 }
 
 // The private key of a generated CA, in the response; with pem_bundle it also leads `field`.
@@ -116,7 +106,7 @@ Response generate_root(Call& c) {
     req.issuer_name = f.str("issuer_name");
     req.subject = subject(f);
     req.sans = san_request(f);
-    req.validity = ca_validity_request(f);
+    req.validity = validity_request(f);
     req.constraints = ca_constraints(f);
     req.key_usage = f.list("key_usage");
     auto root = engine::generate_root(c.ctx, req);
@@ -177,7 +167,7 @@ Response sign_intermediate(Call& c) {
     req.csr = f.str("csr");
     req.subject = subject(f);
     req.sans = san_request(f);
-    req.validity = ca_validity_request(f);
+    req.validity = validity_request(f);
     req.constraints = ca_constraints(f);
     req.use_csr_values = f.boolean("use_csr_values");
     req.signature_bits = static_cast<int>(f.integer("signature_bits"));

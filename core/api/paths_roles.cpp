@@ -164,14 +164,6 @@ void check_role_schema(const std::vector<FieldSpec>& fields) {
 // ttl and not_after of an issue or sign request. A not_after that is not a UTC time is kept as
 // text only: the engine refuses it where the validity is worked out, as it always has (after a
 // ttl beside it, and after the role, issuer and names are judged).
-engine::ValidityRequest leaf_validity(const Fields& f) {
-    engine::ValidityRequest v;
-    v.ttl = f.duration("ttl");
-    v.not_after_text = f.str("not_after");
-    if (!v.not_after_text.empty()) v.not_after = util::parse_utc_time(v.not_after_text);
-    return v;
-}
-
 engine::IssueRequest issue_request(const Fields& f) {
     engine::IssueRequest r;
     r.role = f.str("role");
@@ -179,7 +171,7 @@ engine::IssueRequest issue_request(const Fields& f) {
     r.common_name = f.str("common_name");
     r.sans = san_request(f);
     r.serial_number = f.str("serial_number");
-    r.validity = leaf_validity(f);
+    r.validity = validity_request(f);
     r.ttl_given = f.has("ttl");
     return r;
 }
@@ -226,7 +218,7 @@ Response sign_verbatim(Call& c) {
     req.key_usage = c.fields.list("key_usage");
     req.ext_key_usage = c.fields.list("ext_key_usage");
     req.ext_key_usage_oids = c.fields.list("ext_key_usage_oids");
-    req.validity = leaf_validity(c.fields);
+    req.validity = validity_request(c.fields);
     return reply(leaf_data(engine::sign_verbatim(c.ctx, req), format));
 }
 

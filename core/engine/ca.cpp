@@ -61,12 +61,8 @@ std::string require_common_name(const x509::Subject& s) {
     return s.common_name;
 }
 
-// The validity of a CA certificate. The api leaves a not_after that does not parse unset (its
-// text kept), so that it is refused here, after a not_after given with a ttl, as it always was.
+// The validity of a CA certificate: within the mount's TTLs.
 Validity ca_validity(Context& ctx, const ValidityRequest& r) {
-    if (!r.not_after_text.empty() && r.ttl > 0) fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
-    if (!r.not_after_text.empty() && !r.not_after)
-        fail(ErrorKind::Invalid, "not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", r.not_after_text);
     return validity_from_request(ctx, r, ctx.m().default_lease_ttl, ctx.m().max_lease_ttl);
 }
 

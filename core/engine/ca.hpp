@@ -35,8 +35,7 @@ struct RootRequest {
     std::string issuer_name;
     x509::Subject subject;  // common_name required
     SanRequest sans;
-    // ttl or not_after. A not_after whose text did not parse is left unset (not_after_text kept) and
-    // refused after the ttl-with-not_after check, as before.
+    // ttl or not_after.
     ValidityRequest validity;
     CaConstraints constraints;
     // Key usages of the root (reference names): CertSign required; CRLSign and DigitalSignature

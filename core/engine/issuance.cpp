@@ -12,6 +12,16 @@
 
 namespace pki::engine {
 
+namespace {
+
+// Is a name's A-label form a host name (a wildcard label allowed)?
+bool is_host_name(std::string ascii) {
+    if (auto star = ascii.find('*'); star != std::string::npos) ascii[star] = 'x';  // a wildcard label
+    return policy::is_hostname(ascii);
+}
+
+}  // namespace
+
 void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
     auto push_unique = [](std::vector<std::string>& v, const std::string& s) {
         if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
@@ -21,10 +31,8 @@ void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
         return;
     }
     auto ascii = policy::to_ascii(name);
-    std::string probe = ascii ? *ascii : "";
-    if (auto star = probe.find('*'); star != std::string::npos) probe[star] = 'x';  // a wildcard label
-    if (ascii && policy::is_hostname(probe)) push_unique(sans.dns, *ascii);
-    else if (mode == SanMode::AsGiven) push_unique(sans.dns, ascii ? *ascii : name);
+    if (ascii && is_host_name(*ascii)) push_unique(sans.dns, *ascii);
+    else if (mode == SanMode::AsGiven) push_unique(sans.dns, ascii.value_or(name));
     else if (mode == SanMode::Checked)
         fail(ErrorKind::Invalid, "alt_names: \"{}\" is neither a host name nor an e-mail address; give DNS names or user@host", name);
 }
@@ -33,10 +41,7 @@ std::string ascii_host_name(const std::string& name) {
     // A host name has a dot: a one-word CN ("José", "Zürich") is a name, not a host.
     if (name.find('@') != std::string::npos || name.find('.') == std::string::npos) return name;
     auto ascii = policy::to_ascii(name);
-    if (!ascii) return name;
-    std::string probe = *ascii;
-    if (auto star = probe.find('*'); star != std::string::npos) probe[star] = 'x';  // a wildcard label
-    return policy::is_hostname(probe) ? *ascii : name;
+    return ascii && is_host_name(*ascii) ? *ascii : name;
 }
 
 x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name) {
@@ -57,7 +62,9 @@ Validity validity_from_request(Context& ctx, const ValidityRequest& r, int64_t d
     Validity v;
     v.not_before = ctx.now - r.not_before_duration;
     int64_t ttl = r.ttl;
-    if (r.not_after && ttl > 0) fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
+    if (!r.not_after_text.empty() && ttl > 0) fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
+    if (!r.not_after_text.empty() && !r.not_after)
+        fail(ErrorKind::Invalid, "not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", r.not_after_text);
     if (r.not_after) {
         if (*r.not_after <= ctx.now) fail(ErrorKind::Invalid, "not_after {} is in the past", r.not_after_text);
         v.not_after = *r.not_after;

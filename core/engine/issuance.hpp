@@ -21,9 +21,9 @@ struct Validity {
 // uri_sans, other_sans; the common name is added (to DNS or e-mail) unless exclude_cn_from_sans.
 // DNS names are IDNA-encoded.
 x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name);
-// The validity of a request: not_after when given (refused when past), else ttl, else
-// `default_ttl`; `max_ttl` caps ttl with a warning in ctx.warnings. ttl and not_after together
-// are refused.
+// The validity of a request: not_after when given (refused when past or not a time), else ttl,
+// else `default_ttl`; `max_ttl` caps ttl with a warning in ctx.warnings. ttl and not_after
+// together are refused.
 Validity validity_from_request(Context& ctx, const ValidityRequest& r, int64_t default_ttl, int64_t max_ttl);
 
 // How a name becomes a SAN: e-mail when it has an '@', else DNS (in its IDNA form).

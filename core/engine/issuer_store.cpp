@@ -26,12 +26,6 @@ namespace pki::engine {
 
 const std::vector<std::string> kCaKeyUsage{"keyCertSign", "cRLSign"};
 
-LeafNotAfter check_leaf_behavior(const std::string& b) {
-    auto parsed = parse_leaf_not_after(b);
-    if (!parsed) fail(ErrorKind::Invalid, "leaf_not_after_behavior \"{}\" is not supported; use err, truncate or permit", b);
-    return *parsed;
-}
-
 Json to_record(const Issuer& i) {
     return Json{{"issuer_id", i.id},         {"issuer_name", i.name},
                 {"key_id", i.key_id},        {"certificate", i.certificate},
@@ -216,24 +210,25 @@ std::shared_ptr<const std::vector<x509::NameConstraints>> chain_name_constraints
 }  // namespace
 
 Issuer signing_issuer(const Context& ctx, const std::string& ref) {
-    // The issuer by id (or the default one), parsed once per stored version; by name the usual way.
+    // The issuer by id (or the default one; a name is looked up the usual way first), parsed with
+    // its chain's name constraints once per stored version.
     const std::string& mount = ctx.mount_name();
     std::string wanted = ref.empty() ? "default" : ref;
     std::string id = wanted == "default" ? default_issuer_id(ctx.txn, mount) : wanted;
     std::string key = rec_key(mount, kIssuerKind, id);
     auto raw = id.empty() ? std::nullopt : ctx.txn.get(key);
+    if (!raw) {
+        key = rec_key(mount, kIssuerKind, require_issuer(ctx.txn, mount, wanted).id);
+        raw = ctx.txn.get(key);
+        if (!raw) fail(ErrorKind::Internal, "issuer {} of mount {} vanished while it was read", wanted, mount);
+    }
     Issuer i;
-    if (raw) {
-        if (auto hit = ctx.caches.issuers.get(key, *raw)) {
-            i = *hit;
-        } else {
-            i = from_record(decode_record(key, *raw));
-            i.name_constraints = chain_name_constraints(i);
-            ctx.caches.issuers.put(key, *raw, std::make_shared<const Issuer>(i));
-        }
+    if (auto hit = ctx.caches.issuers.get(key, *raw)) {
+        i = *hit;
     } else {
-        i = require_issuer(ctx.txn, mount, wanted);
+        i = from_record(decode_record(key, *raw));
         i.name_constraints = chain_name_constraints(i);
+        ctx.caches.issuers.put(key, *raw, std::make_shared<const Issuer>(i));
     }
     std::string label = i.name.empty() ? i.id : i.name;
     if (!i.can(IssuerUse::IssuingCertificates))

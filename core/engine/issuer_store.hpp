@@ -24,7 +24,6 @@ void rebuild_chains(store::Txn& txn, const std::string& mount);
 // and its CRL.
 Issuer add_issuer(Context& ctx, X509* cert, const std::string& key_id, const std::string& name);
 Issuer default_issuer(const store::Txn& txn, const std::string& mount);  // Error(NotFound) with a hint
-LeafNotAfter check_leaf_behavior(const std::string& behavior);  // err, truncate or permit; Error(Invalid) else
 
 
 }  // namespace pki::engine

@@ -81,10 +81,9 @@ std::vector<std::string> usages_for_key(std::vector<std::string> usages, EVP_PKE
 
 std::vector<std::string> leaf_key_usage(const policy::Role& role, EVP_PKEY* key) {
     auto usages = x509::key_usage_names(role.key_usage);
-    for (const auto& u : usages)  // a role stored before these were refused at role write
-        if (u == "keyCertSign" || u == "cRLSign")
-            fail(ErrorKind::Denied, "role \"{}\" has the key usage {}, which only CA certificates may have; remove it from the role's key_usage",
-                 role.name, u == "keyCertSign" ? "CertSign" : "CRLSign");
+    if (auto ca_usage = x509::ca_only_usage(usages))  // a role stored before these were refused at role write
+        fail(ErrorKind::Denied, "role \"{}\" has the key usage {}, which only CA certificates may have; remove it from the role's key_usage",
+             role.name, *ca_usage);
     return usages_for_key(std::move(usages), key);
 }
 
@@ -135,10 +134,6 @@ Validity role_validity(Context& ctx, const policy::Role& role, ValidityRequest v
                  role.name, role.not_after);
         return fixed;
     }
-    if (!v.not_after_text.empty() && !v.not_after) {  // given, but not a time: refused here, after a ttl beside it
-        if (v.ttl > 0) fail(ErrorKind::Invalid, "ttl and not_after cannot both be given; use one of them");
-        fail(ErrorKind::Invalid, "not_after \"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", v.not_after_text);
-    }
     v.not_before_duration = role.not_before_duration;
     return validity_from_request(ctx, v, def, max);
 }
@@ -158,13 +153,12 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
                  "leaf_not_after_behavior to truncate or permit",
                  util::format_utc_time(validity.not_after), util::format_utc_time(limit), issuer.name.empty() ? issuer.id : issuer.name);
     }
-    const std::string ocsp_signing = x509::ext_key_usage_oid("OCSPSigning");
-    bool time_stamping = policy::is_time_stamping(eku);
-    if (!time_stamping && std::find(eku.begin(), eku.end(), x509::ext_key_usage_oid("TimeStamping")) != eku.end())
+    if (policy::mixes_time_stamping(eku))
         fail(ErrorKind::Invalid,
              "the TimeStamping extended key usage must be the only one (RFC 3161 2.3); ask for it alone (for a role: "
              "server_flag=false client_flag=false and no other ext_key_usage)");
-    bool ocsp = eku.size() == 1 && eku[0] == ocsp_signing;  // an OCSP responder's certificate
+    bool time_stamping = policy::is_time_stamping(eku);
+    bool ocsp = policy::is_ocsp_signing(eku);  // an OCSP responder's certificate
     // A time-stamping key signs time stamps and nothing else: digitalSignature (nonRepudiation)
     // at most, as verifiers check for the timeStamping purpose.
     if (time_stamping)
@@ -316,10 +310,9 @@ IssuedCert sign_verbatim(Context& ctx, const VerbatimRequest& req) {
         has_ku = has_ku || nid == NID_key_usage;
         has_eku = has_eku || nid == NID_ext_key_usage;
     }
-    for (const auto& u : x509::key_usage_names(req.key_usage))
-        if (u == "keyCertSign" || u == "cRLSign")
-            fail(ErrorKind::Denied, "key_usage {} is only for CA certificates, which sign-verbatim does not issue; remove it, or use "
-                                    "root/sign-intermediate for a CA", u == "keyCertSign" ? "CertSign" : "CRLSign");
+    if (auto ca_usage = x509::ca_only_usage(x509::key_usage_names(req.key_usage)))
+        fail(ErrorKind::Denied, "key_usage {} is only for CA certificates, which sign-verbatim does not issue; remove it, or use "
+                                "root/sign-intermediate for a CA", *ca_usage);
     // The CSR's own usages when it has them (else the request's), held to the same rules as a
     // role's: fitted to the key, TimeStamping alone, OCSP signing with nocheck.
     std::vector<std::string> ku = usages_for_key(has_ku ? x509::csr_key_usages(csr.get()) : x509::key_usage_names(req.key_usage), pub);

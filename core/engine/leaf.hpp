@@ -18,9 +18,7 @@ struct IssueRequest {
     std::string common_name;
     SanRequest sans;
     std::string serial_number;  // the subject's serialNumber attribute (allowed_serial_numbers)
-    // ttl and not_after (not_before_duration is the role's, whatever this says). A not_after that
-    // is not a UTC time comes as not_after_text without not_after: it is refused where the
-    // validity is worked out, after the checks that come before it.
+    // ttl and not_after (not_before_duration is the role's, whatever this says).
     ValidityRequest validity;
     bool ttl_given = false;  // a ttl was given, even 0: the role's not_after does not apply
 };

@@ -56,11 +56,13 @@ struct SanRequest {
     bool exclude_cn_from_sans = false;
 };
 
-// Requested validity: a ttl or an absolute not_after (never both), and how far to backdate.
+// Requested validity: a ttl or an absolute not_after (never both), and how far to backdate. A
+// not_after given as text that is not a UTC time has not_after unset: the operation refuses it
+// where it works out the validity (validity_from_request), after the checks that come first.
 struct ValidityRequest {
     int64_t ttl = 0;                    // seconds; 0: not given
     std::optional<int64_t> not_after;   // Unix seconds
-    std::string not_after_text;         // as given, for messages
+    std::string not_after_text;         // as given ("": not given), for messages
     int64_t not_before_duration = 30;   // seconds
 };
 

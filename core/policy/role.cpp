@@ -45,11 +45,12 @@ Json role_to_json(const Role& role) {
 
 namespace {
 constexpr char kTimeStamping[] = "1.3.6.1.5.5.7.3.8";
+constexpr char kOcspSigning[] = "1.3.6.1.5.5.7.3.9";
 
 // RFC 3161 2.3: a time-stamping certificate has that one extended key usage, marked critical.
 void check_time_stamping(const Role& r) {
     auto ekus = role_ext_key_usage(r);
-    if (ekus.size() > 1 && std::find(ekus.begin(), ekus.end(), kTimeStamping) != ekus.end())
+    if (mixes_time_stamping(ekus))
         fail(ErrorKind::Invalid,
              "the TimeStamping extended key usage must be the only one (RFC 3161 2.3), but the role also asks for {}; set "
              "server_flag=false and client_flag=false (and the other flags) and list no other ext_key_usage",
@@ -73,6 +74,12 @@ std::vector<std::string> role_ext_key_usage(const Role& role) {
 
 bool is_time_stamping(const std::vector<std::string>& ekus) { return ekus.size() == 1 && ekus[0] == kTimeStamping; }
 
+bool mixes_time_stamping(const std::vector<std::string>& ekus) {
+    return ekus.size() > 1 && std::find(ekus.begin(), ekus.end(), kTimeStamping) != ekus.end();
+}
+
+bool is_ocsp_signing(const std::vector<std::string>& ekus) { return ekus.size() == 1 && ekus[0] == kOcspSigning; }
+
 void validate_role(Role& r) {
     if (r.no_store) r.generate_lease = false;  // the reference: no_store implies no lease
     if (r.max_ttl > 0 && r.ttl > r.max_ttl)
@@ -88,12 +95,11 @@ void validate_role(Role& r) {
     int sig = r.signature_bits;
     if (sig != 0 && sig != 256 && sig != 384 && sig != 512)
         fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", sig);
-    for (const auto& u : x509::key_usage_names(r.key_usage))
-        if (u == "keyCertSign" || u == "cRLSign")
-            fail(ErrorKind::Invalid,
-                 "key_usage {} is only for CA certificates, and a role issues leaves (which would be rejected without CA:TRUE); "
-                 "remove it, or sign a CA with root/sign-intermediate",
-                 u == "keyCertSign" ? "CertSign" : "CRLSign");
+    if (auto ca_usage = x509::ca_only_usage(x509::key_usage_names(r.key_usage)))
+        fail(ErrorKind::Invalid,
+             "key_usage {} is only for CA certificates, and a role issues leaves (which would be rejected without CA:TRUE); "
+             "remove it, or sign a CA with root/sign-intermediate",
+             *ca_usage);
     for (const auto& e : r.ext_key_usage) x509::ext_key_usage_oid(e);
     check_time_stamping(r);
     auto check_oids = [](const char* field, const std::vector<std::string>& oids) {

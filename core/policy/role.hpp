@@ -103,6 +103,10 @@ void validate_role(nlohmann::json& record);
 std::vector<std::string> role_ext_key_usage(const Role& role);
 // Is this the time-stamping usage alone (the certificate's EKU is then critical, RFC 3161 2.3)?
 bool is_time_stamping(const std::vector<std::string>& ekus);
+// Is TimeStamping asked for beside other usages (which RFC 3161 2.3 forbids)?
+bool mixes_time_stamping(const std::vector<std::string>& ekus);
+// Is this OCSP signing alone (an OCSP responder's certificate, RFC 6960 4.2.2.2)?
+bool is_ocsp_signing(const std::vector<std::string>& ekus);
 
 // Dotted-decimal OID check for policy_identifiers and ext_key_usage_oids.
 bool valid_oid(const std::string& oid);

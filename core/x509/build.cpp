@@ -349,6 +349,14 @@ std::vector<std::string> key_usage_names(const std::vector<std::string>& names) 
     return out;
 }
 
+std::optional<std::string> ca_only_usage(const std::vector<std::string>& usages) {
+    for (const auto& u : usages) {
+        if (u == "keyCertSign") return "CertSign";
+        if (u == "cRLSign") return "CRLSign";
+    }
+    return std::nullopt;
+}
+
 std::string ext_key_usage_oid(const std::string& name) {
     static const std::pair<const char*, const char*> kMap[] = {
         {"any", "2.5.29.37.0"},

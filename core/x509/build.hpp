@@ -2,6 +2,7 @@
 // Building and signing certificates and CSRs. Time and serial numbers come in as arguments,
 // so the same inputs always give the same to-be-signed certificate.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -89,6 +90,9 @@ crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key);
 // Key usage names as the reference spells them (Go's KeyUsage without the prefix, any case)
 // to OpenSSL's names; Error(Invalid) for unknown names.
 std::vector<std::string> key_usage_names(const std::vector<std::string>& reference_names);
+// The first usage among `usages` (OpenSSL names) that only a CA certificate may have, by its
+// reference name ("CertSign", "CRLSign"); nullopt when there is none.
+std::optional<std::string> ca_only_usage(const std::vector<std::string>& usages);
 // Extended key usage names (ServerAuth, ClientAuth ...) to dotted OIDs.
 std::string ext_key_usage_oid(const std::string& reference_name);
 
