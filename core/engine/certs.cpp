@@ -47,13 +47,7 @@ std::string read_cert_pem(Context& ctx, const std::string& serial) {
 }
 
 std::vector<std::string> list_certs(Context& ctx) {
-    std::vector<std::string> serials;
-    std::string prefix = rec_prefix(ctx.mount_name(), "cert");
-    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        serials.emplace_back(key.substr(prefix.size()));
-        return true;
-    });
-    return serials;
+    return list_kind(ctx.txn, ctx.mount_name(), "cert");
 }
 
 }  // namespace pki::engine

@@ -282,13 +282,7 @@ std::string read_issuer_crl_pem(const Context& ctx, const std::string& issuer_re
 }
 
 std::vector<std::string> list_revoked(const Context& ctx) {
-    std::vector<std::string> serials;
-    std::string prefix = rec_prefix(ctx.mount_name(), "revoked");
-    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        serials.emplace_back(key.substr(prefix.size()));
-        return true;
-    });
-    return serials;
+    return list_kind(ctx.txn, ctx.mount_name(), "revoked");
 }
 
 }  // namespace pki::engine

@@ -13,14 +13,14 @@ std::string rec_key(std::string_view mount, std::string_view kind, std::string_v
 }
 std::string rec_prefix(std::string_view mount, std::string_view kind) { return fmt::format("{}/{}/", mount, kind); }
 
-Json list_kind(const store::Txn& txn, std::string_view mount, std::string_view kind) {
-    Json keys = Json::array();
+std::vector<std::string> list_kind(const store::Txn& txn, std::string_view mount, std::string_view kind) {
+    std::vector<std::string> ids;
     std::string prefix = rec_prefix(mount, kind);
     txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        keys.push_back(key.substr(prefix.size()));
+        ids.emplace_back(key.substr(prefix.size()));
         return true;
     });
-    return Json{{"keys", std::move(keys)}};
+    return ids;
 }
 
 std::optional<Json> load(const store::Txn& txn, std::string_view key) {

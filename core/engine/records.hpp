@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,9 +19,9 @@ std::string mount_key(std::string_view mount);  // sys/mount/<name>
 std::string rec_key(std::string_view mount, std::string_view kind, std::string_view id);  // <mount>/<kind>/<id>
 std::string rec_prefix(std::string_view mount, std::string_view kind);                     // <mount>/<kind>/
 
-// A LIST response: {"keys": [...]} with every key under <mount>/<kind>/, the prefix removed.
-// Only keys are read, never the records.
-Json list_kind(const store::Txn& txn, std::string_view mount, std::string_view kind);
+// The ids of every record under <mount>/<kind>/, in key order (the prefix removed). Only keys are
+// read, never the records.
+std::vector<std::string> list_kind(const store::Txn& txn, std::string_view mount, std::string_view kind);
 
 // Records go through the one codec (store/codec.hpp): load() returns the record (migrated when it
 // was written before the codec), or Error(Storage) naming it when it is damaged.

@@ -57,13 +57,7 @@ x509::Subject role_subject(const policy::Role& role, const std::string& cn, cons
 }
 
 std::vector<std::string> list_roles(Context& ctx) {
-    std::vector<std::string> names;
-    std::string prefix = rec_prefix(ctx.mount_name(), kKind);
-    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view) {
-        names.emplace_back(key.substr(prefix.size()));
-        return true;
-    });
-    return names;
+    return list_kind(ctx.txn, ctx.mount_name(), kKind);
 }
 
 policy::Role read_role(Context& ctx, const std::string& name) { return load_role(ctx, name); }
