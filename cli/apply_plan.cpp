@@ -79,9 +79,9 @@ Section read_section(const std::string& file, const YAML::Node& node, const std:
     return s;
 }
 
-const api::PathSpec& spec_for(const api::Table& t, const std::string& pattern, bool sys = false) {
+const api::PathSpec& spec_for(const api::Table& t, const std::string& pattern, const std::string& root = "") {
     for (const auto& p : t.paths())
-        if (p.pattern == pattern && p.sys == sys) return p;
+        if (p.pattern == pattern && p.root == root) return p;
     fail(ErrorKind::Internal, "no table entry {}", pattern);
 }
 
@@ -177,7 +177,7 @@ std::vector<ApplyStep> plan_apply(const api::Table& t, const Executor& engine, c
     auto mounts = parse_doc(file, text);
 
     // 1. Validate everything before looking at the state.
-    const auto& mount_spec = spec_for(t, "mounts/:path", true);
+    const auto& mount_spec = spec_for(t, "mounts/:path", "sys");
     const auto& urls_spec = spec_for(t, "config/urls");
     const auto& crl_spec = spec_for(t, "config/crl");
     const auto& root_spec = spec_for(t, "root/generate/:type");

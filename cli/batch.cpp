@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/envelope.hpp"
 #include "api/service.hpp"
 #include "cli/session.hpp"
 #include "crypto/random.hpp"
@@ -61,18 +62,12 @@ api::Request parse_line(const std::string& text) {
 // The Vault envelope on one line. Raw endpoints (DER, PEM) give their media type and body (base64
 // for binary bodies).
 std::string envelope_line(const api::Response& r) {
-    Json data = r.data;
-    if (r.raw) {
-        bool text = r.raw->content_type.find("pem") != std::string::npos;
-        data = Json{{"content_type", r.raw->content_type}};
-        if (text) data["body"] = r.raw->body;
-        else data["body_base64"] = util::base64(r.raw->body);
-    }
-    std::string out = "{\"request_id\":" + Json(crypto::random_uuid()).dump() + ",\"lease_id\":" + Json(r.lease_id).dump() +
-                      ",\"lease_duration\":" + std::to_string(r.lease_duration) + ",\"renewable\":false,\"data\":" +
-                      (data.is_null() ? std::string("null") : data.dump()) + ",\"wrap_info\":null,\"warnings\":" +
-                      (r.warnings.empty() ? std::string("null") : Json(r.warnings).dump()) + ",\"auth\":null}\n";
-    return out;
+    if (!r.raw) return api::envelope_text(r, crypto::random_uuid()) + "\n";
+    bool text = !r.raw->binary();
+    Json data{{"content_type", r.raw->content_type}};
+    if (text) data["body"] = r.raw->body;
+    else data["body_base64"] = util::base64(r.raw->body);
+    return api::envelope_text(r, crypto::random_uuid(), &data) + "\n";
 }
 
 std::string error_line(const std::exception_ptr& e, size_t line) {

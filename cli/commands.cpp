@@ -60,7 +60,7 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
     auto g = std::make_shared<Generated>();
     s.keep_alive.emplace_back([g] {});
     if (const char* m = std::getenv("PKI_MOUNT"); m && *m) g->mount = m;
-    if (!spec.sys) cmd->add_option("-m,--mount", g->mount, "Mount to use (default: pki, or $PKI_MOUNT).")->type_name("MOUNT");
+    if (!spec.sys()) cmd->add_option("-m,--mount", g->mount, "Mount to use (default: pki, or $PKI_MOUNT).")->type_name("MOUNT");
 
     auto params = spec.params();
     g->positionals.resize(params.size());
@@ -108,7 +108,7 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
                     fail(ErrorKind::Invalid, "{} \"{}\" is not path-safe: it cannot contain '/'", what, value);
                 return value;
             };
-            std::string path = sp->sys ? "sys/" : segment("mount", g->mount) + "/";
+            std::string path = sp->sys() ? sp->root + "/" : segment("mount", g->mount) + "/";
             auto params = sp->params();
             size_t pi = 0;
             bool first = true;

@@ -1,5 +1,7 @@
 // pki path-help [PATH|MOUNT]: every path, the paths of a mount, or one path's operations and fields,
 // from the table.
+#include <algorithm>
+
 #include "cli/session.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -28,10 +30,11 @@ void show_path(Session& s, const api::PathSpec& spec) {
 void list_paths(Session& s, const std::string& mount) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& spec : s.table.paths()) {
-        if (!mount.empty() && spec.sys != (mount == "sys")) continue;
+        bool root = std::find(std::begin(api::kRoots), std::end(api::kRoots), mount) != std::end(api::kRoots);
+        if (!mount.empty() && (root ? spec.root != mount : spec.sys())) continue;
         std::vector<std::string> ops;
         for (const auto& o : spec.ops) ops.emplace_back(api::op_name(o.op));
-        rows.push_back({mount.empty() || spec.sys ? spec.display() : mount + "/" + spec.pattern, util::join(ops, ","), spec.description});
+        rows.push_back({mount.empty() || spec.sys() ? spec.display() : mount + "/" + spec.pattern, util::join(ops, ","), spec.description});
     }
     print_columns(s.out, {"Path", "Operations", "Description"}, rows, s.output_options().color);
 }
@@ -52,9 +55,8 @@ void add_help_command(CLI::App& app, Session& s) {
                 list_paths(s, p);
                 return 0;
             }
-            bool sys = util::starts_with(p, "sys/");
-            std::string sub = sys ? p.substr(4) : (p.find('/') == std::string::npos ? "" : p.substr(p.find('/') + 1));
-            auto m = s.table.match(sub, sys);
+            auto parts = api::split_path(p);
+            auto m = s.table.match(parts.sub, parts.root);
             if (!m) fail(ErrorKind::NotFound, "unknown path \"{}\"; run pki path-help to list every path", p);
             show_path(s, *m->spec);
             return 0;

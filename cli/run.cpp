@@ -41,7 +41,7 @@ std::vector<std::string> normalise_args(int argc, char** argv) {
 std::string first_command(const std::vector<std::string>& args) {
     for (size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
-        if (a == "--state-dir" || a == "--format" || a == "--field") {
+        if (a == "--state-dir" || a == "--format" || a == "--field" || a == "--address") {
             ++i;
             continue;
         }
@@ -65,6 +65,10 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
                    "State directory (default: $PKI_STATE_DIR, else $XDG_DATA_HOME/pki, else ~/.local/share/pki).")
         ->type_name("DIR")
         ->check([](const std::string& v) { return v.empty() ? std::string("an empty --state-dir names no directory; give a path") : std::string(); });
+    app.add_option("--address", s.address,
+                   "Send requests to the pki serve (or Vault) at URL instead of a state directory (default: $PKI_ADDR, else "
+                   "$VAULT_ADDR, unless --state-dir is given). Token: $PKI_TOKEN, $VAULT_TOKEN or ~/.pki-token; CA: $PKI_CACERT.")
+        ->type_name("URL");
     app.add_option("--format", s.format, "Output format: table (default; or $PKI_FORMAT), json, yaml, pem, der.")
         ->type_name("FORMAT");
     app.add_option("--field", s.field, "Print only this field of the response, raw (lists one item a line).")
@@ -80,7 +84,7 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     std::string word = completing ? "" : first_command(args);
     bool whole = word.empty() || word == "man" || word == "help" ||
                  std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end();
-    static constexpr const char* kFixed[] = {"secrets", "read", "write", "list", "delete", "patch", "path-help", "completion", "apply", "batch"};
+    static constexpr const char* kFixed[] = {"secrets", "read", "write", "list", "delete", "patch", "path-help", "completion", "apply", "batch", "serve"};
     bool fixed = std::find(std::begin(kFixed), std::end(kFixed), word) != std::end(kFixed);
     add_secrets_commands(app, s);
     add_generic_commands(app, s);
@@ -92,6 +96,7 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     add_completion_command(app, s);
     add_apply_command(app, s);
     add_batch_command(app, s);
+    add_serve_command(app, s);
     add_man_command(app, s);
 
     if (completing) {
@@ -129,6 +134,8 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
         fail(ErrorKind::Usage, "{}; run 'pki --help' or 'pki COMMAND --help'", msg);
     }
     if (!s.action) fail(ErrorKind::Usage, "no command given; run 'pki --help'");
+    if (!s.address.empty() && !s.state_dir.empty())
+        fail(ErrorKind::Usage, "--address and --state-dir both say where the state is; give one");
     return s.action();
 }
 

@@ -40,7 +40,40 @@ std::string Session::state_path() const {
     fail(ErrorKind::Usage, "no state directory: set --state-dir, PKI_STATE_DIR or HOME");
 }
 
+std::string Session::server_address() const {
+    if (!address.empty()) return address;
+    if (!state_dir.empty()) return "";
+    for (const char* name : {"PKI_ADDR", "VAULT_ADDR"})
+        if (const char* v = std::getenv(name); v && *v) return v;
+    return "";
+}
+
+namespace {
+
+// PKI_TOKEN, VAULT_TOKEN, else the first line of ~/.pki-token.
+std::string client_token() {
+    for (const char* name : {"PKI_TOKEN", "VAULT_TOKEN"})
+        if (const char* v = std::getenv(name); v && *v) return v;
+    if (const char* h = std::getenv("HOME"); h && *h) {
+        std::ifstream f(std::filesystem::path(h) / ".pki-token");
+        std::string line;
+        if (f && std::getline(f, line)) return std::string(util::trim(line));
+    }
+    return "";
+}
+
+std::string client_ca() {
+    for (const char* name : {"PKI_CACERT", "VAULT_CACERT"})
+        if (const char* v = std::getenv(name); v && *v) return v;
+    return "";
+}
+
+}  // namespace
+
 const api::Service& Session::service() {
+    if (remote())
+        fail(ErrorKind::Usage, "this command works on a state directory, not through the server at {}: unset PKI_ADDR and VAULT_ADDR "
+             "(or give --state-dir)", server_address());
     if (!service_) {
         api::ServiceParts parts;
         parts.table = &table;
@@ -122,6 +155,13 @@ int Session::run_request(const api::Request& request) {
 }
 
 api::Response Session::execute(const api::Request& request, const api::Deliver& deliver) {
+    if (remote()) {
+        if (!client_) client_ = std::make_unique<server::Client>(server::ClientOptions{server_address(), client_token(), client_ca()});
+        // The server commits before it answers: what is printed here is already stored.
+        api::Response response = client_->send(request);
+        if (deliver) deliver(response);
+        return response;
+    }
     const api::Service& svc = service();
     api::Scope scope;
     scope.progress = progress_bar();

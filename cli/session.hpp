@@ -14,6 +14,7 @@
 #include "api/request.hpp"
 #include "api/service.hpp"
 #include "api/table.hpp"
+#include "server/client.hpp"
 #include "cli/output/render.hpp"
 #include "util/error.hpp"
 
@@ -27,6 +28,7 @@ struct Session {
     const api::Table& table;
 
     std::string state_dir;   // --state-dir; empty: PKI_STATE_DIR, XDG_DATA_HOME/pki, ~/.local/share/pki
+    std::string address;     // --address; empty: PKI_ADDR, VAULT_ADDR (unless --state-dir is given)
     std::string format;      // --format; empty: PKI_FORMAT, else table
     std::string field;       // --field
     bool quiet = false;
@@ -35,12 +37,18 @@ struct Session {
     std::map<const CLI::Option*, std::vector<std::string>> choices;  // fixed values of generated flags, for completion
     std::deque<std::function<void()>> keep_alive;  // storage owned by generated commands
     std::unique_ptr<api::Service> service_;
+    std::unique_ptr<server::Client> client_;
     bool progress_shown = false;
 
     OutputOptions output_options() const;
     // The state directory chosen by --state-dir, PKI_STATE_DIR, XDG_DATA_HOME or HOME.
     std::string state_path() const;
-    // The service over the state directory, built on first use and kept for the process.
+    // The server requests go to (--address, else PKI_ADDR or VAULT_ADDR unless --state-dir is
+    // given); empty: the state directory.
+    std::string server_address() const;
+    bool remote() const { return !server_address().empty(); }
+    // The service over the state directory, built on first use and kept for the process;
+    // Error(Usage) when requests go to a server (commands that need the state itself).
     const api::Service& service();
     // Print the warnings from opening the state directory (loose permissions ...).
     void print_open_warnings();
@@ -81,6 +89,7 @@ void add_completion_command(CLI::App& app, Session& s);
 void add_man_command(CLI::App& app, Session& s);
 void add_apply_command(CLI::App& app, Session& s);
 void add_batch_command(CLI::App& app, Session& s);
+void add_serve_command(CLI::App& app, Session& s);
 // Every manual page as (name, roff text).
 std::vector<std::pair<std::string, std::string>> manual_pages(CLI::App& app, const api::Table& table);
 // Completion candidates for the words typed so far (the last is the word being completed).

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "crypto/random.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -146,7 +147,7 @@ void render_raw(const api::RawBody& raw, const OutputOptions& options, const std
         fail(ErrorKind::Usage, "{} returns raw bytes ({}), so {} does not apply; use -format=pem or -format=der{}", path,
              raw.content_type, asked, twin);
     }
-    const bool der = util::starts_with(raw.content_type, "application/pkix-");
+    const bool der = raw.binary();
     if (!options.format_given || options.format == Format::Table || (der == (options.format == Format::Der))) {
         out << raw.body;  // Vault's bytes, unchanged
         return;
@@ -212,7 +213,19 @@ void render(const api::Response& response, const OutputOptions& options, const s
         render_raw(*response.raw, options, path, out);
         return;
     }
-    const Json& data = response.data;
+    // A token (auth/token/create, renew-self) shows as Vault's CLI shows it: -field=token prints it.
+    Json token_view;
+    if (response.auth.is_object() && (options.format == Format::Table || !options.field.empty())) {
+        const Json& a = response.auth;
+        token_view = Json{{"token", a.value("client_token", "")},
+                          {"token_accessor", a.value("accessor", "")},
+                          {"token_duration", util::format_duration(a.value("lease_duration", int64_t{0}))},
+                          {"token_renewable", a.value("renewable", false)},
+                          {"token_policies", a.value("token_policies", Json::array())},
+                          {"identity_policies", Json::array()},
+                          {"policies", a.value("policies", Json::array())}};
+    }
+    const Json& data = token_view.is_null() ? response.data : token_view;
 
     if (!options.field.empty()) {
         if (!data.is_object() || !data.contains(options.field))
@@ -246,7 +259,16 @@ void render(const api::Response& response, const OutputOptions& options, const s
                 from = nl + 1;
             }
             out << ",\n  \"wrap_info\": null,\n  \"warnings\": "
-                << (response.warnings.empty() ? std::string("null") : Json(response.warnings).dump()) << ",\n  \"auth\": null\n}\n";
+                << (response.warnings.empty() ? std::string("null") : Json(response.warnings).dump()) << ",\n  \"auth\": ";
+            if (response.auth.is_null()) out << "null";
+            else {
+                std::string auth = response.auth.dump(2);
+                for (char c : auth) {
+                    out.put(c);
+                    if (c == '\n') out << "  ";
+                }
+            }
+            out << "\n}\n";
             return;
         }
         case Format::Yaml: {
@@ -258,7 +280,7 @@ void render(const api::Response& response, const OutputOptions& options, const s
                                {"data", data},
                                {"wrap_info", nullptr},
                                {"warnings", response.warnings.empty() ? Json() : Json(response.warnings)},
-                               {"auth", nullptr}});
+                               {"auth", response.auth}});
             out << em.c_str() << "\n";
             return;
         }

@@ -185,6 +185,7 @@ Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string
     if (raw.is_null()) return;
     if (!raw.is_object()) fail(ErrorKind::Invalid, "request data for {} must be a JSON object", path);
     for (const auto& [name, value] : raw.items()) {
+        if (value.is_null()) continue;  // as in Vault's API: a null field is a field not given
         const FieldSpec* spec = nullptr;
         for (const auto& s : specs)
             if (s.name == name) spec = &s;

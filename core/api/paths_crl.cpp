@@ -133,16 +133,16 @@ void add_crl_paths(Table& t) {
                     {Op::Write, write_crl_config, "Change the CRL settings and rebuild the CRLs.", {"crl", "configure"}}}});
     t.add(PathSpec{"crl/rotate", "crl", "Rebuild every issuer's CRL.", {},
                    {{Op::Read, rotate_crls, "Rebuild every CRL.", {"crl", "rotate"}, nullptr, true}, {Op::Write, rotate_crls, "Rebuild every CRL.", {}}}});
-    t.add(PathSpec{"cert/crl", "crl", "The default issuer's CRL, PEM in the certificate field.", {},
-                   {{Op::Read, read_crl_json, "Show the default issuer's CRL.", {"crl", "read"}}}});
-    t.add(PathSpec{"crl", "crl", "The default issuer's CRL, DER.", {}, {{Op::Read, read_crl_der, "Write the CRL as DER.", {"crl", "der"}}}});
-    t.add(PathSpec{"crl/pem", "crl", "The default issuer's CRL, PEM.", {}, {{Op::Read, read_crl_pem, "Write the CRL as PEM.", {"crl", "pem"}}}});
-    t.add(PathSpec{"issuer/:issuer_ref/crl", "crl", "An issuer's CRL, PEM in the crl field.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_crl, "Show an issuer's CRL.", {"issuer", "crl"}}}});
-    t.add(PathSpec{"issuer/:issuer_ref/crl/der", "crl", "An issuer's CRL, DER.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_crl_der, "Write an issuer's CRL as DER.", {"issuer", "crl-der"}}}});
-    t.add(PathSpec{"issuer/:issuer_ref/crl/pem", "crl", "An issuer's CRL, PEM.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_crl_pem, "Write an issuer's CRL as PEM.", {"issuer", "crl-pem"}}}});
+    t.add(open_path(PathSpec{"cert/crl", "crl", "The default issuer's CRL, PEM in the certificate field.", {},
+                   {{Op::Read, read_crl_json, "Show the default issuer's CRL.", {"crl", "read"}}}}));
+    t.add(open_path(PathSpec{"crl", "crl", "The default issuer's CRL, DER.", {}, {{Op::Read, read_crl_der, "Write the CRL as DER.", {"crl", "der"}}}}));
+    t.add(open_path(PathSpec{"crl/pem", "crl", "The default issuer's CRL, PEM.", {}, {{Op::Read, read_crl_pem, "Write the CRL as PEM.", {"crl", "pem"}}}}));
+    t.add(open_path(PathSpec{"issuer/:issuer_ref/crl", "crl", "An issuer's CRL, PEM in the crl field.", {issuer_ref_field()},
+                   {{Op::Read, read_issuer_crl, "Show an issuer's CRL.", {"issuer", "crl"}}}}));
+    t.add(open_path(PathSpec{"issuer/:issuer_ref/crl/der", "crl", "An issuer's CRL, DER.", {issuer_ref_field()},
+                   {{Op::Read, read_issuer_crl_der, "Write an issuer's CRL as DER.", {"issuer", "crl-der"}}}}));
+    t.add(open_path(PathSpec{"issuer/:issuer_ref/crl/pem", "crl", "An issuer's CRL, PEM.", {issuer_ref_field()},
+                   {{Op::Read, read_issuer_crl_pem, "Write an issuer's CRL as PEM.", {"issuer", "crl-pem"}}}}));
     t.add(PathSpec{"certs/revoked", "cert", "Serial numbers of revoked certificates.", {},
                    {{Op::List, list_revoked, "List revoked serial numbers.", {"cert", "revoked"}}}});
     t.add(PathSpec{"certs/inventory", "cert",

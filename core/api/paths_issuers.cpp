@@ -96,7 +96,7 @@ Response read_issuer_der(Call& c) {
 
 Response read_issuer_pem(Call& c) {
     auto i = engine::read_issuer(c.ctx, c.fields.str("issuer_ref"));
-    return raw_reply("application/pem-certificate-chain", i.certificate + "\n");
+    return raw_reply("application/pem-file", i.certificate + "\n");
 }
 
 Response read_issuers_config(Call& c) { return reply(Json{{"default", engine::read_issuers_config(c.ctx)}}); }
@@ -119,11 +119,11 @@ Response write_urls(Call& c) {
 
 Response read_ca_der(Call& c) { return raw_reply("application/pkix-cert", x509::cert_der(engine::read_ca(c.ctx).cert().get())); }
 
-Response read_ca_pem(Call& c) { return raw_reply("application/pem-certificate-chain", engine::read_ca(c.ctx).certificate + "\n"); }
+Response read_ca_pem(Call& c) { return raw_reply("application/pem-file", engine::read_ca(c.ctx).certificate + "\n"); }
 
 Response read_ca_chain_pem(Call& c) {
     auto i = engine::read_ca(c.ctx);
-    return raw_reply("application/pem-certificate-chain", util::join(i.ca_chain, "\n") + "\n");
+    return raw_reply("application/pkix-cert", util::join(i.ca_chain, "\n") + "\n");  // PEM, with Vault's media type
 }
 
 Response read_cert(Call& c) {
@@ -140,7 +140,7 @@ Response read_cert_raw(Call& c) {
 }
 
 Response read_cert_raw_pem(Call& c) {
-    return raw_reply("application/pem-certificate-chain", engine::read_cert_pem(c.ctx, c.fields.str("serial")) + "\n");
+    return raw_reply("application/pem-file", engine::read_cert_pem(c.ctx, c.fields.str("serial")) + "\n");
 }
 
 Response list_certs(Call& c) {
@@ -163,12 +163,12 @@ void add_issuer_paths(Table& t) {
                     {Op::Write, write_issuer, "Replace an issuer's settings (omitted fields take their defaults).", {"issuer", "write"}},
                     {Op::Patch, patch_issuer, "Change only the given settings of an issuer.", {"issuer", "patch"}},
                     {Op::Delete, delete_issuer, "Delete an issuer (its key stays).", {"issuer", "delete"}}}});
-    t.add(PathSpec{"issuer/:issuer_ref/json", "issuer", "An issuer's certificate and chain, as JSON.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_json, "Show an issuer's certificate and chain.", {"issuer", "json"}}}});
-    t.add(PathSpec{"issuer/:issuer_ref/der", "issuer", "An issuer's certificate, DER.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_der, "Write an issuer's certificate as DER.", {"issuer", "der"}}}});
-    t.add(PathSpec{"issuer/:issuer_ref/pem", "issuer", "An issuer's certificate, PEM.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_pem, "Write an issuer's certificate as PEM.", {"issuer", "pem"}}}});
+    t.add(open_path(PathSpec{"issuer/:issuer_ref/json", "issuer", "An issuer's certificate and chain, as JSON.", {issuer_ref_field()},
+                   {{Op::Read, read_issuer_json, "Show an issuer's certificate and chain.", {"issuer", "json"}}}}));
+    t.add(open_path(PathSpec{"issuer/:issuer_ref/der", "issuer", "An issuer's certificate, DER.", {issuer_ref_field()},
+                   {{Op::Read, read_issuer_der, "Write an issuer's certificate as DER.", {"issuer", "der"}}}}));
+    t.add(open_path(PathSpec{"issuer/:issuer_ref/pem", "issuer", "An issuer's certificate, PEM.", {issuer_ref_field()},
+                   {{Op::Read, read_issuer_pem, "Write an issuer's certificate as PEM.", {"issuer", "pem"}}}}));
     t.add(PathSpec{"config/issuers", "config", "The mount's default issuer.",
                    {string_field("default", "Issuer (id or name) to make the default.")},
                    {{Op::Read, read_issuers_config, "Show the default issuer.", {"config", "issuers", "read"}},
@@ -180,19 +180,19 @@ void add_issuer_paths(Table& t) {
                    {{Op::Read, read_urls, "Show the URLs.", {"config", "urls", "read"}},
                     {Op::Write, write_urls, "Set the URLs (only the given ones change; empty clears).", {"config", "urls", "write"}}}});
 
-    t.add(PathSpec{"ca", "ca", "The default issuer's certificate, DER.", {},
-                   {{Op::Read, read_ca_der, "Write the CA certificate as DER.", {"ca", "der"}}}});
-    t.add(PathSpec{"ca/pem", "ca", "The default issuer's certificate, PEM.", {},
-                   {{Op::Read, read_ca_pem, "Write the CA certificate as PEM.", {"ca", "pem"}}}});
-    t.add(PathSpec{"ca_chain", "ca", "The default issuer's chain, PEM.", {},
-                   {{Op::Read, read_ca_chain_pem, "Write the CA chain as PEM.", {"ca", "chain"}}}});
-    t.add(PathSpec{"cert/:serial", "cert", "A stored certificate by serial number, or the special serials ca, ca_chain, crl.",
+    t.add(open_path(PathSpec{"ca", "ca", "The default issuer's certificate, DER.", {},
+                   {{Op::Read, read_ca_der, "Write the CA certificate as DER.", {"ca", "der"}}}}));
+    t.add(open_path(PathSpec{"ca/pem", "ca", "The default issuer's certificate, PEM.", {},
+                   {{Op::Read, read_ca_pem, "Write the CA certificate as PEM.", {"ca", "pem"}}}}));
+    t.add(open_path(PathSpec{"ca_chain", "ca", "The default issuer's chain, PEM.", {},
+                   {{Op::Read, read_ca_chain_pem, "Write the CA chain as PEM.", {"ca", "chain"}}}}));
+    t.add(open_path(PathSpec{"cert/:serial", "cert", "A stored certificate by serial number, or the special serials ca, ca_chain, crl.",
                    {path_field("serial", "Serial number (colon- or hyphen-separated hex), or ca, ca_chain, crl.")},
-                   {{Op::Read, read_cert, "Show a certificate and its revocation time.", {"cert", "read"}}}});
-    t.add(PathSpec{"cert/:serial/raw", "cert", "A stored certificate, DER.", {path_field("serial", "Serial number.")},
-                   {{Op::Read, read_cert_raw, "Write a certificate as DER.", {"cert", "der"}}}});
-    t.add(PathSpec{"cert/:serial/raw/pem", "cert", "A stored certificate, PEM.", {path_field("serial", "Serial number.")},
-                   {{Op::Read, read_cert_raw_pem, "Write a certificate as PEM.", {"cert", "pem"}}}});
+                   {{Op::Read, read_cert, "Show a certificate and its revocation time.", {"cert", "read"}}}}));
+    t.add(open_path(PathSpec{"cert/:serial/raw", "cert", "A stored certificate, DER.", {path_field("serial", "Serial number.")},
+                   {{Op::Read, read_cert_raw, "Write a certificate as DER.", {"cert", "der"}}}}));
+    t.add(open_path(PathSpec{"cert/:serial/raw/pem", "cert", "A stored certificate, PEM.", {path_field("serial", "Serial number.")},
+                   {{Op::Read, read_cert_raw_pem, "Write a certificate as PEM.", {"cert", "pem"}}}}));
     t.add(PathSpec{"certs", "cert", "Serial numbers of the stored certificates.", {},
                    {{Op::List, list_certs, "List serial numbers.", {"cert", "serials"}}}});
 }

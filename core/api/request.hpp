@@ -22,11 +22,18 @@ struct Request {
     Op op = Op::Read;
     std::string path;             // "pki/roles/web", "sys/mounts/pki_int"
     Json data = Json::object();   // field values as given: strings from a command line, any JSON from files
+    // The caller: absent for the local operator (the CLI on its own state directory), who may call
+    // every path; set (even to "") for a caller over pki serve, who needs a valid token for every
+    // path that is not open (PathSpec::access).
+    std::optional<std::string> token{};
 };
 
 struct RawBody {
-    std::string content_type;  // application/pkix-cert, application/pem-certificate-chain, ...
+    std::string content_type;  // Vault's: application/pkix-cert, application/pem-file, application/pkix-crl ...
     std::string body;
+    // DER bytes, not text. By the bytes as well as the type: Vault serves ca_chain's PEM as
+    // application/pkix-cert.
+    bool binary() const { return content_type.rfind("application/pkix-", 0) == 0 && body.find("-----BEGIN ") == std::string::npos; }
 };
 
 struct Response {
@@ -35,6 +42,7 @@ struct Response {
     std::optional<RawBody> raw;         // set for endpoints that return bytes, not JSON
     int64_t lease_duration = 0;
     std::string lease_id;
+    Json auth;                          // Vault's "auth" block (token create, renew): null for other paths
 };
 
 inline Response reply(Json data, std::vector<std::string> warnings = {}) {

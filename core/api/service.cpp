@@ -5,6 +5,7 @@
 #include "api/paths.hpp"
 #include "engine/cache.hpp"
 #include "engine/mounts.hpp"
+#include "engine/tokens.hpp"
 #include "store/overlay.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -22,6 +23,7 @@ struct Service::Resolved {
     Fields fields;
     bool writes = false;
     bool creates = false;  // enables a mount: the one request that may create the store
+    std::optional<std::string> token;  // the caller's (Request::token)
 };
 
 struct Prepared::State {
@@ -42,7 +44,10 @@ Response Unit::execute(const Request& request) {
 }
 
 Service::Service(ServiceParts parts)
-    : backend_(std::move(parts.backend)), table_(*parts.table), clock_(std::move(parts.clock)), keys_(std::move(parts.keys)) {
+    : backend_(std::move(parts.backend)),
+      table_(*parts.table),
+      clock_(std::move(parts.clock)),
+      keys_(std::move(parts.keys)) {
     if (!keys_) keys_ = keys::software_key_store();
     caches_ = std::make_unique<engine::Caches>();
 }
@@ -62,31 +67,36 @@ Service::Resolved Service::resolve(const Request& request) const {
     while (!r.path.empty() && r.path.back() == '/') r.path.pop_back();
     if (r.path.empty()) fail(ErrorKind::Invalid, "empty path; give a path such as pki/roles/web");
 
-    r.sys = r.path == "sys" || util::starts_with(r.path, "sys/");
-    if (r.sys) {
-        r.sub = r.path.size() > 4 ? r.path.substr(4) : "";
-    } else {
-        auto slash = r.path.find('/');
-        r.mount = r.path.substr(0, slash);
-        r.sub = slash == std::string::npos ? "" : r.path.substr(slash + 1);
-    }
+    auto parts = split_path(r.path);
+    r.sys = !parts.root.empty();
+    r.mount = std::move(parts.mount);
+    r.sub = std::move(parts.sub);
 
-    auto match = table_.match(r.sub, r.sys);
-    if (!match)
+    r.token = request.token;
+    auto match = table_.match(r.sub, parts.root);
+    if (!match) {
+        check_caller_of_unknown(request.token);
         throw Error(ErrorKind::NotFound, fmt::format("unknown path \"{}\"", r.path), "",
                     Hint{"list the paths a mount serves", "path-help", "", ""});
+    }
     r.match = std::move(*match);
     r.spec = r.match.spec->find(request.op);
     if (!r.spec) {
+        if (r.match.spec->access != Access::Open) check_caller_of_unknown(request.token);
         std::vector<std::string> ops;
         for (const auto& o : r.match.spec->ops) ops.emplace_back(op_name(o.op));
-        fail(ErrorKind::Invalid, "{} does not support {}; it supports: {}", r.path, op_name(request.op), util::join(ops, ", "));
+        fail(ErrorKind::Unsupported, "{} does not support {}; it supports: {}", r.path, op_name(request.op), util::join(ops, ", "));
     }
 
     Json data = request.data.is_null() ? Json::object() : request.data;
     if (!data.is_object()) fail(ErrorKind::Invalid, "request data for {} must be a JSON object", r.path);
     for (const auto& [name, value] : r.match.params) data[name] = value;
-    r.fields = Fields(r.match.spec->fields, data, r.path);
+    try {
+        r.fields = Fields(r.match.spec->fields, data, r.path);
+    } catch (const Error&) {
+        if (r.match.spec->access != Access::Open) check_caller_of_unknown(request.token);  // 403 before 400
+        throw;
+    }
     r.writes = op_writes(request.op) || r.spec->mutates;
     r.creates = r.sys && r.match.spec->pattern == "mounts/:path" && request.op == Op::Write;
     return r;
@@ -94,6 +104,13 @@ Service::Resolved Service::resolve(const Request& request) const {
 
 Response Service::run(const Resolved& r, store::Txn& txn) const {
     engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
+    ctx.token = r.token.value_or("");
+    if (r.token && r.match.spec->access != Access::Open) {
+        // In the request's own transaction: a token revoked by a request committed before this
+        // one is refused, even in a group commit (the read is validated like any other).
+        auto caller = engine::authenticate(txn, *r.token, ctx.now);
+        if (!caller.info.root() && r.match.spec->access != Access::Self) fail(ErrorKind::Forbidden, "permission denied");
+    }
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
     Call call{ctx, r.fields, *r.match.spec, r.op};
     Response out = r.spec->handler(call);
@@ -101,9 +118,42 @@ Response Service::run(const Resolved& r, store::Txn& txn) const {
     return out;
 }
 
+void Service::check_caller_of_unknown(const std::optional<std::string>& token) const {
+    // Without a valid token, an unknown path or operation is "permission denied", as in Vault: a
+    // caller without a token learns nothing of what exists.
+    if (!token) return;
+    auto snap = backend_->snapshot();
+    if (!snap) fail(ErrorKind::Forbidden, "permission denied");
+    engine::authenticate(*snap, *token, now());
+}
+
+std::optional<std::string> Service::create_root_token_once() const {
+    backend_->create();
+    std::optional<std::string> out;
+    backend_->write([&](store::Txn& txn) {
+        out.reset();
+        if (auto made = engine::create_root_token_once(txn, now())) out = made->token;
+    });
+    return out;
+}
+
+std::string Service::accessor_of(const std::string& token) const {
+    if (token.empty()) return "";
+    auto snap = backend_->snapshot();
+    if (!snap) return "";
+    try {
+        return engine::authenticate(*snap, token, now()).info.accessor;
+    } catch (const Error&) {
+        return "";
+    }
+}
+
 Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
-    backend_->read([&](store::Txn& txn) { mi = engine::require_mount(txn, r.mount); });
+    backend_->read([&](store::Txn& txn) {
+        if (r.token && !engine::authenticate(txn, *r.token, now()).info.root()) fail(ErrorKind::Forbidden, "permission denied");
+        mi = engine::require_mount(txn, r.mount);
+    });
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
     engine::BatchContext bctx{*backend_, mi, now(), *keys_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
     BatchCall call{bctx, r.fields};
@@ -115,6 +165,10 @@ namespace {
 // What a request sees of a store that holds nothing yet: no mounts. Returns true with `out` set
 // when the request is answered without a store; throws when it is refused.
 bool answer_without_store(const Service& s, Op op, const std::string& sub, bool sys, const std::string& name, Response& out) {
+    if (sys && sub == "health") {
+        out = raw_reply("application/json", health_json(false, s.now()));
+        return true;
+    }
     if (sys && sub == "mounts") {
         out = reply(op == Op::List ? Json{{"keys", Json::array()}} : Json::object());
         return true;

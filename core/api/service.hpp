@@ -11,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -107,6 +108,11 @@ public:
     const Table& table() const { return table_; }
     store::Backend& backend() const { return *backend_; }
     int64_t now() const;
+    // The root token of a store that never had one (pki serve's first start), created with the
+    // store when there is none; nullopt when a root token was created before.
+    std::optional<std::string> create_root_token_once() const;
+    // The accessor of a valid token (for access logs), or "" (unknown, expired, none).
+    std::string accessor_of(const std::string& token) const;
 
     struct Resolved;  // a request matched in the table, its fields parsed (service.cpp)
 
@@ -115,6 +121,7 @@ private:
     Resolved resolve(const Request& request) const;
     Response run(const Resolved& r, store::Txn& txn) const;
     Response run_standalone(const Resolved& r, const Scope& scope) const;
+    void check_caller_of_unknown(const std::optional<std::string>& token) const;
 
     std::unique_ptr<store::Backend> backend_;
     const Table& table_;

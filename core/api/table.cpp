@@ -18,7 +18,25 @@ std::vector<std::string> PathSpec::params() const {
     return out;
 }
 
-std::string PathSpec::display() const { return sys ? "sys/" + pattern : ":mount/" + pattern; }
+std::string PathSpec::display() const { return sys() ? root + "/" + pattern : ":mount/" + pattern; }
+
+PathParts split_path(std::string_view path) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    auto slash = path.find('/');
+    std::string_view first = path.substr(0, slash);
+    std::string_view rest = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    PathParts p;
+    for (auto root : kRoots)
+        if (first == root) {
+            p.root = root;
+            p.sub = rest;
+            return p;
+        }
+    p.mount = first;
+    p.sub = rest;
+    return p;
+}
 
 std::string Table::group_help(const std::string& word) const {
     auto it = groups_.find(word);
@@ -40,11 +58,11 @@ void Table::add(PathSpec spec) {
     paths_.push_back(std::move(spec));
 }
 
-std::optional<Match> Table::match(std::string_view subpath, bool sys) const {
+std::optional<Match> Table::match(std::string_view subpath, std::string_view root) const {
     auto segs = util::split(subpath, '/');
     if (!segs.empty() && segs.back().empty() && segs.size() > 1) segs.pop_back();  // trailing slash
     for (const auto& spec : paths_) {
-        if (spec.sys != sys) continue;
+        if (spec.root != root) continue;
         auto pat = util::split(spec.pattern, '/');
         if (pat.size() != segs.size()) continue;
         Match m{&spec, {}};
@@ -70,6 +88,7 @@ Table build_table() {
     add_issuer_paths(t);
     add_role_paths(t);
     add_crl_paths(t);
+    add_auth_paths(t);
     return t;
 }
 

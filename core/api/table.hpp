@@ -47,18 +47,41 @@ struct OpSpec {
     bool mutates = false;               // a read that changes state (crl/rotate): runs in a write transaction
 };
 
+// Who may call a path over pki serve (the local operator may call every path).
+enum class Access {
+    Token,  // a valid token with the root policy
+    Open,   // anyone: the certificates and CRLs Vault serves unauthenticated
+    Self,   // any valid token: what Vault's default policy allows (a token's own lookup, renew, revoke)
+};
+
 struct PathSpec {
     std::string pattern;   // "issuer/:issuer_ref/sign/:role"; under sys/ when `sys`
     std::string family;    // grouping for help and man pages: "key", "issuer", "role" ...
     std::string description;
     std::vector<FieldSpec> fields;  // body fields and, with in_path, the pattern's parameters
     std::vector<OpSpec> ops;
-    bool sys = false;      // a path of the tool itself (sys/mounts...), not of a mount
+    // "" for a path of a mount; "sys" or "auth" for a path of the tool itself (sys/mounts,
+    // auth/token/create), which the pattern follows.
+    std::string root{};
+    bool sys() const { return !root.empty(); }
+    Access access = Access::Token;
 
     const OpSpec* find(Op op) const;
     std::vector<std::string> params() const;  // the ":name" parts, in order
     std::string display() const;              // "sys/mounts/:path" or ":mount/keys/generate/:type"
 };
+
+// A request path in its parts: under a root of the tool ("sys/mounts/pki": root "sys", sub
+// "mounts/pki"), or under a mount ("pki/roles/web": mount "pki", sub "roles/web").
+struct PathParts {
+    std::string root;   // "sys", "auth", or "" for a mount's path
+    std::string mount;  // "" under a root
+    std::string sub;
+};
+// Leading and trailing slashes are dropped first.
+PathParts split_path(std::string_view path);
+// The first path segments that are the tool's own, not mount names.
+inline constexpr std::string_view kRoots[] = {"sys", "auth"};
 
 struct Match {
     const PathSpec* spec = nullptr;
@@ -68,7 +91,7 @@ struct Match {
 class Table {
 public:
     void add(PathSpec spec);
-    std::optional<Match> match(std::string_view subpath, bool sys) const;
+    std::optional<Match> match(std::string_view subpath, std::string_view root) const;  // root "" for a mount's paths
     const std::vector<PathSpec>& paths() const { return paths_; }
     // One-line help for a command word that groups others ("key", "role", "config" ...).
     void describe_group(std::string word, std::string help) { groups_[std::move(word)] = std::move(help); }
@@ -78,6 +101,12 @@ private:
     std::vector<PathSpec> paths_;
     std::map<std::string, std::string> groups_;
 };
+
+// `spec` served without a token (Access::Open).
+inline PathSpec open_path(PathSpec spec) {
+    spec.access = Access::Open;
+    return spec;
+}
 
 // Every family of the tool, registered explicitly.
 Table build_table();

@@ -36,6 +36,7 @@ struct Context {
     const crypto::KeyGenerator& keygen;   // keys issued to leaves (never stored)
     const Caches& caches;                 // parsed roles and issuers, shared by the service's requests
     std::vector<std::string> warnings{};  // said to the caller with the result
+    std::string token{};                  // the caller's token (pki serve); empty for the local operator
 
     const MountInfo& m() const { return *mount; }
     const std::string& mount_name() const { return mount->name; }

@@ -37,7 +37,7 @@ void check_mount_name(const std::string& name) {
         fail(ErrorKind::Invalid,
              "mount name \"{}\" is not path-safe; use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
              name);
-    if (name == "sys") fail(ErrorKind::Invalid, "mount name \"sys\" is reserved; choose another name");
+    if (name == "sys" || name == "auth") fail(ErrorKind::Invalid, "mount name \"{}\" is reserved; choose another name", name);
 }
 
 std::optional<MountInfo> find_mount(const store::Txn& txn, std::string_view name) {

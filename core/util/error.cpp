@@ -8,10 +8,19 @@ std::string_view kind_name(ErrorKind kind) noexcept {
         case ErrorKind::Denied: return "denied";
         case ErrorKind::NotFound: return "not_found";
         case ErrorKind::Usage: return "usage";
+        case ErrorKind::Forbidden: return "forbidden";
+        case ErrorKind::Unsupported: return "unsupported";
         case ErrorKind::Storage: return "storage";
         case ErrorKind::Internal: return "internal";
     }
     return "internal";
+}
+
+std::optional<ErrorKind> parse_kind(std::string_view name) noexcept {
+    for (auto k : {ErrorKind::Invalid, ErrorKind::Denied, ErrorKind::NotFound, ErrorKind::Usage, ErrorKind::Forbidden,
+                   ErrorKind::Unsupported, ErrorKind::Storage, ErrorKind::Internal})
+        if (kind_name(k) == name) return k;
+    return std::nullopt;
 }
 
 }  // namespace pki

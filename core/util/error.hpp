@@ -4,6 +4,7 @@
 // path) rather than as a shell command, since each front end phrases it its own way (the CLI as
 // a pki command, the HTTP server as a method and URL). Front ends map kinds to their own codes in
 // one place each (exit_code_for below for the CLI).
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +17,8 @@ enum class ErrorKind {
     Denied,    // well-formed but refused by policy (role, issuer usage, path length ...)
     NotFound,  // unknown mount, path, issuer, key, role or certificate
     Usage,     // the command line itself is wrong
+    Forbidden, // no valid token for a path that needs one (HTTP 403, Vault's "permission denied")
+    Unsupported,  // the path exists but not with this operation (HTTP 405)
     Storage,   // the state directory cannot be opened, read or written
     Internal,  // a bug or a library failure
 };
@@ -61,7 +64,9 @@ constexpr int exit_code_for(ErrorKind kind) noexcept {
     switch (kind) {
         case ErrorKind::Invalid:
         case ErrorKind::Denied:
-        case ErrorKind::NotFound: return 1;
+        case ErrorKind::NotFound:
+        case ErrorKind::Forbidden:
+        case ErrorKind::Unsupported: return 1;
         case ErrorKind::Usage: return 2;
         case ErrorKind::Storage:
         case ErrorKind::Internal: return 3;
@@ -70,5 +75,6 @@ constexpr int exit_code_for(ErrorKind kind) noexcept {
 }
 
 std::string_view kind_name(ErrorKind kind) noexcept;
+std::optional<ErrorKind> parse_kind(std::string_view name) noexcept;  // kind_name's inverse
 
 }  // namespace pki

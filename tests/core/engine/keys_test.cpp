@@ -417,10 +417,10 @@ TEST_CASE("reading and deleting missing keys, and keys of unknown mounts") {
 TEST_CASE("operations a path does not support are refused") {
     Fixture f;
     auto e = f.refused(Op::List, "pki/config/keys");
-    CHECK(e.kind() == ErrorKind::Invalid);
+    CHECK(e.kind() == ErrorKind::Unsupported);  // HTTP 405, exit 1
     CHECK(contains(e.what(), "list"));
-    CHECK(f.refused(Op::Read, "pki/keys/generate/internal").kind() == ErrorKind::Invalid);
-    CHECK(f.refused(Op::Delete, "pki/keys").kind() == ErrorKind::Invalid);
+    CHECK(f.refused(Op::Read, "pki/keys/generate/internal").kind() == ErrorKind::Unsupported);
+    CHECK(f.refused(Op::Delete, "pki/keys").kind() == ErrorKind::Unsupported);
     CHECK(f.refused(Op::Read, "pki/no/such/path").kind() == ErrorKind::NotFound);
 }
 

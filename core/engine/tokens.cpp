@@ -1,0 +1,177 @@
+#include "engine/tokens.hpp"
+
+#include <algorithm>
+
+#include "crypto/digest.hpp"
+#include "crypto/random.hpp"
+#include "engine/records.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+namespace pki::engine {
+namespace {
+
+constexpr std::string_view kTokenPrefix = "sys/token/";
+constexpr std::string_view kAccessorPrefix = "sys/token-accessor/";
+constexpr std::string_view kRootMarker = "sys/root-token";
+
+// `n` characters of [0-9A-Za-z] from the CSPRNG (rejection sampling keeps them uniform).
+std::string random_base62(size_t n) {
+    static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    std::string out;
+    while (out.size() < n)
+        for (unsigned char b : crypto::random_bytes(n * 2))
+            if (b < 248 && out.size() < n) out.push_back(kAlphabet[b % 62]);
+    return out;
+}
+
+std::string token_key(std::string_view token) { return std::string(kTokenPrefix) + crypto::sha256_hex(token); }
+
+Json to_record(const TokenInfo& t) {
+    return Json{{"accessor", t.accessor},         {"display_name", t.display_name}, {"policies", t.policies},
+                {"creation_time", t.creation_time}, {"creation_ttl", t.creation_ttl}, {"expire_time", t.expire_time},
+                {"explicit_max_ttl", t.explicit_max_ttl}, {"renewable", t.renewable}, {"orphan", t.orphan},
+                {"parent_accessor", t.parent_accessor}, {"path", t.path}};
+}
+
+TokenInfo from_record(const Json& r) {
+    TokenInfo t;
+    t.accessor = r.at("accessor").get<std::string>();
+    t.display_name = r.value("display_name", "");
+    t.policies = r.value("policies", std::vector<std::string>{});
+    t.creation_time = r.value("creation_time", int64_t{0});
+    t.creation_ttl = r.value("creation_ttl", int64_t{0});
+    t.expire_time = r.value("expire_time", int64_t{0});
+    t.explicit_max_ttl = r.value("explicit_max_ttl", int64_t{0});
+    t.renewable = r.value("renewable", false);
+    t.orphan = r.value("orphan", true);
+    t.parent_accessor = r.value("parent_accessor", "");
+    t.path = r.value("path", "auth/token/create");
+    return t;
+}
+
+CreatedToken store_new(store::Txn& txn, TokenInfo info) {
+    CreatedToken out;
+    out.token = "hvs." + random_base62(32);
+    info.accessor = random_base62(24);
+    std::sort(info.policies.begin(), info.policies.end());
+    info.policies.erase(std::unique(info.policies.begin(), info.policies.end()), info.policies.end());
+    std::string hash = crypto::sha256_hex(out.token);
+    save(txn, std::string(kTokenPrefix) + hash, to_record(info));
+    save(txn, std::string(kAccessorPrefix) + info.accessor, Json{{"hash", hash}});
+    out.info = std::move(info);
+    return out;
+}
+
+// The policies a token may carry while policies themselves are not yet kept.
+void check_policies(const std::vector<std::string>& policies) {
+    for (const auto& p : policies)
+        if (p != "root" && p != "default")
+            fail(ErrorKind::Invalid,
+                 "policy \"{}\" does not exist; this version knows the policies \"root\" (everything) and \"default\" "
+                 "(a token's own lookup, renew and revoke)",
+                 p);
+}
+
+}  // namespace
+
+bool TokenInfo::root() const { return std::find(policies.begin(), policies.end(), "root") != policies.end(); }
+
+int64_t TokenInfo::ttl_left(int64_t now) const { return expire_time == 0 ? 0 : std::max<int64_t>(0, expire_time - now); }
+
+CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* parent) {
+    TokenInfo t;
+    t.creation_time = ctx.now;
+    t.display_name = req.display_name.empty() ? "token" : "token-" + req.display_name;
+    std::vector<std::string> parent_policies = parent ? parent->info.policies : std::vector<std::string>{"root"};
+    t.policies = req.policies ? *req.policies : parent_policies;
+    if (t.policies.empty()) t.policies = {"default"};
+    check_policies(t.policies);
+    bool parent_root = !parent || parent->info.root();
+    if (!parent_root)
+        for (const auto& p : t.policies)
+            if (std::find(parent_policies.begin(), parent_policies.end(), p) == parent_policies.end())
+                fail(ErrorKind::Forbidden, "child policies must be a subset of the parent's: the caller lacks \"{}\"", p);
+    if (req.no_parent && !parent_root) fail(ErrorKind::Forbidden, "only a root token may create an orphan token (no_parent)");
+    if (req.ttl && *req.ttl < 0) fail(ErrorKind::Invalid, "ttl cannot be negative");
+    if (req.explicit_max_ttl < 0) fail(ErrorKind::Invalid, "explicit_max_ttl cannot be negative");
+    int64_t ttl = req.ttl && *req.ttl > 0 ? *req.ttl : kDefaultTokenTtl;
+    if (ttl > kDefaultTokenTtl) {
+        ctx.warnings.push_back(fmt::format("ttl of {} is above the system maximum of {}; the token has {}", util::format_duration(ttl),
+                                           util::format_duration(kDefaultTokenTtl), util::format_duration(kDefaultTokenTtl)));
+        ttl = kDefaultTokenTtl;
+    }
+    if (req.explicit_max_ttl > 0 && ttl > req.explicit_max_ttl) ttl = req.explicit_max_ttl;
+    if (parent && !parent->info.root() && parent->info.expire_time && ctx.now + ttl > parent->info.expire_time) {
+        ttl = parent->info.expire_time - ctx.now;
+        ctx.warnings.push_back(fmt::format("the token's TTL is cut to {} so it does not outlive its parent", util::format_duration(ttl)));
+    }
+    t.creation_ttl = ttl;
+    t.expire_time = ctx.now + ttl;
+    t.explicit_max_ttl = req.explicit_max_ttl;
+    t.renewable = req.renewable;
+    t.orphan = !parent || req.no_parent;
+    if (!t.orphan) t.parent_accessor = parent->info.accessor;
+    return store_new(ctx.txn, std::move(t));
+}
+
+std::optional<CreatedToken> create_root_token_once(store::Txn& txn, int64_t now) {
+    if (txn.get(kRootMarker)) return std::nullopt;
+    TokenInfo t;
+    t.display_name = "root";
+    t.policies = {"root"};
+    t.creation_time = now;
+    t.orphan = true;
+    t.path = "auth/token/root";
+    auto created = store_new(txn, std::move(t));
+    save(txn, kRootMarker, Json{{"accessor", created.info.accessor}, {"created", now}});
+    return created;
+}
+
+Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now) {
+    if (!token.empty() && token.size() <= 256) {
+        if (auto r = load(txn, token_key(token))) {
+            TokenInfo info = from_record(*r);
+            if (info.expire_time == 0 || info.expire_time > now) return Caller{std::string(token), std::move(info)};
+        }
+    }
+    fail(ErrorKind::Forbidden, "permission denied");
+}
+
+TokenInfo renew_token(Context& ctx, const Caller& caller, std::optional<int64_t> increment) {
+    TokenInfo t = caller.info;
+    if (t.expire_time == 0) return t;  // a token without a TTL has nothing to renew
+    if (!t.renewable) fail(ErrorKind::Invalid, "this token is not renewable; create a new one with auth/token/create");
+    if (increment && *increment < 0) fail(ErrorKind::Invalid, "increment cannot be negative");
+    int64_t inc = increment && *increment > 0 ? *increment : t.creation_ttl;
+    int64_t max_end = t.creation_time + (t.explicit_max_ttl > 0 ? t.explicit_max_ttl : kDefaultTokenTtl);
+    int64_t end = std::min(ctx.now + inc, max_end);
+    if (end < ctx.now + inc)
+        ctx.warnings.push_back(fmt::format("TTL of {} exceeded the effective max_ttl of {}; TTL value is capped accordingly",
+                                           util::format_duration(inc), util::format_duration(std::max<int64_t>(0, max_end - ctx.now))));
+    t.expire_time = std::max(end, ctx.now);
+    save(ctx.txn, token_key(caller.token), to_record(t));
+    return t;
+}
+
+void revoke_token(Context& ctx, std::string_view token) {
+    auto r = load(ctx.txn, token_key(token));
+    if (!r) return;
+    TokenInfo t = from_record(*r);
+    // Children go with their parent, as in Vault; collect first, then delete.
+    std::vector<std::pair<std::string, std::string>> doomed{{std::string(kTokenPrefix) + crypto::sha256_hex(token), t.accessor}};
+    for (size_t i = 0; i < doomed.size(); ++i) {
+        std::string parent = doomed[i].second;
+        ctx.txn.scan(kTokenPrefix, [&](std::string_view key, std::string_view value) {
+            Json c = decode_record(key, value);
+            if (c.value("parent_accessor", "") == parent) doomed.emplace_back(std::string(key), c.at("accessor").get<std::string>());
+            return true;
+        });
+    }
+    for (const auto& [key, accessor] : doomed) {
+        ctx.txn.del(key);
+        ctx.txn.del(std::string(kAccessorPrefix) + accessor);
+    }
+}
+
+}  // namespace pki::engine

@@ -1,0 +1,70 @@
+#pragma once
+// Tokens of `pki serve`, as Vault's token store: a token is a random secret handed out once; the
+// store keeps only its SHA-256 (and an accessor, a second identifier that can be shown and logged).
+// A token carries its policies, display name, creation time, TTL and renewability. Policies are
+// the later issue's; until then "root" may do everything and "default" only what Vault's default
+// policy allows (look itself up, renew and revoke itself).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.hpp"
+
+namespace pki::engine {
+
+inline constexpr int64_t kDefaultTokenTtl = 768 * 3600;  // Vault's system max_lease_ttl, 32 days
+
+struct TokenInfo {
+    std::string accessor;
+    std::string display_name;             // "token", "token-<name>" as Vault shows it; "root" for the root token
+    std::vector<std::string> policies;    // sorted
+    int64_t creation_time = 0;
+    int64_t creation_ttl = 0;             // seconds; 0: never expires (the root token)
+    int64_t expire_time = 0;              // Unix seconds; 0: never
+    int64_t explicit_max_ttl = 0;         // seconds; 0: the system maximum
+    bool renewable = false;
+    bool orphan = false;
+    std::string parent_accessor;          // "" for an orphan
+    std::string path = "auth/token/create";
+    bool root() const;
+    int64_t ttl_left(int64_t now) const;  // seconds; 0 for a token that never expires
+};
+
+struct NewToken {
+    std::string display_name;
+    std::optional<std::vector<std::string>> policies;  // absent: the parent's
+    std::optional<int64_t> ttl;                        // absent: 768h (root parent) or the parent's remaining TTL
+    int64_t explicit_max_ttl = 0;
+    bool renewable = true;
+    bool no_parent = false;
+};
+
+struct CreatedToken {
+    std::string token;  // the secret, returned once
+    TokenInfo info;
+};
+
+// The caller of a request: its token and what the store says of it.
+struct Caller {
+    std::string token;
+    TokenInfo info;
+};
+
+// Mint a token. `parent` is the caller (absent for the local operator, whose tokens are orphans
+// with the root policy unless told otherwise). A child never gets a policy its parent lacks, and
+// never outlives a non-root parent.
+CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* parent);
+// The root token for a store that never had one: created once (the record of that stays), so a
+// second server on the same state does not mint another. Absent when one was created before.
+std::optional<CreatedToken> create_root_token_once(store::Txn& txn, int64_t now);
+// The valid token `token`, or Error(Forbidden, "permission denied") when it is missing, unknown
+// or expired (Vault says nothing more, so a guess learns nothing).
+Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now);
+// renew-self: extend the TTL by `increment` (absent: the creation TTL), capped by the token's
+// maximum; Error(Invalid) for a token that is not renewable.
+TokenInfo renew_token(Context& ctx, const Caller& caller, std::optional<int64_t> increment);
+void revoke_token(Context& ctx, std::string_view token);
+
+}  // namespace pki::engine

@@ -1,0 +1,44 @@
+#pragma once
+// Vault's HTTP API as requests of the service: the method and URL of an HTTP request into an
+// api::Request, and a response or an error back into status, media type and body. No sockets
+// here (server.cpp has them), so every mapping is tested on its own.
+#include <string>
+#include <string_view>
+
+#include "api/request.hpp"
+#include "util/error.hpp"
+
+namespace pki::server {
+
+struct HttpIn {
+    std::string_view method;  // "GET", "LIST" ...
+    std::string_view target;  // "/v1/pki/roles/web?list=true"
+    std::string_view body;
+    std::string token;        // from X-Vault-Token or Authorization: Bearer
+};
+
+struct HttpOut {
+    int status = 200;
+    std::string content_type;  // empty for 204
+    std::string body;
+};
+
+// The request `in` asks for; Error(NotFound) outside /v1/, Error(Unsupported) for a method Vault's
+// API does not have, Error(Invalid) for a body that is not a JSON object or a malformed URL.
+api::Request to_request(const HttpIn& in);
+// The token of a request: X-Vault-Token, else an "Authorization: Bearer" header.
+std::string token_from(std::string_view x_vault_token, std::string_view authorization);
+
+// A response as Vault sends it: raw bytes with their media type; 204 when there is nothing to
+// say; the JSON envelope otherwise. A LIST with no keys is Vault's 404 with no errors.
+HttpOut to_http(const api::Response& r, api::Op op, std::string_view request_id);
+// {"errors": [...]} with the status of the error's kind.
+HttpOut error_http(const Error& e, std::string_view request_id);
+// An error the HTTP layer itself finds (413, 431, 400 for malformed HTTP, 503 when full).
+HttpOut error_http(int status, std::string_view message, std::string_view request_id);
+
+// "%41b+c" in a query decoded to "Ab c" (plus as space only when `query`); Error(Invalid) on a
+// bad escape.
+std::string url_decode(std::string_view s, bool query);
+
+}  // namespace pki::server
