@@ -134,6 +134,16 @@ std::vector<Page> pages() {
          "when that is a terminal (\\fB--quiet\\fR silences it). A second tidy of the same mount while one runs is refused. "
          "\\fBtidy-status\\fR reports the running or last tidy.",
          ".EX\npki write pki/tidy tidy_cert_store=true tidy_revoked_certs=true safety_buffer=24h\npki read pki/tidy-status\n.EE"},
+        {"pki-token", {"token"}, "tokens for pki serve",
+         "Every request to \\fBpki serve\\fR needs a token (X-Vault-Token, or Authorization: Bearer), except reads of the CA "
+         "certificates, the CRLs and stored certificates, and sys/health, which are open as in Vault. The first \\fBpki serve\\fR "
+         "on a state directory creates a root token and shows it once. \\fBpki token create\\fR, run on the state directory, "
+         "and \\fBauth/token/create\\fR over HTTP mint more; a token is shown once and only its SHA-256 hash is stored. A token "
+         "carries a TTL (768h by default, the system maximum) and policies: \\fBroot\\fR (everything) or \\fBdefault\\fR "
+         "(its own lookup-self, renew-self and revoke-self only); named policies come with a later release. Revoking a token "
+         "revokes the tokens it created.",
+         ".EX\npki token create -ttl=24h -display-name=deploy -field=token > deploy.token\n"
+         "curl -H \"X-Vault-Token: $(cat deploy.token)\" http://127.0.0.1:8200/v1/auth/token/lookup-self\n.EE"},
     };
 }
 
@@ -216,7 +226,11 @@ std::string overview(CLI::App& app) {
          "CA private keys never leave it except on \\fBexported\\fR requests; issued private keys are never stored.\n";
     o << ".SH ENVIRONMENT\n.TP\n\\fBPKI_STATE_DIR\\fR\nThe state directory, when \\fB\\-\\-state\\-dir\\fR is not given.\n"
          ".TP\n\\fBPKI_FORMAT\\fR\nThe default output format (table when unset).\n.TP\n\\fBPKI_MOUNT\\fR\nThe default mount "
-         "of ergonomic commands (pki when unset).\n.TP\n\\fBXDG_DATA_HOME\\fR, \\fBHOME\\fR\nWhere the default state directory is.\n";
+         "of ergonomic commands (pki when unset).\n.TP\n\\fBXDG_DATA_HOME\\fR, \\fBHOME\\fR\nWhere the default state directory is.\n"
+         ".TP\n\\fBPKI_ADDR\\fR, \\fBVAULT_ADDR\\fR\nSend requests to the \\fBpki serve\\fR(1) (or Vault) at this URL instead of "
+         "a state directory, unless \\fB\\-\\-state\\-dir\\fR is given; with \\fBPKI_TOKEN\\fR or \\fBVAULT_TOKEN\\fR (else "
+         "~/.pki-token) and \\fBPKI_CACERT\\fR or \\fBVAULT_CACERT\\fR. \\fBapply\\fR and \\fBbatch\\fR work on a state directory "
+         "only.\n";
     o << ".SH OUTPUT\n\\fBtable\\fR (the default) prints Vault's Key/Value table; \\fBjson\\fR prints the Vault API envelope "
          "(request_id, lease_id, lease_duration, renewable, data, wrap_info, warnings, auth); \\fByaml\\fR the same as YAML; "
          "\\fBpem\\fR and \\fBder\\fR print the certificate, CSR, CRL or key of the response itself. \\fB\\-\\-field\\fR "
@@ -238,7 +252,7 @@ std::string overview(CLI::App& app) {
     o << ".SH SEE ALSO\n";
     auto all = pages();
     for (size_t i = 0; i < all.size(); ++i) o << (i ? ",\n" : "") << "\\fB" << all[i].name << "\\fR(1)";
-    o << ",\n\\fBpki-apply\\fR(1),\n\\fBpki-batch\\fR(1)\n";
+    o << ",\n\\fBpki-apply\\fR(1),\n\\fBpki-batch\\fR(1),\n\\fBpki-serve\\fR(1)\n";
     return o.str();
 }
 
@@ -279,6 +293,49 @@ std::string batch_page(CLI::App& app) {
          "{\"common_name\":\"h%d.example.com\"}}\\en' $i\ndone | pki batch > issued.jsonl\n"
          "jq -r 'select(.error) | \"line \\e(.line): \\e(.error.message)\"' issued.jsonl\n.EE\n";
     o << ".SH SEE ALSO\n\\fBpki\\fR(1), \\fBpki-issue\\fR(1)\n";
+    return o.str();
+}
+
+std::string serve_page(CLI::App& app) {
+    std::ostringstream o;
+    header(o, "pki-serve", "serve Vault's PKI HTTP API from the state directory");
+    o << ".SH SYNOPSIS\n\\fBpki serve\\fR [\\fB\\-\\-listen\\fR \\fIADDR:PORT\\fR]... [\\fB\\-\\-tls\\-cert\\fR \\fIFILE\\fR "
+         "\\fB\\-\\-tls\\-key\\fR \\fIFILE\\fR | \\fB\\-\\-tls\\-role\\fR \\fIMOUNT/ROLE\\fR \\fB\\-\\-tls\\-name\\fR "
+         "\\fINAME\\fR...] [\\fIoptions\\fR]\n";
+    o << ".SH DESCRIPTION\n\\fBpki serve\\fR serves every path of \\fBpki\\fR(1) at \\fB/v1/\\fIMOUNT\\fB/\\fIPATH\\fR with Vault's "
+         "methods (GET reads, and lists with \\fB?list=true\\fR; LIST; POST and PUT write; PATCH; DELETE), JSON bodies, "
+         "query parameters on GET, and Vault's responses: the JSON envelope for data paths, the bytes themselves with "
+         "Vault's media types for the raw paths (ca, ca/pem, ca_chain, crl, crl/pem, cert/SERIAL/raw, issuer/REF/der|pem, "
+         "issuer/REF/crl/der|pem), 204 when there is nothing to say, and \\fB{\"errors\": [...]}\\fR with 400 (refused input), "
+         "403 (permission denied), 404 (unknown path or object; also an empty LIST, as Vault), 405 (wrong method), 413 (body "
+         "too large), 431 (headers too large), 500 (the state failed), 503 (too many connections). Every response carries a "
+         "request_id (in the body and the X-Request-Id header). Mounts are managed at Vault's sys/mounts paths, and "
+         "sys/health answers as Vault's. Tools written for Vault's API (hvac, Vault Agent, cert-manager, Terraform, curl) "
+         "work unchanged, and so does this CLI: with \\fBPKI_ADDR\\fR (or \\fBVAULT_ADDR\\fR, or \\fB\\-\\-address\\fR) "
+         "set, \\fBpki read|write|list|delete|patch\\fR and the ergonomic commands send their requests to the server, with "
+         "the same output and exit codes.\n.PP\n"
+         "Writes are prepared on the I/O threads and committed in groups that share one flush, so a response is sent only "
+         "once what it says is on disk. Reads run on a snapshot. Several servers and CLI processes may share one state "
+         "directory. See \\fBpki-token\\fR(1) for the tokens every request but the open reads needs; the first start on "
+         "a state directory creates the root token and shows it once (standard error, or \\fB\\-\\-root\\-token\\-file\\fR).\n.PP\n"
+         "TLS (1.2 and 1.3, OpenSSL) is required on any address outside loopback unless \\fB\\-\\-insecure\\-plain\\-http\\fR "
+         "is given. \\fB\\-\\-tls\\-role\\fR issues the server's own certificate from a role of the state at start-up and "
+         "renews it at two thirds of its life without a restart; SIGHUP reloads \\fB\\-\\-tls\\-cert\\fR and \\fB\\-\\-tls\\-key\\fR. "
+         "SIGTERM and SIGINT stop accepting, let the requests in flight finish (up to \\fB\\-\\-shutdown\\-timeout\\fR) and "
+         "exit 0. Each request leaves one JSON line in the access log (time, remote address, method, path, status, "
+         "duration_ms, request_id, and the token's accessor, never the token or a key).\n";
+    options_of(o, app, "serve");
+    o << ".SH EXIT STATUS\n.TP\n0\nStopped by SIGTERM or SIGINT.\n.TP\n2\nUsage error (an option, or plain HTTP outside "
+         "loopback).\n.TP\n3\nThe state directory failed, or an address could not be bound.\n";
+    o << ".SH ENVIRONMENT\n.TP\n\\fBPKI_ADDR\\fR, \\fBVAULT_ADDR\\fR\nFor the CLI: the server to send requests to.\n"
+         ".TP\n\\fBPKI_TOKEN\\fR, \\fBVAULT_TOKEN\\fR\nFor the CLI: the token (else the first line of ~/.pki-token).\n"
+         ".TP\n\\fBPKI_CACERT\\fR, \\fBVAULT_CACERT\\fR\nFor the CLI: the CA bundle that verifies the server.\n";
+    o << ".SH EXAMPLES\n.EX\npki serve --root-token-file ~/.pki-token &\n"
+         "curl -s -H \"X-Vault-Token: $(cat ~/.pki-token)\" -d '{\"common_name\":\"www.example.com\"}' \\e\n"
+         "    http://127.0.0.1:8200/v1/pki/issue/web | jq -r .data.certificate\n"
+         "PKI_ADDR=http://127.0.0.1:8200 pki issue web --common-name www.example.com\n"
+         "pki serve --listen 0.0.0.0:8200 --tls-role pki/server --tls-name ca.example.com\n.EE\n";
+    o << ".SH SEE ALSO\n\\fBpki\\fR(1), \\fBpki-token\\fR(1), \\fBpki-batch\\fR(1)\n";
     return o.str();
 }
 
@@ -330,6 +387,7 @@ std::vector<std::pair<std::string, std::string>> manual_pages(CLI::App& app, con
     for (const auto& p : pages()) out.emplace_back(p.name, family_page(p, table));
     out.emplace_back("pki-apply", apply_page(app));
     out.emplace_back("pki-batch", batch_page(app));
+    out.emplace_back("pki-serve", serve_page(app));
     return out;
 }
 

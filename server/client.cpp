@@ -1,5 +1,8 @@
 #include "server/client.hpp"
 
+#include <cstring>
+#include <fstream>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -8,6 +11,7 @@
 
 #include "api/envelope.hpp"
 #include "api/fields.hpp"
+#include "api/table.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -101,8 +105,7 @@ Client::~Client() = default;
 
 api::Response Client::send(const api::Request& request) {
     const auto& o = impl_->o;
-    std::string path = request.path;
-    while (!path.empty() && path.front() == '/') path.erase(0, 1);
+    std::string path = api::normalized_path(request.path);  // refused here as the local service refuses it
     std::string target = "/v1/" + url_encode(path);
     http::verb verb = http::verb::get;
     std::string method;
@@ -158,8 +161,9 @@ api::Response Client::send(const api::Request& request) {
         SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
         ctx.set_verify_mode(ssl::verify_peer);
         if (!o.ca_file.empty()) {
+            if (!std::ifstream(o.ca_file)) fail(ErrorKind::Usage, "cannot read the CA certificate {} (PKI_CACERT): {}", o.ca_file, std::strerror(errno));
             ctx.load_verify_file(o.ca_file, ec);
-            if (ec) fail(ErrorKind::Usage, "cannot read the CA certificate {} (PKI_CACERT): {}", o.ca_file, ec.message());
+            if (ec) fail(ErrorKind::Usage, "the CA certificate file {} (PKI_CACERT) holds no PEM certificate; give the server's CA in PEM", o.ca_file);
         } else {
             ctx.set_default_verify_paths(ec);
         }

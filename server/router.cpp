@@ -105,7 +105,7 @@ HttpOut to_http(const api::Response& r, api::Op op, std::string_view request_id)
     if (r.raw) return HttpOut{200, r.raw->content_type, r.raw->body};
     if (op == api::Op::List && r.warnings.empty() && r.data.is_object() && r.data.contains("keys") && r.data["keys"].is_array() &&
         r.data["keys"].empty())
-        return HttpOut{404, "application/json", "{\"errors\":[]}\n"};
+        return HttpOut{404, "application/json", api::Json{{"errors", api::Json::array()}, {"request_id", request_id}}.dump() + "\n"};
     if (r.data.is_null() && r.warnings.empty() && r.auth.is_null()) return HttpOut{204, "", ""};
     return HttpOut{200, "application/json", api::envelope_text(r, request_id) + "\n"};
 }

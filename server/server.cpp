@@ -262,7 +262,9 @@ private:
         if (sh_.stopping) return close();
         if (buffer_.size() > 0) return read_header();
         socket().expires_after(sh_.opt.idle_timeout);
-        stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+        // One byte: the header limit then covers every other byte of the header block (Beast
+        // counts only what it parses after the limit is set).
+        stream_.async_read_some(buffer_.prepare(1), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
             if (ec) return self->close();
             self->buffer_.commit(n);
             self->read_header();
@@ -272,7 +274,7 @@ private:
     void read_header() {
         parser_.emplace();
         parser_->body_limit(sh_.opt.max_body_bytes);
-        parser_->header_limit(static_cast<uint32_t>(sh_.opt.max_header_bytes));
+        parser_->header_limit(static_cast<uint32_t>(sh_.opt.max_header_bytes > buffer_.size() ? sh_.opt.max_header_bytes - buffer_.size() : 1));
         socket().expires_after(sh_.opt.header_timeout);
         http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
             if (ec) return self->read_failed(ec);
@@ -337,6 +339,8 @@ private:
         auto authz = req[http::field::authorization];
         in.token = token_from(std::string_view(xv.data(), xv.size()), std::string_view(authz.data(), authz.size()));
         token_ = in.token;
+        accessor_ = sh_.svc.accessor_of(token_);  // now: revoke-self leaves none to look up afterwards
+        head_ = req.method() == http::verb::head;
         keep_alive_ = req.keep_alive();
         api::Request request;
         try {
@@ -405,6 +409,11 @@ private:
         status_ = out.status;
         res_.body() = std::move(out.body);
         res_.prepare_payload();
+        if (head_) {  // the headers a GET would have had, and no body (RFC 9110 9.3.2)
+            auto length = res_.body().size();
+            res_.body().clear();
+            res_.content_length(length);
+        }
         socket().expires_after(sh_.opt.body_timeout);
         http::async_write(stream_, res_, [self = this->shared_from_this(), keep](beast::error_code ec, size_t) {
             self->log_request();
@@ -419,6 +428,8 @@ private:
         counted_ = false;
         request_id_.clear();
         token_.clear();
+        accessor_.clear();
+        head_ = false;
         method_.clear();
         path_.clear();
     }
@@ -428,8 +439,7 @@ private:
         Json line{{"time", AccessLog::now_text()}, {"remote", remote_}, {"method", method_.empty() ? "-" : method_},
                   {"path", path_},                  {"status", status_}, {"duration_ms", std::round(ms * 1000) / 1000},
                   {"request_id", request_id_}};
-        std::string accessor = sh_.svc.accessor_of(token_);
-        if (!accessor.empty()) line["accessor"] = accessor;
+        if (!accessor_.empty()) line["accessor"] = accessor_;
         sh_.log.line(line);
     }
 
@@ -451,7 +461,8 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> res_;
-    std::string request_id_, method_, path_, token_;
+    std::string request_id_, method_, path_, token_, accessor_;
+    bool head_ = false;
     api::Op op_ = api::Op::Read;
     bool keep_alive_ = true;
     bool counted_ = false;
@@ -612,6 +623,10 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
         }
     }
 
+    // TLS files first: a start-up refused for them leaves the state as it was.
+    std::shared_ptr<ssl::context> file_tls;
+    if (!o.tls_cert.empty()) file_tls = tls_context(read_file(o.tls_cert, "TLS certificate"), read_file(o.tls_key, "TLS key"), o.tls_cert);
+
     // The root token, once per state: printed here or written to a 0600 file.
     if (auto root = svc.create_root_token_once()) {
         if (!o.root_token_file.empty()) {
@@ -632,8 +647,8 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
     asio::thread_pool standalone(1);
     Shared sh{svc, o, log, committer, standalone};
     std::optional<Issued> own;
-    if (!o.tls_cert.empty()) {
-        sh.set_tls(tls_context(read_file(o.tls_cert, "TLS certificate"), read_file(o.tls_key, "TLS key"), o.tls_cert));
+    if (file_tls) {
+        sh.set_tls(file_tls);
     } else if (!o.tls_role.empty()) {
         own = issue_own_certificate(svc, o);
         sh.set_tls(own->ctx);
@@ -661,8 +676,8 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
     asio::steady_timer renew(io);
     std::function<void()> schedule_renewal = [&] {
         if (!own) return;
-        int64_t life = std::max<int64_t>(own->not_after - own->issued_at, 60);
-        int64_t due = own->issued_at + life * 2 / 3 - svc.now();
+        int64_t life = std::max<int64_t>(own->not_after - own->issued_at, 0);
+        int64_t due = own->issued_at + life * 2 / 3 - svc.now();  // never after not_after
         renew.expires_after(std::chrono::seconds(std::max<int64_t>(due, 1)));
         renew.async_wait([&](beast::error_code ec) {
             if (ec) return;
@@ -671,9 +686,9 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
                 sh.set_tls(own->ctx);
                 log.note(fmt::format("renewed the server certificate from {}; it expires at {}", o.tls_role, util::format_utc_time(own->not_after)));
             } catch (const std::exception& e) {
-                log.warn(fmt::format("cannot renew the server certificate from {}: {}; trying again in a minute", o.tls_role, e.what()));
+                log.warn(fmt::format("cannot renew the server certificate from {}: {}; trying again in 30 s", o.tls_role, e.what()));
                 own->issued_at = svc.now();
-                own->not_after = own->issued_at + 90;
+                own->not_after = own->issued_at + 45;  // two thirds: 30 s
             }
             schedule_renewal();
         });

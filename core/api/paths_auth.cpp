@@ -16,7 +16,7 @@ Json auth_block(const std::string& token, const engine::TokenInfo& t, int64_t no
                 {"accessor", t.accessor},
                 {"policies", t.policies},
                 {"token_policies", t.policies},
-                {"metadata", nullptr},
+                {"metadata", t.meta.empty() ? Json(nullptr) : Json(t.meta)},
                 {"lease_duration", t.ttl_left(now)},
                 {"renewable", t.renewable && t.expire_time != 0},
                 {"entity_id", ""},
@@ -36,7 +36,7 @@ Json lookup_data(const std::string& token, const engine::TokenInfo& t, int64_t n
                 {"explicit_max_ttl", t.explicit_max_ttl},
                 {"id", token},
                 {"issue_time", util::format_utc_time(t.creation_time)},
-                {"meta", nullptr},
+                {"meta", t.meta.empty() ? Json(nullptr) : Json(t.meta)},
                 {"num_uses", 0},
                 {"orphan", t.orphan},
                 {"path", t.path},
@@ -63,6 +63,14 @@ Response create(Call& c) {
     req.explicit_max_ttl = f.duration("explicit_max_ttl");
     req.renewable = f.boolean("renewable");
     req.no_parent = f.boolean("no_parent");
+    req.no_default_policy = f.boolean("no_default_policy");
+    if (f.has("meta"))
+        for (const auto& [k, v] : f.value("meta").items()) req.meta[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    // What Vault has and this version does not; hvac sends their neutral values with every create.
+    if (f.integer("num_uses") != 0) fail(ErrorKind::Invalid, "num_uses is not supported yet; create a token with a short ttl instead");
+    if (f.duration("period") != 0) fail(ErrorKind::Invalid, "periodic tokens (period) are not supported yet; give a ttl and renew-self");
+    if (f.str("type") != "service") fail(ErrorKind::Invalid, "token type \"{}\" is not supported; only service tokens", f.str("type"));
+    if (!f.str("id").empty()) fail(ErrorKind::Invalid, "a token's id is always random here; drop id");
     std::optional<engine::Caller> parent;
     if (!c.ctx.token.empty()) parent = engine::authenticate(c.ctx.txn, c.ctx.token, c.ctx.now);
     auto made = engine::create_token(c.ctx, req, parent ? &*parent : nullptr);
@@ -128,7 +136,13 @@ void add_auth_paths(Table& t) {
                     duration_field("explicit_max_ttl", "Longest lifetime renewals may reach (default: the system maximum)."),
                     string_field("display_name", "Name shown by lookup (as token-NAME) and in the access log."),
                     bool_field("renewable", "Whether renew-self may extend the token.", true),
-                    bool_field("no_parent", "Make the token an orphan (root tokens only): it survives its creator's revocation.", false)},
+                    bool_field("no_parent", "Make the token an orphan (root tokens only): it survives its creator's revocation.", false),
+                    bool_field("no_default_policy", "Do not add the default policy beside the given policies.", false),
+                    FieldSpec{"meta", FieldType::Map, nullptr, "Metadata (string values), shown by lookup.", {}},
+                    int_field("num_uses", "Vault's use limit; only 0 (unlimited) is supported.", 0),
+                    duration_field("period", "Vault's periodic tokens; only 0 (none) is supported."),
+                    string_field("type", "Token type; only service.", "service", {"service"}),
+                    string_field("id", "Vault's custom token id; not supported (ids are random).")},
                    {{Op::Write, create, "Create a token.", {"token", "create"}}},
                    "auth"});
     t.add(self_path(PathSpec{"token/lookup-self", "token", "The calling token's properties.", {},

@@ -62,10 +62,7 @@ int64_t Service::now() const {
 Service::Resolved Service::resolve(const Request& request) const {
     Resolved r;
     r.op = request.op;
-    r.path = request.path;
-    while (!r.path.empty() && r.path.front() == '/') r.path.erase(0, 1);
-    while (!r.path.empty() && r.path.back() == '/') r.path.pop_back();
-    if (r.path.empty()) fail(ErrorKind::Invalid, "empty path; give a path such as pki/roles/web");
+    r.path = normalized_path(request.path);
 
     auto parts = split_path(r.path);
     r.sys = !parts.root.empty();

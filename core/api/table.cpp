@@ -1,6 +1,7 @@
 #include "api/table.hpp"
 
 #include "api/paths.hpp"
+#include "util/error.hpp"
 #include "util/strings.hpp"
 
 namespace pki::api {
@@ -19,6 +20,13 @@ std::vector<std::string> PathSpec::params() const {
 }
 
 std::string PathSpec::display() const { return sys() ? root + "/" + pattern : ":mount/" + pattern; }
+
+std::string normalized_path(std::string_view path) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    if (path.empty()) fail(ErrorKind::Invalid, "empty path; give a path such as pki/roles/web");
+    return std::string(path);
+}
 
 PathParts split_path(std::string_view path) {
     while (!path.empty() && path.front() == '/') path.remove_prefix(1);

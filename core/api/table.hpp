@@ -80,6 +80,8 @@ struct PathParts {
 };
 // Leading and trailing slashes are dropped first.
 PathParts split_path(std::string_view path);
+// `path` without its leading and trailing slashes; Error(Invalid) when nothing is left.
+std::string normalized_path(std::string_view path);
 // The first path segments that are the tool's own, not mount names.
 inline constexpr std::string_view kRoots[] = {"sys", "auth"};
 

@@ -31,7 +31,7 @@ Json to_record(const TokenInfo& t) {
     return Json{{"accessor", t.accessor},         {"display_name", t.display_name}, {"policies", t.policies},
                 {"creation_time", t.creation_time}, {"creation_ttl", t.creation_ttl}, {"expire_time", t.expire_time},
                 {"explicit_max_ttl", t.explicit_max_ttl}, {"renewable", t.renewable}, {"orphan", t.orphan},
-                {"parent_accessor", t.parent_accessor}, {"path", t.path}};
+                {"parent_accessor", t.parent_accessor}, {"path", t.path}, {"meta", t.meta}};
 }
 
 TokenInfo from_record(const Json& r) {
@@ -47,6 +47,9 @@ TokenInfo from_record(const Json& r) {
     t.orphan = r.value("orphan", true);
     t.parent_accessor = r.value("parent_accessor", "");
     t.path = r.value("path", "auth/token/create");
+    if (r.contains("meta") && r["meta"].is_object())
+        for (const auto& [k, v] : r["meta"].items())
+            if (v.is_string()) t.meta[k] = v.get<std::string>();
     return t;
 }
 
@@ -85,7 +88,10 @@ CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* paren
     t.display_name = req.display_name.empty() ? "token" : "token-" + req.display_name;
     std::vector<std::string> parent_policies = parent ? parent->info.policies : std::vector<std::string>{"root"};
     t.policies = req.policies ? *req.policies : parent_policies;
+    bool given_root = std::find(t.policies.begin(), t.policies.end(), "root") != t.policies.end();
+    if (req.policies && !given_root && !req.no_default_policy) t.policies.push_back("default");
     if (t.policies.empty()) t.policies = {"default"};
+    t.meta = req.meta;
     check_policies(t.policies);
     bool parent_root = !parent || parent->info.root();
     if (!parent_root)

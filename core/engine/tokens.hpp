@@ -5,6 +5,7 @@
 // the later issue's; until then "root" may do everything and "default" only what Vault's default
 // policy allows (look itself up, renew and revoke itself).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@ struct TokenInfo {
     bool orphan = false;
     std::string parent_accessor;          // "" for an orphan
     std::string path = "auth/token/create";
+    std::map<std::string, std::string> meta;  // shown by lookup
     bool root() const;
     int64_t ttl_left(int64_t now) const;  // seconds; 0 for a token that never expires
 };
@@ -39,6 +41,8 @@ struct NewToken {
     int64_t explicit_max_ttl = 0;
     bool renewable = true;
     bool no_parent = false;
+    bool no_default_policy = false;  // explicit policies get "default" beside them unless this is set, as in Vault
+    std::map<std::string, std::string> meta;
 };
 
 struct CreatedToken {

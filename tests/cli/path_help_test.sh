@@ -17,7 +17,7 @@ expect_out_contains "pki/issue/:role"
 expect_out_contains "pki/crl/rotate"
 if grep -q -e '^sys/' -e '^:mount/' pki.txt; then fail "path-help pki lists sys/ or :mount/ paths"; else ok; fi
 expect_eq "$(grep -c '^pki/' pki.txt)" "$(grep -c '^:mount/' all.txt)" "one row per mount path"
-expect_eq "$(sed 's/^pki\//:mount\//' pki.txt | tr -s ' ')" "$(grep -v '^sys/' all.txt | tr -s ' ')" "the same rows as pki path-help, with the mount"
+expect_eq "$(sed 's/^pki\//:mount\//' pki.txt | tr -s ' ')" "$(grep -v -e '^sys/' -e '^auth/' all.txt | tr -s ' ')" "the same rows as pki path-help, with the mount"
 expect_ok "$PKI" path-help pki/
 expect_eq "$(cat "$WORK/out")" "$(cat pki.txt)" "pki/ is the mount too"
 expect_ok "$PKI" path-help pki_other

@@ -17,8 +17,8 @@ Table small_table() {
     t.add(PathSpec{"roles/:name", "role", "One role.", {string_field("ttl", "A field.")},
                    {{Op::Read, nothing, "Read.", {}}, {Op::Write, nothing, "Write.", {}}}});
     t.add(PathSpec{"issuer/:issuer_ref/sign/:role", "issuer", "Sign.", {}, {{Op::Write, nothing, "Sign.", {}}}});
-    t.add(PathSpec{"mounts/:path", "secrets", "A mount.", {}, {{Op::Read, nothing, "Read.", {}}}, true});
-    t.add(PathSpec{"mounts", "secrets", "Mounts.", {}, {{Op::List, nothing, "List.", {}}}, true});
+    t.add(PathSpec{"mounts/:path", "secrets", "A mount.", {}, {{Op::Read, nothing, "Read.", {}}}, "sys"});
+    t.add(PathSpec{"mounts", "secrets", "Mounts.", {}, {{Op::List, nothing, "List.", {}}}, "sys"});
     return t;
 }
 
@@ -26,17 +26,17 @@ Table small_table() {
 
 TEST_CASE("match: literal paths and paths with parameters") {
     Table t = small_table();
-    auto m = t.match("roles", false);
+    auto m = t.match("roles", "");
     REQUIRE(m);
     CHECK(m->spec->pattern == "roles");
     CHECK(m->params.empty());
 
-    m = t.match("roles/web", false);
+    m = t.match("roles/web", "");
     REQUIRE(m);
     CHECK(m->spec->pattern == "roles/:name");
     CHECK(m->params.at("name") == "web");
 
-    m = t.match("issuer/default/sign/web-server", false);
+    m = t.match("issuer/default/sign/web-server", "");
     REQUIRE(m);
     CHECK(m->spec->pattern == "issuer/:issuer_ref/sign/:role");
     CHECK(m->params.size() == 2);
@@ -46,40 +46,40 @@ TEST_CASE("match: literal paths and paths with parameters") {
 
 TEST_CASE("match: a trailing slash is ignored") {
     Table t = small_table();
-    auto m = t.match("roles/", false);
+    auto m = t.match("roles/", "");
     REQUIRE(m);
     CHECK(m->spec->pattern == "roles");
-    m = t.match("roles/web/", false);
+    m = t.match("roles/web/", "");
     REQUIRE(m);
     CHECK(m->params.at("name") == "web");
 }
 
 TEST_CASE("match: sys paths and mount paths are separate") {
     Table t = small_table();
-    auto m = t.match("mounts/pki", true);
+    auto m = t.match("mounts/pki", "sys");
     REQUIRE(m);
-    CHECK(m->spec->sys);
+    CHECK(m->spec->sys());
     CHECK(m->params.at("path") == "pki");
-    CHECK_FALSE(t.match("mounts/pki", false));
-    CHECK_FALSE(t.match("roles/web", true));
-    CHECK(t.match("mounts", true));
-    CHECK_FALSE(t.match("mounts", false));
+    CHECK_FALSE(t.match("mounts/pki", ""));
+    CHECK_FALSE(t.match("roles/web", "sys"));
+    CHECK(t.match("mounts", "sys"));
+    CHECK_FALSE(t.match("mounts", ""));
 }
 
 TEST_CASE("match: no match") {
     Table t = small_table();
-    CHECK_FALSE(t.match("", false));
-    CHECK_FALSE(t.match("nope", false));
-    CHECK_FALSE(t.match("role", false));
-    CHECK_FALSE(t.match("roles/web/extra", false));
-    CHECK_FALSE(t.match("issuer/default/sign", false));
-    CHECK_FALSE(t.match("issuer//sign/web", false));  // an empty parameter is no parameter
-    CHECK_FALSE(t.match("ROLES/web", false));         // paths are case-sensitive
+    CHECK_FALSE(t.match("", ""));
+    CHECK_FALSE(t.match("nope", ""));
+    CHECK_FALSE(t.match("role", ""));
+    CHECK_FALSE(t.match("roles/web/extra", ""));
+    CHECK_FALSE(t.match("issuer/default/sign", ""));
+    CHECK_FALSE(t.match("issuer//sign/web", ""));  // an empty parameter is no parameter
+    CHECK_FALSE(t.match("ROLES/web", ""));         // paths are case-sensitive
 }
 
 TEST_CASE("add: path parameters become in-path string fields") {
     Table t = small_table();
-    auto m = t.match("issuer/x/sign/y", false);
+    auto m = t.match("issuer/x/sign/y", "");
     REQUIRE(m);
     const auto& spec = *m->spec;
     CHECK(spec.params() == std::vector<std::string>{"issuer_ref", "role"});
@@ -88,12 +88,12 @@ TEST_CASE("add: path parameters become in-path string fields") {
         if (f.in_path) ++in_path;
     CHECK(in_path == 2);
     CHECK(spec.display() == ":mount/issuer/:issuer_ref/sign/:role");
-    CHECK(t.match("mounts/x", true)->spec->display() == "sys/mounts/:path");
+    CHECK(t.match("mounts/x", "sys")->spec->display() == "sys/mounts/:path");
 }
 
 TEST_CASE("find: the operations a path accepts") {
     Table t = small_table();
-    auto m = t.match("roles/web", false);
+    auto m = t.match("roles/web", "");
     REQUIRE(m);
     CHECK(m->spec->find(Op::Read));
     CHECK(m->spec->find(Op::Write));
@@ -105,28 +105,37 @@ TEST_CASE("the real table: foundation paths are there") {
     Table t = build_table();
     struct Case {
         const char* path;
-        bool sys;
+        const char* root;
         const char* pattern;
     } cases[] = {
-        {"mounts", true, "mounts"},
-        {"mounts/pki_int", true, "mounts/:path"},
-        {"mounts/pki_int/tune", true, "mounts/:path/tune"},
-        {"keys/generate/internal", false, "keys/generate/:type"},
-        {"keys/generate/exported", false, "keys/generate/:type"},
-        {"keys/import", false, "keys/import"},
-        {"keys", false, "keys"},
-        {"keys/", false, "keys"},
-        {"key/my-key", false, "key/:key_ref"},
-        {"config/keys", false, "config/keys"},
+        {"mounts", "sys", "mounts"},
+        {"mounts/pki_int", "sys", "mounts/:path"},
+        {"mounts/pki_int/tune", "sys", "mounts/:path/tune"},
+        {"keys/generate/internal", "", "keys/generate/:type"},
+        {"keys/generate/exported", "", "keys/generate/:type"},
+        {"keys/import", "", "keys/import"},
+        {"keys", "", "keys"},
+        {"keys/", "", "keys"},
+        {"key/my-key", "", "key/:key_ref"},
+        {"config/keys", "", "config/keys"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.path);
-        auto m = t.match(c.path, c.sys);
+        auto m = t.match(c.path, c.root);
         REQUIRE(m);
         CHECK(m->spec->pattern == c.pattern);
     }
-    CHECK_FALSE(t.match("keys/generate", false));
-    CHECK_FALSE(t.match("config/keys", true));
+    CHECK_FALSE(t.match("keys/generate", ""));
+    CHECK_FALSE(t.match("config/keys", "sys"));
+    CHECK(t.match("token/create", "auth"));
+    CHECK_FALSE(t.match("token/create", "sys"));
+    CHECK(t.match("health", "sys")->spec->access == pki::api::Access::Open);
+    CHECK(t.match("ca/pem", "")->spec->access == pki::api::Access::Open);
+    CHECK(t.match("issue/web", "")->spec->access == pki::api::Access::Token);
+    CHECK(t.match("token/renew-self", "auth")->spec->access == pki::api::Access::Self);
+    CHECK(pki::api::split_path("/auth/token/create/").root == "auth");
+    CHECK(pki::api::split_path("pki/roles/web").mount == "pki");
+    CHECK(pki::api::split_path("pki/roles/web").sub == "roles/web");
     // Every operation has a handler (or a batch handler), every path a family and a description.
     for (const auto& p : t.paths()) {
         CAPTURE(p.pattern);

@@ -34,6 +34,8 @@ std::string thrown(F&& f) {
             case ErrorKind::Denied: return "Denied";
             case ErrorKind::NotFound: return "NotFound";
             case ErrorKind::Usage: return "Usage";
+            case ErrorKind::Forbidden: return "Forbidden";
+            case ErrorKind::Unsupported: return "Unsupported";
             case ErrorKind::Storage: return "Storage";
             case ErrorKind::Internal: return "Internal";
         }

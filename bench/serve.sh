@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Throughput of `pki serve` (the pki serve issue) under load from a second process on loopback,
+# in the same run as `pki batch` on the same machine:
+#   issue   wrk, 64 keep-alive TLS connections: POST /v1/pki/issue/web, an EC P-256 key and
+#           certificate per request, each stored durably (group commit) before its response,
+#           every request logged to the access log              target >= 8,000/s, p99 < 50 ms
+#   ca/pem  wrk, 64 keep-alive TLS connections: GET /v1/pki/ca/pem   target >= 30,000/s
+#   batch   `pki batch` issuing N certificates in one process (no HTTP, no TLS)
+# and the server's RSS at rest and its peak under the issue load. Vault's published figure for
+# stored EC P-256 issuance is 2,200/s.
+#
+#   PKI=build/pki bench/serve.sh              # DURATION=20 seconds per load, N=20000 for batch
+# Builds nothing. Needs wrk, curl, python3.
+set -euo pipefail
+: "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
+PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-64}
+N=${N:-20000}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pki-bench-serve.XXXXXX")
+SERVER=""
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+export PKI_STATE_DIR="$WORK/state"
+unset PKI_FORMAT PKI_MOUNT PKI_ADDR VAULT_ADDR
+cd "$WORK"
+
+# ---- set-up (not timed) ------------------------------------------------------------------------
+"$PKI" secrets enable -max-lease-ttl=87600h pki >/dev/null
+"$PKI" write pki/root/generate/internal common_name="Bench Root" key_type=ec key_bits=256 ttl=8760h >/dev/null
+"$PKI" role write web --allowed-domains example.com --allow-subdomains --key-type ec --key-bits 256 --ttl 24h >/dev/null
+"$PKI" role write server --allowed-domains localhost --allow-bare-domains --allow-ip-sans --key-type ec --ttl 720h >/dev/null
+"$PKI" read pki/ca/pem > ca.pem
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PKI" serve --listen "127.0.0.1:$PORT" --tls-role pki/server --tls-name localhost --tls-name 127.0.0.1 \
+  --root-token-file token --log-file access.log 2> serve.err &
+SERVER=$!
+for _ in $(seq 100); do curl -s --cacert ca.pem -o /dev/null "https://127.0.0.1:$PORT/v1/sys/health" && break; sleep 0.1; done
+TOKEN=$(cat token)
+rss() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$SERVER/status"; }
+
+cat > issue.lua <<LUA
+wrk.method = "POST"
+wrk.headers["X-Vault-Token"] = "$TOKEN"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, '{"common_name":"h' .. n .. '.example.com"}')
+end
+LUA
+cat > report.lua <<'LUA'
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format("REPORT %d %.3f %.2f %.2f %.2f %d\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, errors))
+end
+LUA
+cat issue.lua report.lua > issue_report.lua
+
+load() {  # NAME SCRIPT PATH: prints "NAME requests/s p50 p99 max errors"
+  local name=$1 script=$2 path=$3 peak=0 r
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$script" "https://127.0.0.1:$PORT$path" > "$name.wrk" &
+  local w=$!
+  while kill -0 $w 2>/dev/null; do r=$(rss); peak=$(python3 -c "print(max($peak,$r))"); sleep 0.5; done
+  wait $w
+  read -r _ n secs p50 p99 max errors < <(grep '^REPORT' "$name.wrk")
+  printf '  %-28s %9.0f/s   p50 %6.2f ms   p99 %6.2f ms   max %7.2f ms   errors %d   peak RSS %s MiB\n' \
+    "$name" "$(python3 -c "print($n/$secs)")" "$p50" "$p99" "$max" "$errors" "$peak"
+}
+
+echo "pki serve, $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s over TLS on loopback (commit $(git -C "$(dirname "$PKI")/.." rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "  RSS at rest: $(rss) MiB"
+stored_before=$("$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
+load "POST /v1/pki/issue/web" issue_report.lua /v1/pki/issue/web
+stored_after=$("$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
+echo "  certificates stored during the issue load: $((stored_after - stored_before))"
+load "GET /v1/pki/ca/pem" report.lua /v1/pki/ca/pem
+echo "  RSS after the loads: $(rss) MiB"
+kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=""
+
+# pki batch on the same machine, same role.
+python3 -c "
+import json
+with open('batch.jsonl','w') as f:
+    for i in range($N): f.write(json.dumps({'op':'write','path':'pki/issue/web','data':{'common_name':'b%d.example.com'%i}})+'\n')"
+start=$(date +%s.%N)
+"$PKI" batch -q -f batch.jsonl > batch.out
+end=$(date +%s.%N)
+printf '  %-28s %9.0f/s   (%d requests, one process, no HTTP)\n' "pki batch issue" "$(python3 -c "print($N/($end-$start))")" "$N"
+echo "  Vault (published, stored EC P-256 issue): 2,200/s"
