@@ -20,13 +20,8 @@ void add_apply_command(CLI::App& app, Session& s) {
     cmd->add_flag("--dry-run", *dry, "Print what would change; change nothing.");
     cmd->callback([&s, file, dry] {
         s.action = [&s, file, dry] {
-            std::string text;
-            if (*file == "-") text.assign(std::istreambuf_iterator<char>(s.in), {});
-            else {
-                std::ifstream f(*file);
-                if (!f) fail(ErrorKind::Invalid, "cannot read {}: {}", *file, std::strerror(errno));
-                text.assign(std::istreambuf_iterator<char>(f), {});
-            }
+            // As any @file value: capped at 64 MiB (pki apply -f /dev/zero ends at once).
+            std::string text = read_value(*file == "-" ? std::string("-") : "@" + *file, s.in);
             const api::Service& svc = s.service();
             Executor direct = [&](const api::Request& r) { return svc.execute(r); };
             auto steps = plan_apply(s.table, direct, *file, text);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
+#include <set>
 
 #include "api/fields.hpp"
 #include "engine/mounts.hpp"
@@ -115,6 +117,49 @@ Json as_request(const Section& s, const std::vector<std::string>& skip = {}) {
     return d;
 }
 
+// What a loaded document may expand to through its aliases: far above any real apply file, far
+// below what exhausts memory ("billion laughs").
+constexpr size_t kMaxYamlNodes = 100000;
+constexpr size_t kMaxYamlBytes = 64u << 20;
+
+// Walk the loaded document once, before anything converts it: refuse aliases that contain
+// themselves (a cycle would recurse forever), expansions beyond the bounds, mapping keys that are
+// not plain values, and duplicate keys, each at its line and column.
+void check_yaml(const std::string& file, const YAML::Node& root) {
+    size_t nodes = 0, bytes = 0;
+    std::vector<YAML::Node> path;
+    auto at = [&](const YAML::Node& n) { return fmt::format("{}:{}:{}", file, n.Mark().line + 1, n.Mark().column + 1); };
+    std::function<void(const YAML::Node&)> walk = [&](const YAML::Node& n) {
+        for (const auto& p : path)
+            if (p.is(n)) fail(ErrorKind::Invalid, "{}: a YAML alias refers to a node that contains it; write the value out", at(n));
+        if (++nodes > kMaxYamlNodes)
+            fail(ErrorKind::Invalid, "{}: the YAML document expands to more than {} values through its aliases; write it without nested aliases",
+                 file, kMaxYamlNodes);
+        if (n.IsScalar()) {
+            bytes += n.Scalar().size();
+            if (bytes > kMaxYamlBytes)
+                fail(ErrorKind::Invalid, "{}: the YAML document expands to more than 64 MiB of text through its aliases", file);
+            return;
+        }
+        if (!n.IsMap() && !n.IsSequence()) return;
+        path.push_back(n);
+        if (n.IsSequence()) {
+            for (const auto& item : n) walk(item);
+        } else {
+            std::set<std::string> keys;
+            for (const auto& kv : n) {
+                if (!kv.first.IsScalar())
+                    fail(ErrorKind::Invalid, "{}: a mapping key must be a plain value, not a list or a mapping", at(kv.first));
+                if (!keys.insert(kv.first.Scalar()).second)
+                    fail(ErrorKind::Invalid, "{}: duplicate key \"{}\"; give each key once", at(kv.first), util::printable(kv.first.Scalar(), 100));
+                walk(kv.second);
+            }
+        }
+        path.pop_back();
+    };
+    walk(root);
+}
+
 std::vector<MountDoc> parse_doc(const std::string& file, const std::string& text) {
     YAML::Node root;
     try {
@@ -122,6 +167,7 @@ std::vector<MountDoc> parse_doc(const std::string& file, const std::string& text
     } catch (const YAML::Exception& e) {
         file_error(file, e.mark.line + 1, fmt::format("not valid YAML: {}", e.msg));
     }
+    check_yaml(file, root);
     if (!root.IsMap()) file_error(file, 1, "the file must be a mapping with a \"mounts\" key");
     std::vector<MountDoc> mounts;
     for (const auto& top : root) {

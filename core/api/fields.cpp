@@ -1,6 +1,8 @@
 #include "api/fields.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <optional>
 
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -75,14 +77,25 @@ Json parse_int(const FieldSpec& spec, const Json& raw, std::string_view path) {
     bad(spec, raw, path, "an integer");
 }
 
+// The longest duration any field takes: a century, far beyond any CA's lifetime and far inside
+// what X.509 times can encode (year 9999), so no accepted value yields an unencodable certificate
+// or CRL, and no sum of a time and a duration overflows.
+constexpr int64_t kMaxDurationSeconds = int64_t{100} * 365 * 86400 + 25 * 86400;  // 876600h
+
 Json parse_duration(const FieldSpec& spec, const Json& raw, std::string_view path) {
-    if (raw.is_number_integer() && raw.get<int64_t>() >= 0) return raw.get<int64_t>();
-    if (raw.is_string()) {
+    std::optional<int64_t> seconds;
+    if (raw.is_number_unsigned() && raw.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) seconds = INT64_MAX;
+    else if (raw.is_number_integer() && raw.get<int64_t>() >= 0) seconds = raw.get<int64_t>();
+    else if (raw.is_string()) {
         auto s = util::trim(raw.get_ref<const std::string&>());
         if (s.empty()) return int64_t{0};
-        if (auto v = util::parse_duration(s)) return *v;
+        seconds = util::parse_duration(s);
     }
-    bad(spec, raw, path, "a duration (use forms like 72h, 30m, 45s, 1d or a number of seconds)");
+    if (!seconds) bad(spec, raw, path, "a duration (use forms like 72h, 30m, 45s, 1d or a number of seconds)");
+    if (*seconds > kMaxDurationSeconds)
+        fail(ErrorKind::Invalid, "field \"{}\" on {}: {} is longer than 100 years (876600h), the longest duration pki takes; give a shorter one",
+             spec.name, path, raw.is_string() ? raw.get<std::string>() : raw.dump());
+    return *seconds;
 }
 
 // Every string in `v` (and its keys) is UTF-8 without NUL bytes: the store keeps JSON, and names

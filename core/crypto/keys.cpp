@@ -171,6 +171,7 @@ PKey generate_key(const KeySpec& spec) {
 }
 
 KeySpec describe_key(EVP_PKEY* key) {
+    if (!key) fail(ErrorKind::Invalid, "the public key cannot be decoded; give a certificate or CSR with a valid key");
     switch (EVP_PKEY_get_base_id(key)) {
         case EVP_PKEY_RSA: return {KeyType::Rsa, EVP_PKEY_get_bits(key)};
         case EVP_PKEY_EC: {

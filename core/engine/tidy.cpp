@@ -17,7 +17,15 @@ constexpr size_t kBatch = 20000;  // entries examined per write transaction
 
 std::string status_key(const std::string& mount) { return rec_key(mount, "tidy", "status"); }
 
-bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+// A running tidy holds a lease in its status record, renewed with every batch it commits: a tidy
+// whose lease has run out died (in this PID namespace or another: a PID check alone would take
+// the reused PID 1 of a container for a live run and refuse every later tidy).
+constexpr int64_t kTidyLease = 120;  // seconds; batches commit far more often
+
+bool still_running(const Json& status, int64_t now) {
+    if (status.value("state", "") != "Running") return false;
+    return status.value("lease_until", int64_t{0}) > now;
+}
 
 Json idle_status() {
     return Json{{"state", "Inactive"},
@@ -143,7 +151,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
 
     Json status = idle_status();
     auto refuse_if_running = [&](const store::Txn& txn) {
-        if (auto cur = load(txn, status_key(mount)); cur && cur->value("state", "") == "Running" && process_alive(cur->value("pid", int64_t{0})))
+        if (auto cur = load(txn, status_key(mount)); cur && still_running(*cur, b.clock()))
             fail(ErrorKind::Denied, "a tidy of mount {} is already running (process {}, started {}); wait for it, or see pki read {}/tidy-status",
                  mount, cur->value("pid", int64_t{0}), cur->value("time_started", ""), mount);
     };
@@ -153,6 +161,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
         refuse_if_running(txn);
         status["state"] = "Running";
         status["pid"] = static_cast<int64_t>(::getpid());
+        status["lease_until"] = b.clock() + kTidyLease;
         status["safety_buffer"] = buffer;
         status["tidy_cert_store"] = do_certs;
         status["tidy_revoked_certs"] = do_revoked;
@@ -189,6 +198,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
                     status["message"] = fmt::format("Tidying certificate store: checking entry {} of {}", c.seen, total);
                     status["cert_store_deleted_count"] = c.deleted;
                     status["revoked_cert_deleted_count"] = c.related;
+                    status["lease_until"] = b.clock() + kTidyLease;
                     save(txn, status_key(mount), status);
                 },
                 [&](uint64_t seen) { b.progress("tidying certificates", seen, total); });
@@ -212,6 +222,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
                 [&](store::Txn& txn, const SweepCounts& c) {
                     status["message"] = fmt::format("Tidying revoked certificates: checking certificate {} of {}", c.seen, total);
                     status["revoked_cert_deleted_count"] = before + c.deleted;
+                    status["lease_until"] = b.clock() + kTidyLease;
                     save(txn, status_key(mount), status);
                 },
                 [&](uint64_t seen) { b.progress("tidying revoked certificates", seen, total); });
@@ -225,6 +236,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
             status["time_finished"] = rfc3339(b.clock());
             status["message"] = nullptr;
             status.erase("pid");
+            status.erase("lease_until");
             save(txn, status_key(mount), status);
         });
         return TidyResult{status_of(status), std::move(warnings)};
@@ -234,6 +246,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
             status["error"] = e.what();
             status["time_finished"] = rfc3339(b.clock());
             status.erase("pid");
+            status.erase("lease_until");
             save(txn, status_key(mount), status);
         });
         throw;
@@ -243,7 +256,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
 TidyStatus tidy_status(Context& ctx) {
     auto s = load(ctx.txn, status_key(ctx.mount_name()));
     Json out = s ? *s : idle_status();
-    if (out.value("state", "") == "Running" && !process_alive(out.value("pid", int64_t{0}))) {
+    if (out.value("state", "") == "Running" && !still_running(out, ctx.now)) {
         out["state"] = "Error";
         out["error"] = "the process running the tidy ended before it finished";
     }

@@ -1,6 +1,7 @@
 #include "x509/cert.hpp"
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <algorithm>
@@ -34,6 +35,20 @@ std::vector<PemBlock> pem_blocks(std::string_view text) {
     return out;
 }
 
+namespace {
+
+// A certificate whose key OpenSSL cannot decode (an EC point off its curve, an unknown algorithm)
+// parses, but every use of its key would meet a null one: refuse it where it comes in.
+void require_public_key(X509* cert) {
+    if (X509_get0_pubkey(cert)) return;
+    ERR_clear_error();
+    fail(ErrorKind::Invalid,
+         "the certificate's public key cannot be decoded (an EC point not on its curve, or an unsupported algorithm); "
+         "give a certificate with a valid key");
+}
+
+}  // namespace
+
 crypto::Cert parse_cert(std::string_view pem) {
     auto blocks = pem_blocks(pem);
     if (blocks.empty() || blocks[0].label != "CERTIFICATE")
@@ -44,14 +59,18 @@ crypto::Cert parse_cert(std::string_view pem) {
         openssl_error();
         fail(ErrorKind::Invalid, "could not parse the PEM certificate: its contents are not a valid X.509 certificate");
     }
-    return crypto::Cert(c);
+    crypto::Cert cert(c);
+    require_public_key(cert.get());
+    return cert;
 }
 
 crypto::Cert cert_from_der(std::string_view der) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
     X509* c = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
     if (!c) fail(ErrorKind::Invalid, "could not parse the DER certificate: {}", openssl_error());
-    return crypto::Cert(c);
+    crypto::Cert cert(c);
+    require_public_key(cert.get());
+    return cert;
 }
 
 std::string cert_pem(X509* cert) {

@@ -2,13 +2,17 @@
 // files and their permissions, the schema record, map growth (only with no transaction of this
 // process open), nested transactions for group commit, and retries.
 #include <lmdb.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <system_error>
 #include <utility>
@@ -24,10 +28,93 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kInitialMap = size_t{256} << 20;  // 256 MiB of address space; the file grows as used
+constexpr off_t kLockBytes = 64 << 10;  // more than LMDB's lock file needs for 256 readers
+
+// LMDB maps data.mdb and trusts it: a file shorter than its own header says (truncated by a full
+// disk or a bad copy) ends in SIGBUS at the first page read past its end. Check the two meta pages
+// (LMDB's format, version 1, 64-bit) against the file's size before mapping it; Error(Storage)
+// naming the file.
+// What is wrong with data.mdb, or nothing.
+std::optional<std::string> data_file_problem(const fs::path& file) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;  // permissions and the like: mdb_env_open reports them
+    struct stat st {};
+    ::fstat(fd, &st);
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (size == 0) {
+        ::close(fd);
+        return std::string("it is empty (0 bytes)");
+    }
+    auto read_at = [&](uint64_t off, void* buf, size_t n) { return ::pread(fd, buf, n, static_cast<off_t>(off)) == static_cast<ssize_t>(n); };
+    struct Meta {
+        bool ok = false;
+        uint32_t psize = 0;
+        uint64_t last_pg = 0, txnid = 0;
+    };
+    auto meta_at = [&](uint64_t off) {
+        Meta m;
+        unsigned char b[152];
+        if (!read_at(off, b, sizeof b)) return m;
+        uint32_t magic, version;
+        std::memcpy(&magic, b + 16, 4);
+        std::memcpy(&version, b + 20, 4);
+        std::memcpy(&m.psize, b + 40, 4);
+        std::memcpy(&m.last_pg, b + 136, 8);
+        std::memcpy(&m.txnid, b + 144, 8);
+        m.ok = magic == 0xBEEFC0DE && version == 1 && m.psize >= 512 && m.psize <= (1u << 16) && (m.psize & (m.psize - 1)) == 0;
+        return m;
+    };
+    Meta first = meta_at(0);
+    Meta second = first.ok ? meta_at(first.psize) : Meta{};
+    ::close(fd);
+    if (!first.ok) return size < 152 ? fmt::format("it is {} bytes, shorter than an LMDB header", size) : std::string("it has no valid LMDB header");
+    const Meta& m = second.ok && second.txnid > first.txnid ? second : first;
+    uint64_t needed = (m.last_pg + 1) * m.psize;
+    if (size < needed) return fmt::format("it is {} bytes, but its header says it holds {} bytes (truncated)", size, needed);
+    return std::nullopt;
+}
+
+void check_data_file(const fs::path& file) {
+    // Another process may be creating the store this instant (LMDB writes the header just after
+    // creating the file): look again for up to a second before calling it damaged.
+    auto problem = data_file_problem(file);
+    for (int i = 0; problem && i < 20; ++i) {
+        ::usleep(50'000);
+        problem = data_file_problem(file);
+    }
+    if (problem)
+        fail(ErrorKind::Storage, "{} is damaged: {}; restore the state directory from a backup (pki does not treat it as an empty store)",
+             file.string(), *problem);
+}
+
+// LMDB sizes lock.mdb with ftruncate and then writes it through a map: on a full file system the
+// blocks are missing and the first write is SIGBUS. Allocate them first, so a full disk is an error.
+// Created by root in a user's directory, it is given to the directory's owner (a root-owned lock
+// file would lock the owner out).
+void reserve_lock_file(const fs::path& file, const struct stat& dir) {
+    bool existed = ::access(file.c_str(), F_OK) == 0;
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return;  // mdb_env_open reports it
+    if (!existed && ::geteuid() == 0 && dir.st_uid != 0 && ::fchown(fd, dir.st_uid, dir.st_gid) != 0) {
+        // Left to root; the owner can take it back with chown.
+    }
+    struct stat st {};
+    int rc = 0;
+    // A lock file LMDB has used has its blocks; a new (or emptied) one gets them now.
+    if (::fstat(fd, &st) == 0 && st.st_size == 0) rc = ::posix_fallocate(fd, 0, kLockBytes);
+    ::close(fd);
+    if (rc == ENOSPC || rc == EDQUOT)
+        fail(ErrorKind::Storage, "cannot create the lock file {}: no space left on device; free some space", file.string());
+}
 constexpr char kSchemaKey[] = "sys/schema";
 constexpr int kGrowAttempts = 16;
 
 [[noreturn]] void lmdb_fail(int rc, std::string_view what) {
+    // A full disk may surface as EIO from the write that met it: say what it most often is.
+    if (rc == ENOSPC || rc == EDQUOT)
+        fail(ErrorKind::Storage, "state directory: {} failed: no space left on device; free some space and run it again", what);
+    if (rc == EIO)
+        fail(ErrorKind::Storage, "state directory: {} failed: input/output error (a full disk or a failing device)", what);
     fail(ErrorKind::Storage, "state directory: {} failed: {}", what, mdb_strerror(rc));
 }
 
@@ -195,9 +282,9 @@ private:
         if (!exists()) fail(ErrorKind::Internal, "write to a state directory that was not created");
         if (read_only_)
             fail(ErrorKind::Storage,
-                 "state directory {} is on a read-only file system: it can be read but not changed; copy it to a writable place "
-                 "(or remount it read-write) to change it",
-                 dir_.string());
+                 "read-only state directory {} ({}): it can be read but not changed; copy it to a writable place (or make it "
+                 "writable) to change it",
+                 dir_.string(), read_only_fs_ ? "a read-only file system" : "this user cannot write it");
     }
 
     template <typename Run>
@@ -214,6 +301,17 @@ private:
                 return;
             } catch (const MapFull&) {
                 grow = true;  // the transaction (and its hold on the gate) is gone here
+            } catch (const Error& e) {
+                // Name the directory in the store's own failures ("state directory: committing ...").
+                std::string m = e.what();
+                if (e.kind() != ErrorKind::Storage || m.rfind("state directory: ", 0) != 0) throw;
+                m = m.substr(17);
+                // EIO from the write that met a full disk: say so when the file system is full.
+                struct statvfs fs {};
+                auto eio = m.find("input/output error (a full disk or a failing device)");
+                if (eio != std::string::npos && ::statvfs(dir_.c_str(), &fs) == 0 && fs.f_bavail * fs.f_frsize < (1u << 20))
+                    m = m.substr(0, eio) + "no space left on device; free some space and run it again";
+                throw Error(e.kind(), fmt::format("{}: {}", location(), m), e.field(), e.hint());
             }
             if (grow) grow_map();
         }
@@ -243,7 +341,8 @@ private:
     MDB_dbi dbi_ = 0;
     std::atomic<bool> open_{false};
     std::atomic<bool> committed_{false};
-    bool read_only_ = false;  // opened read-only (a read-only file system): writes are refused
+    bool read_only_ = false;  // opened read-only (a read-only file system, an unwritable directory): writes are refused
+    bool read_only_fs_ = false;
     bool created_here_ = false;
     std::vector<fs::path> made_dirs_;
     std::mutex open_mu_;
@@ -262,12 +361,18 @@ bool LmdbBackend::open(bool create) {
     } else {
         if (errno == EACCES)
             fail(ErrorKind::Storage, "cannot read state directory {}: permission denied; run pki as the directory's owner", dir_.string());
+        // A path that cannot be looked up (a symlink loop, a name too long, a file where a
+        // directory should be) is a broken state path, not an empty store.
+        if (errno != ENOENT) fail(ErrorKind::Storage, "cannot use state directory {}: {}", dir_.string(), std::strerror(errno));
         if (!create) return false;
         // Every missing component is made 0700 from the start (whatever the umask): a world-writable
         // parent would let others replace the state directory.
         fs::path made;
         std::error_code ec;
-        for (const auto& part : fs::absolute(dir_, ec)) {
+        // Resolved first: "a/../state" must not leave a stray directory "a" behind.
+        fs::path target = fs::weakly_canonical(fs::absolute(dir_, ec), ec);
+        if (ec) fail(ErrorKind::Storage, "cannot use state directory {}: {}", dir_.string(), ec.message());
+        for (const auto& part : target) {
             made /= part;
             if (::mkdir(made.c_str(), 0700) == 0) made_dirs_.push_back(made);
             else if (errno != EEXIST)
@@ -280,8 +385,13 @@ bool LmdbBackend::open(bool create) {
     if (!had_data) {
         if (errno == EACCES)
             fail(ErrorKind::Storage, "cannot read state directory {}: permission denied; run pki as the directory's owner", dir_.string());
+        if (errno != ENOENT) fail(ErrorKind::Storage, "cannot use {}: {}", (dir_ / "data.mdb").string(), std::strerror(errno));
         if (!create) return false;
     }
+
+    if (had_data) check_data_file(dir_ / "data.mdb");
+    struct stat dir_st {};
+    if (::access(dir_.c_str(), W_OK) == 0 && ::stat(dir_.c_str(), &dir_st) == 0) reserve_lock_file(dir_ / "lock.mdb", dir_st);
 
     size_t map = kInitialMap;
     std::error_code ec;
@@ -297,12 +407,19 @@ bool LmdbBackend::open(bool create) {
         return mdb_env_open(env, dir_.c_str(), MDB_NOTLS | flags, 0600);
     };
     int rc = open_env(0);
+    if (rc == EACCES && had_data && ::access(dir_.c_str(), W_OK) != 0 && ::access((dir_ / "data.mdb").c_str(), R_OK) == 0) {
+        // A directory this user may read but not write (a write-protected copy, a read-only bind
+        // mount): read it without the lock file; changes are refused.
+        mdb_env_close(env);
+        rc = open_env(MDB_RDONLY | MDB_NOLOCK);
+        if (rc == 0) read_only_ = true;
+    }
     if (rc == EROFS && had_data) {
         // A read-only file system (an offline root's state on write-protected media): nobody can
         // write there, so LMDB may read it without its lock file. Changes are refused.
         mdb_env_close(env);
         rc = open_env(MDB_RDONLY);
-        if (rc == 0) read_only_ = true;
+        if (rc == 0) read_only_ = read_only_fs_ = true;
     }
     if (rc != 0) {
         mdb_env_close(env);
