@@ -272,7 +272,9 @@ std::vector<ApplyStep> plan_apply(const api::Table& t, const Executor& engine, c
         if (int64_t def = ttl_of("default_lease_ttl"), max = ttl_of("max_lease_ttl"); def && max && def > max)
             file_error(file, m.settings.at("default_lease_ttl").line,
                        fmt::format("{}: default_lease_ttl is longer than max_lease_ttl; lower it", w));
-        for (const auto& [role, fields] : m.roles) {
+        for (const auto& entry : m.roles) {
+            const std::string& role = entry.first;
+            const auto& fields = entry.second;
             std::string where = w + ".roles." + role;
             int line = m.role_lines.at(role);
             bool safe = !role.empty();
@@ -354,7 +356,9 @@ std::vector<ApplyStep> plan_apply(const api::Table& t, const Executor& engine, c
                 [name, d](const Executor& e) { e({api::Op::Write, "sys/mounts/" + name, d}); });
         } else {
             std::vector<std::string> changed;
-            for (const auto& [k, loc] : m.settings) {
+            for (const auto& setting : m.settings) {
+                const std::string& k = setting.first;
+                const auto& loc = setting.second;
                 Json want = api::parse_field(*std::find_if(mount_spec.fields.begin(), mount_spec.fields.end(),
                                                            [&](const api::FieldSpec& f) { return f.name == k; }),
                                              loc.value, name);
@@ -372,7 +376,9 @@ std::vector<ApplyStep> plan_apply(const api::Table& t, const Executor& engine, c
             Json cur;
             if (have_mount) exists(engine, api::Op::Read, name + "/" + path, &cur);
             std::vector<std::string> changed;
-            for (const auto& [k, loc] : s) {
+            for (const auto& entry : s) {
+                const std::string& k = entry.first;
+                const auto& loc = entry.second;
                 const auto& f = *std::find_if(spec.fields.begin(), spec.fields.end(), [&](const api::FieldSpec& x) { return x.name == k; });
                 Json want = api::parse_field(f, loc.value, path);
                 Json have = cur.is_object() ? cur.value(k, Json()) : Json();
@@ -422,7 +428,9 @@ std::vector<ApplyStep> plan_apply(const api::Table& t, const Executor& engine, c
                                             Json{{"certificate", signed_cert.data["certificate"]}}});
                 });
         }
-        for (const auto& [role, fields] : m.roles) {
+        for (const auto& entry : m.roles) {
+            const std::string& role = entry.first;
+            const auto& fields = entry.second;
             Json cur;
             bool have = have_mount && exists(engine, api::Op::Read, name + "/roles/" + role, &cur);
             Json desired = Json::object();

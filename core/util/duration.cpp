@@ -13,7 +13,9 @@ std::optional<int64_t> parse_duration(std::string_view text) {
     for (char c : text) all_digits = all_digits && std::isdigit(static_cast<unsigned char>(c));
     if (all_digits) {
         if (text.size() > 15) return std::nullopt;
-        return std::stoll(std::string(text));
+        int64_t seconds = std::stoll(std::string(text));
+        if (seconds > int64_t{1} << 40) return std::nullopt;  // the same bound as the unit form (found by fuzz_duration)
+        return seconds;
     }
     int64_t total = 0;
     size_t i = 0;
