@@ -159,7 +159,15 @@ api::Response Session::execute(const api::Request& request, const api::Deliver& 
         if (!client_) client_ = std::make_unique<server::Client>(server::ClientOptions{server_address(), client_token(), client_ca()});
         // The server commits before it answers: what is printed here is already stored.
         api::Response response = client_->send(request);
-        if (deliver) deliver(response);
+        try {
+            if (deliver) deliver(response);
+        } catch (const Error& e) {
+            std::string m = e.what();
+            if (auto pos = m.find("; nothing was stored"); pos != std::string::npos) m.erase(pos);
+            if (!api::op_writes(request.op)) throw Error(e.kind(), m);
+            throw Error(e.kind(), m + "; the server had already done the request, so what it made is stored (revoke a certificate "
+                                      "whose private key was lost this way)");
+        }
         return response;
     }
     const api::Service& svc = service();
