@@ -290,6 +290,18 @@ PKI_ADDR=$PLAIN_ADDR PKI_TOKEN=$ROOT_TOKEN expect_ok "$PKI" role write tls --all
 PKI_ADDR=$PLAIN_ADDR PKI_TOKEN=$ROOT_TOKEN expect_ok "$PKI" read -field=certificate pki/cert/ca
 save "$WORK/ca.pem"
 
+# Output that cannot be written: the server has stored the certificate already, and the error says
+# so (locally, nothing would be stored).
+before=$(PKI_ADDR=$PLAIN_ADDR PKI_TOKEN=$ROOT_TOKEN "$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
+if PKI_ADDR=$PLAIN_ADDR PKI_TOKEN=$ROOT_TOKEN "$PKI" issue tls --common-name full.example.com --ttl 1h > /dev/full 2> "$WORK/err"; then
+  fail "issue > /dev/full through the server exited 0"
+else
+  expect_err_contains "cannot write standard output"
+  expect_err_contains "the server had already done the request"
+fi
+after=$(PKI_ADDR=$PLAIN_ADDR PKI_TOKEN=$ROOT_TOKEN "$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
+expect_eq "$after" "$((before + 1))" "the certificate issued through the server is stored even though its output was lost"
+
 # No token (no PKI_TOKEN, VAULT_TOKEN nor ~/.pki-token): a protected request is refused.
 PKI_ADDR=$PLAIN_ADDR expect_exit 1 "$PKI" list pki/roles
 expect_err_contains "permission denied"
