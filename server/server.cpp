@@ -144,13 +144,16 @@ public:
     // failed (storage) and nothing was committed.
     using Done = std::function<void(api::Prepared&, std::exception_ptr group_failure)>;
     explicit Committer(const api::Service& s) : svc_(s), thread_([this] { loop(); }) {}
-    ~Committer() {
+    ~Committer() { stop(); }
+    // Commit what is queued, then end the thread (idempotent). Called before the I/O context the
+    // completions are posted to goes away.
+    void stop() {
         {
             std::lock_guard lock(mu_);
             stop_ = true;
         }
         cv_.notify_all();
-        thread_.join();
+        if (thread_.joinable()) thread_.join();
     }
     void submit(api::Prepared p, Done done) {
         {
@@ -739,6 +742,7 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
     io.run();
     for (auto& t : pool) t.join();
     standalone.join();
+    committer.stop();  // its last completions land in `io`, which outlives it here
     log.note("stopped");
     return 0;
 }

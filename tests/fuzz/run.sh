@@ -8,7 +8,7 @@ set -euo pipefail
 seconds=${1:-15}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${2:-$here/../../build-fuzz}
-cmake -S "$here/../.." -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPKI_FUZZ=ON > /dev/null
+cmake -S "$here/../.." -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DPKI_FUZZ=ON > /dev/null
 cmake --build "$build" -j2 > "$build/fuzz-build.log" 2>&1 || { tail -30 "$build/fuzz-build.log" >&2; echo "FAIL: the fuzz harnesses did not build" >&2; exit 1; }
 findings=${FINDINGS:-$PWD/fuzz-findings}
 mkdir -p "$findings"
