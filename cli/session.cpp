@@ -156,7 +156,7 @@ int Session::run_request(const api::Request& request) {
 
 api::Response Session::execute(const api::Request& request, const api::Deliver& deliver) {
     if (remote()) {
-        if (!client_) client_ = std::make_unique<server::Client>(server::ClientOptions{server_address(), client_token(), client_ca()});
+        if (!client_) client_ = std::make_unique<Client>(ClientOptions{server_address(), client_token(), client_ca()});
         // The server commits before it answers: what is printed here is already stored.
         api::Response response = client_->send(request);
         try {

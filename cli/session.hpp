@@ -14,7 +14,7 @@
 #include "api/request.hpp"
 #include "api/service.hpp"
 #include "api/table.hpp"
-#include "server/client.hpp"
+#include "cli/remote.hpp"
 #include "cli/output/render.hpp"
 #include "util/error.hpp"
 
@@ -37,7 +37,7 @@ struct Session {
     std::map<const CLI::Option*, std::vector<std::string>> choices;  // fixed values of generated flags, for completion
     std::deque<std::function<void()>> keep_alive;  // storage owned by generated commands
     std::unique_ptr<api::Service> service_;
-    std::unique_ptr<server::Client> client_;
+    std::unique_ptr<Client> client_;
     bool progress_shown = false;
 
     OutputOptions output_options() const;

@@ -29,6 +29,28 @@ void add_query(api::Json& data, std::string_view query) {
 
 }  // namespace
 
+int http_status(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::Invalid:
+        case ErrorKind::Denied:
+        case ErrorKind::Usage: return 400;
+        case ErrorKind::Forbidden: return 403;
+        case ErrorKind::NotFound: return 404;
+        case ErrorKind::Unsupported: return 405;
+        case ErrorKind::Storage:
+        case ErrorKind::Internal: return 500;
+    }
+    return 500;
+}
+
+api::Json error_body(const Error& e) {
+    api::Json pe{{"kind", std::string(kind_name(e.kind()))}};
+    if (!e.field().empty()) pe["field"] = e.field();
+    if (!e.hint().empty())
+        pe["hint"] = api::Json{{"what", e.hint().what}, {"verb", e.hint().verb}, {"path", e.hint().path}, {"args", e.hint().args}};
+    return api::Json{{"errors", api::Json::array({std::string(e.what())})}, {"pki_error", std::move(pe)}};
+}
+
 std::string url_decode(std::string_view s, bool query) {
     std::string out;
     out.reserve(s.size());
@@ -111,9 +133,9 @@ HttpOut to_http(const api::Response& r, api::Op op, std::string_view request_id)
 }
 
 HttpOut error_http(const Error& e, std::string_view request_id) {
-    api::Json body = api::error_body(e);
+    api::Json body = error_body(e);
     body["request_id"] = request_id;
-    return HttpOut{api::http_status(e.kind()), "application/json", body.dump(-1, ' ', false, api::Json::error_handler_t::replace) + "\n"};
+    return HttpOut{http_status(e.kind()), "application/json", body.dump(-1, ' ', false, api::Json::error_handler_t::replace) + "\n"};
 }
 
 HttpOut error_http(int status, std::string_view message, std::string_view request_id) {

@@ -32,6 +32,12 @@ std::string token_from(std::string_view x_vault_token, std::string_view authoriz
 // A response as Vault sends it: raw bytes with their media type; 204 when there is nothing to
 // say; the JSON envelope otherwise. A LIST with no keys is Vault's 404 with no errors.
 HttpOut to_http(const api::Response& r, api::Op op, std::string_view request_id);
+// Vault's status for each kind: 400 refused input, 403 permission denied, 404 missing, 405 wrong
+// operation, 500 failures of the state or of pki itself. The one place kinds become statuses.
+int http_status(ErrorKind kind);
+// {"errors": ["message"], "pki_error": {"kind", "field", "hint"}}: Vault's error body, with the
+// structured error beside it so a pki client (cli/remote.cpp) reports exactly what was refused.
+api::Json error_body(const Error& e);
 // {"errors": [...]} with the status of the error's kind.
 HttpOut error_http(const Error& e, std::string_view request_id);
 // An error the HTTP layer itself finds (413, 431, 400 for malformed HTTP, 503 when full).

@@ -13,15 +13,11 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "api/envelope.hpp"
 #include "crypto/random.hpp"
+#include "server/beast.hpp"
 #include "server/router.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -30,11 +26,7 @@
 namespace pki::server {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace net;  // asio, beast, http, ssl, tcp
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "api/envelope.hpp"
+#include "cli/remote.hpp"
 #include "server/router.hpp"
 #include "support.hpp"
 #include "util/error.hpp"
@@ -102,12 +103,12 @@ TEST_CASE("router_test: responses in Vault's shapes and statuses") {
 
 TEST_CASE("router_test: an error survives the trip to a client whole") {
     Error e(ErrorKind::NotFound, "no mount \"x\"", "", pki::Hint{"enable it", "secrets-enable", "x", ""});
-    Error back = pki::api::error_from_body(404, pki::api::error_body(e).dump());
+    Error back = pki::cli::error_from_body(404, pki::server::error_body(e).dump());
     CHECK(back.kind() == ErrorKind::NotFound);
     CHECK(std::string(back.what()) == "no mount \"x\"");
     CHECK(back.hint().verb == "secrets-enable");
-    CHECK(pki::api::error_from_body(403, R"({"errors":["permission denied"]})").kind() == ErrorKind::Forbidden);
-    CHECK(pki::api::error_from_body(502, "<html>").kind() == ErrorKind::Storage);
+    CHECK(pki::cli::error_from_body(403, R"({"errors":["permission denied"]})").kind() == ErrorKind::Forbidden);
+    CHECK(pki::cli::error_from_body(502, "<html>").kind() == ErrorKind::Storage);
 }
 
 TEST_CASE("router_test: a caller over HTTP needs a valid token; the local operator does not") {

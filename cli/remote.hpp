@@ -6,14 +6,19 @@
 #include <string>
 
 #include "api/request.hpp"
+#include "util/error.hpp"
 
-namespace pki::server {
+namespace pki::cli {
 
 struct ClientOptions {
     std::string address;  // http://127.0.0.1:8200, https://ca.example.com:8200
     std::string token;    // X-Vault-Token; empty: none
     std::string ca_file;  // PEM CA bundle to verify the server; empty: the system's
 };
+
+// The error an error response describes: the structured pki_error a pki server sends beside
+// Vault's "errors", else (another server, a proxy) a kind by status.
+Error error_from_body(int status, std::string_view body);
 
 class Client {
 public:
@@ -29,4 +34,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace pki::server
+}  // namespace pki::cli

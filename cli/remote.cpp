@@ -1,28 +1,19 @@
-#include "server/client.hpp"
+#include "cli/remote.hpp"
 
 #include <cstring>
 #include <fstream>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
 #include "api/envelope.hpp"
 #include "api/fields.hpp"
 #include "api/table.hpp"
+#include "server/beast.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
-namespace pki::server {
+namespace pki::cli {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace net;  // asio, beast, http, ssl, tcp
 using Json = api::Json;
 
 constexpr auto kTimeout = std::chrono::minutes(10);  // tidy of a large store answers when done
@@ -46,6 +37,38 @@ std::string query_value(const Json& v) {
     return v.dump();
 }
 
+}  // namespace
+
+Error error_from_body(int status, std::string_view body) {
+    Json j = api::parse_user_json(body);
+    std::string message;
+    if (j.is_object() && j.contains("errors") && j["errors"].is_array()) {
+        for (const auto& m : j["errors"])
+            if (m.is_string()) message += (message.empty() ? "" : "; ") + m.get<std::string>();
+    }
+    ErrorKind kind = status == 403 ? ErrorKind::Forbidden
+                     : status == 404 ? ErrorKind::NotFound
+                     : status == 405 ? ErrorKind::Unsupported
+                     : status >= 500 ? ErrorKind::Storage
+                                     : ErrorKind::Invalid;
+    std::string field;
+    Hint hint;
+    if (j.is_object() && j.contains("pki_error") && j["pki_error"].is_object()) {
+        const Json& pe = j["pki_error"];
+        if (pe.contains("kind") && pe["kind"].is_string())
+            if (auto k = parse_kind(pe["kind"].get<std::string>())) kind = *k;
+        if (pe.contains("field") && pe["field"].is_string()) field = pe["field"].get<std::string>();
+        if (pe.contains("hint") && pe["hint"].is_object()) {
+            const Json& h = pe["hint"];
+            hint = Hint{h.value("what", ""), h.value("verb", ""), h.value("path", ""), h.value("args", "")};
+        }
+    }
+    if (message.empty()) message = fmt::format("the server answered HTTP {}", status);
+    return Error(kind, message, field, hint);
+}
+
+namespace {
+
 // The body of a response as the service's Response.
 api::Response from_http(api::Op op, int status, const std::string& content_type, std::string body) {
     if (status == 204) return api::reply(nullptr);
@@ -55,7 +78,7 @@ api::Response from_http(api::Op op, int status, const std::string& content_type,
         if (j.is_object() && j.contains("errors") && j["errors"].is_array() && j["errors"].empty())
             return api::reply(Json{{"keys", Json::array()}});
     }
-    if (status >= 400) throw api::error_from_body(status, body);
+    if (status >= 400) throw error_from_body(status, body);
     if (util::starts_with(content_type, "application/json")) {
         Json j = api::parse_user_json(body);
         if (j.is_object() && j.contains("request_id") && j.contains("data")) return api::response_from_envelope(j);
@@ -195,4 +218,4 @@ api::Response Client::send(const api::Request& request) {
     return from_http(request.op, static_cast<int>(res.result_int()), std::string(ct.data(), ct.size()), std::move(res.body()));
 }
 
-}  // namespace pki::server
+}  // namespace pki::cli
