@@ -69,6 +69,13 @@ std::vector<Endpoint> endpoints(const Options& o) {
 
 bool tls_configured(const Options& o) { return !o.tls_cert.empty() || !o.tls_role.empty(); }
 
+// Whether plain HTTP on `e` stays on this machine.
+bool loopback(const Endpoint& e) {
+    beast::error_code ec;
+    auto addr = asio::ip::make_address(e.host, ec);
+    return e.host == "localhost" || (!ec && addr.is_loopback());
+}
+
 // ---- TLS --------------------------------------------------------------------------------------
 
 std::string read_file(const std::string& name, const char* what) {
@@ -593,10 +600,7 @@ void check_options(const Options& o) {
     if (o.max_connections == 0) fail(ErrorKind::Usage, "--max-connections must be at least 1");
     if (!tls_configured(o) && !o.insecure_plain_http) {
         for (const auto& e : eps) {
-            beast::error_code ec;
-            auto addr = asio::ip::make_address(e.host, ec);
-            bool loopback = e.host == "localhost" || (!ec && addr.is_loopback());
-            if (!loopback)
+            if (!loopback(e))
                 fail(ErrorKind::Usage,
                      "--listen {} is not a loopback address, and plain HTTP there would send tokens and keys in the clear; "
                      "give --tls-cert/--tls-key or --tls-role (or --insecure-plain-http to accept that)",
@@ -610,17 +614,15 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
     AccessLog log(err, o.log_file);
     bool tls = tls_configured(o);
     if (!tls && o.insecure_plain_http) {
-        for (const auto& e : endpoints(o)) {
-            beast::error_code ec;
-            auto addr = asio::ip::make_address(e.host, ec);
-            if (e.host != "localhost" && (ec || !addr.is_loopback()))
+        for (const auto& e : endpoints(o))
+            if (!loopback(e))
                 err << "Warning: --insecure-plain-http: " << e.text << " serves plain HTTP; tokens and private keys cross the network in the clear\n";
-        }
     }
 
     // TLS files first: a start-up refused for them leaves the state as it was.
+    auto load_file_tls = [&] { return tls_context(read_file(o.tls_cert, "TLS certificate"), read_file(o.tls_key, "TLS key"), o.tls_cert); };
     std::shared_ptr<ssl::context> file_tls;
-    if (!o.tls_cert.empty()) file_tls = tls_context(read_file(o.tls_cert, "TLS certificate"), read_file(o.tls_key, "TLS key"), o.tls_cert);
+    if (!o.tls_cert.empty()) file_tls = load_file_tls();
 
     // The root token, once per state: printed here or written to a 0600 file.
     if (auto root = svc.create_root_token_once()) {
@@ -710,7 +712,7 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
             if (sig == SIGHUP) {
                 if (!o.tls_cert.empty()) {
                     try {
-                        sh.set_tls(tls_context(read_file(o.tls_cert, "TLS certificate"), read_file(o.tls_key, "TLS key"), o.tls_cert));
+                        sh.set_tls(load_file_tls());
                         log.note("SIGHUP: reloaded the TLS certificate from " + o.tls_cert);
                     } catch (const std::exception& e) {
                         log.warn(std::string("SIGHUP: kept the previous TLS certificate: ") + e.what());

@@ -44,10 +44,7 @@ Response Unit::execute(const Request& request) {
 }
 
 Service::Service(ServiceParts parts)
-    : backend_(std::move(parts.backend)),
-      table_(*parts.table),
-      clock_(std::move(parts.clock)),
-      keys_(std::move(parts.keys)) {
+    : backend_(std::move(parts.backend)), table_(*parts.table), clock_(std::move(parts.clock)), keys_(std::move(parts.keys)) {
     if (!keys_) keys_ = keys::software_key_store();
     caches_ = std::make_unique<engine::Caches>();
 }
@@ -102,17 +99,20 @@ Service::Resolved Service::resolve(const Request& request) const {
 Response Service::run(const Resolved& r, store::Txn& txn) const {
     engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
     ctx.token = r.token.value_or("");
-    if (r.token && r.match.spec->access != Access::Open) {
-        // In the request's own transaction: a token revoked by a request committed before this
-        // one is refused, even in a group commit (the read is validated like any other).
-        auto caller = engine::authenticate(txn, *r.token, ctx.now);
-        if (!caller.info.root() && r.match.spec->access != Access::Self) fail(ErrorKind::Forbidden, "permission denied");
-    }
+    // In the request's own transaction: a token revoked by a request committed before this one is
+    // refused, even in a group commit (the read is validated like any other).
+    authorize(r, txn, ctx.now);
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
     Call call{ctx, r.fields, *r.match.spec, r.op};
     Response out = r.spec->handler(call);
     out.warnings.insert(out.warnings.begin(), std::make_move_iterator(ctx.warnings.begin()), std::make_move_iterator(ctx.warnings.end()));
     return out;
+}
+
+void Service::authorize(const Resolved& r, const store::Txn& txn, int64_t now) const {
+    if (!r.token || r.match.spec->access == Access::Open) return;
+    auto caller = engine::authenticate(txn, *r.token, now);
+    if (!caller.info.root() && r.match.spec->access != Access::Self) fail(ErrorKind::Forbidden, "permission denied");
 }
 
 void Service::check_caller_of_unknown(const std::optional<std::string>& token) const {
@@ -148,7 +148,7 @@ std::string Service::accessor_of(const std::string& token) const {
 Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
     backend_->read([&](store::Txn& txn) {
-        if (r.token && !engine::authenticate(txn, *r.token, now()).info.root()) fail(ErrorKind::Forbidden, "permission denied");
+        authorize(r, txn, now());
         mi = engine::require_mount(txn, r.mount);
     });
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};

@@ -121,6 +121,8 @@ private:
     Resolved resolve(const Request& request) const;
     Response run(const Resolved& r, store::Txn& txn) const;
     Response run_standalone(const Resolved& r, const Scope& scope) const;
+    // Error(Forbidden) unless the caller may call r's path (PathSpec::access); the local operator may.
+    void authorize(const Resolved& r, const store::Txn& txn, int64_t now) const;
     void check_caller_of_unknown(const std::optional<std::string>& token) const;
 
     std::unique_ptr<store::Backend> backend_;

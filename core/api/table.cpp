@@ -21,16 +21,24 @@ std::vector<std::string> PathSpec::params() const {
 
 std::string PathSpec::display() const { return sys() ? root + "/" + pattern : ":mount/" + pattern; }
 
-std::string normalized_path(std::string_view path) {
+namespace {
+
+std::string_view trim_slashes(std::string_view path) {
     while (!path.empty() && path.front() == '/') path.remove_prefix(1);
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    return path;
+}
+
+}  // namespace
+
+std::string normalized_path(std::string_view path) {
+    path = trim_slashes(path);
     if (path.empty()) fail(ErrorKind::Invalid, "empty path; give a path such as pki/roles/web");
     return std::string(path);
 }
 
 PathParts split_path(std::string_view path) {
-    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    path = trim_slashes(path);
     auto slash = path.find('/');
     std::string_view first = path.substr(0, slash);
     std::string_view rest = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
