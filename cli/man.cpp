@@ -66,7 +66,7 @@ std::vector<Page> pages() {
         {"pki-issuer", {"issuer", "ca"}, "issuers: list, read, configure, delete, and per-issuer signing",
          "Every CA certificate a mount holds is an issuer: generated roots, installed intermediates, imported CA certificates. "
          "Issuers are referred to by id, by name, or as \\fBdefault\\fR (see \\fBpki config issuers write\\fR). An issuer's "
-         "\\fBusage\\fR says what it may do (read-only, issuing-certificates, crl-signing); \\fBleaf_not_after_behavior\\fR "
+         "\\fBusage\\fR says what it may do (read-only, issuing-certificates, crl-signing, ocsp-signing); \\fBleaf_not_after_behavior\\fR "
          "says what happens when a certificate would outlive it (err, truncate, permit); \\fBmanual_chain\\fR replaces the "
          "automatic chain.\n.PP\n"
          "Chains are built automatically from every issuer of the mount: a parent is an issuer whose subject is the child's "

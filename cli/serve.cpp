@@ -27,6 +27,7 @@ void add_serve_command(CLI::App& app, Session& s) {
     auto idle_timeout = std::make_shared<std::string>("60s");
     auto body_timeout = std::make_shared<std::string>("60s");
     auto shutdown_timeout = std::make_shared<std::string>("30s");
+    auto crl_check = std::make_shared<std::string>("60s");
     cmd->add_option("--listen", o->listen, "Address to listen on, ADDR:PORT or [ADDR]:PORT; repeat for several (default 127.0.0.1:8200).")
         ->type_name("ADDR:PORT");
     cmd->add_option("--tls-cert", o->tls_cert, "PEM file with the server's certificate, its chain after it. Reloaded on SIGHUP.")->type_name("FILE");
@@ -47,12 +48,16 @@ void add_serve_command(CLI::App& app, Session& s) {
     cmd->add_option("--idle-timeout", *idle_timeout, "Time a kept-alive connection may wait for its next request (default 60s).")->type_name("DURATION");
     cmd->add_option("--shutdown-timeout", *shutdown_timeout, "On SIGTERM or SIGINT, how long requests in flight may take to finish (default 30s).")
         ->type_name("DURATION");
+    cmd->add_option("--crl-check-interval", *crl_check,
+                    "How often to look for CRLs due under auto_rebuild (config/crl) and rebuild them (default 60s).")
+        ->type_name("DURATION");
     cmd->add_option("--threads", o->threads, "I/O threads (default: one per core, at least 2).")->type_name("N")->check(CLI::Range(1u, 256u));
     cmd->add_option("--log-file", o->log_file, "Append the access log (one JSON line per request) to FILE instead of standard error.")->type_name("FILE");
     cmd->add_option("--root-token-file", o->root_token_file, "Write the root token created at the first start to FILE (0600) instead of standard error.")
         ->type_name("FILE");
-    cmd->callback([&s, o, header_timeout, idle_timeout, body_timeout, shutdown_timeout] {
-        s.action = [&s, o, header_timeout, idle_timeout, body_timeout, shutdown_timeout] {
+    cmd->callback([&s, o, header_timeout, idle_timeout, body_timeout, shutdown_timeout, crl_check] {
+        s.action = [&s, o, header_timeout, idle_timeout, body_timeout, shutdown_timeout, crl_check] {
+            o->crl_check_interval = duration_option("--crl-check-interval", *crl_check);
             o->header_timeout = duration_option("--header-timeout", *header_timeout);
             o->idle_timeout = duration_option("--idle-timeout", *idle_timeout);
             o->body_timeout = duration_option("--body-timeout", *body_timeout);

@@ -108,6 +108,14 @@ api::Request to_request(const HttpIn& in) {
     else if (m == "DELETE") r.op = api::Op::Delete;
     else fail(ErrorKind::Unsupported, "unsupported method {}; Vault's API takes GET, LIST, POST, PUT, PATCH and DELETE", util::printable(m, 32));
 
+    // RFC 6960 A.1: an OCSP request POSTed as DER is read as the path's request field.
+    auto type = util::trim(in.content_type.substr(0, in.content_type.find(';')));
+    if (r.op == api::Op::Write && util::iequals(type, "application/ocsp-request")) {
+        r.op = api::Op::Read;
+        query_data["request"] = util::base64(in.body);
+        r.data = std::move(query_data);
+        return r;
+    }
     if (r.op == api::Op::Read || r.op == api::Op::List) {
         r.data = std::move(query_data);  // as Vault: a GET's fields are its query parameters
         return r;
@@ -124,7 +132,7 @@ api::Request to_request(const HttpIn& in) {
 }
 
 HttpOut to_http(const api::Response& r, api::Op op, std::string_view request_id) {
-    if (r.raw) return HttpOut{200, r.raw->content_type, r.raw->body};
+    if (r.raw) return HttpOut{r.raw->status, r.raw->content_type, r.raw->body};
     if (op == api::Op::List && r.warnings.empty() && r.data.is_object() && r.data.contains("keys") && r.data["keys"].is_array() &&
         r.data["keys"].empty())
         return HttpOut{404, "application/json", api::Json{{"errors", api::Json::array()}, {"request_id", request_id}}.dump() + "\n"};

@@ -15,6 +15,7 @@ struct HttpIn {
     std::string_view target;  // "/v1/pki/roles/web?list=true"
     std::string_view body;
     std::string token;        // from X-Vault-Token or Authorization: Bearer
+    std::string_view content_type{};
 };
 
 struct HttpOut {

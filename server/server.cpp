@@ -340,6 +340,8 @@ private:
         auto xv = req["X-Vault-Token"];
         auto authz = req[http::field::authorization];
         in.token = token_from(std::string_view(xv.data(), xv.size()), std::string_view(authz.data(), authz.size()));
+        auto ctype = req[http::field::content_type];
+        in.content_type = std::string_view(ctype.data(), ctype.size());
         token_ = in.token;
         accessor_ = sh_.svc.accessor_of(token_);  // now: revoke-self leaves none to look up afterwards
         head_ = req.method() == http::verb::head;
@@ -598,6 +600,7 @@ void check_options(const Options& o) {
     }
     if (o.max_body_bytes == 0) fail(ErrorKind::Usage, "--max-request-size must be at least 1 byte");
     if (o.max_connections == 0) fail(ErrorKind::Usage, "--max-connections must be at least 1");
+    if (o.crl_check_interval.count() < 100) fail(ErrorKind::Usage, "--crl-check-interval must be at least 100ms");
     if (!tls_configured(o) && !o.insecure_plain_http) {
         for (const auto& e : eps) {
             if (!loopback(e))
@@ -692,6 +695,29 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
     };
     schedule_renewal();
 
+    // CRLs under auto_rebuild, rebuilt when due: a complete CRL near its nextUpdate, a delta CRL
+    // that lacks revocations once its interval has passed. Off the I/O threads, one run at a time.
+    asio::steady_timer crl_timer(io);
+    std::atomic<bool> crl_running{false};
+    std::function<void()> schedule_crls = [&] {
+        crl_timer.expires_after(o.crl_check_interval);
+        crl_timer.async_wait([&](beast::error_code ec) {
+            if (ec) return;
+            if (!crl_running.exchange(true)) {
+                asio::post(standalone, [&] {
+                    try {
+                        for (const auto& m : svc.rebuild_due_crls()) log.note("rebuilt the CRLs of mount " + m + " that were due");
+                    } catch (const std::exception& e) {
+                        log.warn(std::string("rebuilding the CRLs that are due failed: ") + e.what() + "; trying again at the next check");
+                    }
+                    crl_running = false;
+                });
+            }
+            schedule_crls();
+        });
+    };
+    schedule_crls();
+
     // SIGTERM/SIGINT: stop accepting, finish what is in flight, stop. SIGHUP: reload TLS files.
     asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     asio::steady_timer drain(io);
@@ -725,6 +751,7 @@ int serve(const api::Service& svc, const Options& o, std::ostream& err) {
             sh.stopping = true;
             for (auto& l : listeners) l->stop();
             renew.cancel();
+            crl_timer.cancel();
             deadline = Clock::now() + o.shutdown_timeout;
             wait_drained();
         });

@@ -26,6 +26,7 @@ struct Options {
     std::chrono::milliseconds idle_timeout{60'000};    // a kept-alive connection with no request
     std::chrono::milliseconds shutdown_timeout{30'000};  // requests in flight at SIGTERM
     size_t max_connections = 1024;
+    std::chrono::milliseconds crl_check_interval{60'000};  // how often the CRLs due under auto_rebuild are looked for
     unsigned threads = 0;                     // I/O threads; 0: one per core (at least 2)
     std::string log_file;                     // access log; empty: standard error
     std::string root_token_file;              // where the first root token goes (0600); empty: stderr

@@ -8,22 +8,36 @@
 #include "engine/inventory.hpp"
 #include "engine/tidy.hpp"
 #include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+#include "x509/crl.hpp"
+#include "x509/ocsp.hpp"
 
 namespace pki::api {
 namespace {
 
 constexpr char kCrlDer[] = "application/pkix-crl";
 constexpr char kCrlPem[] = "application/x-pem-file";
+constexpr char kOcsp[] = "application/ocsp-response";
 
 Response revoke(Call& c) {
-    auto r = engine::revoke(c.ctx, {c.fields.str("serial_number"), c.fields.str("certificate")});
+    auto r = engine::revoke(c.ctx, {c.fields.str("serial_number"), c.fields.str("certificate"), c.fields.str("reason")});
     if (r.outcome == engine::RevokeOutcome::Expired) return reply(Json{{"revocation_time", 0}, {"state", "expired"}});
     return reply(Json{{"revocation_time", r.revocation_time},
                       {"revocation_time_rfc3339", util::format_utc_time(r.revocation_time)},
                       {"state", "revoked"}});
 }
 
-Json describe(const engine::CrlConfig& cfg) { return Json{{"expiry", util::format_duration(cfg.expiry)}, {"disable", cfg.disable}}; }
+Json describe(const engine::CrlConfig& cfg) {
+    return Json{{"expiry", util::format_duration(cfg.expiry)},
+                {"disable", cfg.disable},
+                {"ocsp_disable", cfg.ocsp_disable},
+                {"ocsp_expiry", util::format_duration(cfg.ocsp_expiry)},
+                {"auto_rebuild", cfg.auto_rebuild},
+                {"auto_rebuild_grace_period", util::format_duration(cfg.auto_rebuild_grace_period)},
+                {"enable_delta", cfg.enable_delta},
+                {"delta_rebuild_interval", util::format_duration(cfg.delta_rebuild_interval)}};
+}
 
 Response read_crl_config(Call& c) { return reply(describe(engine::read_crl_config(c.ctx))); }
 
@@ -31,6 +45,12 @@ Response write_crl_config(Call& c) {
     engine::CrlConfigUpdate update;
     if (c.fields.has("expiry")) update.expiry = c.fields.duration("expiry");
     if (c.fields.has("disable")) update.disable = c.fields.boolean("disable");
+    if (c.fields.has("ocsp_disable")) update.ocsp_disable = c.fields.boolean("ocsp_disable");
+    if (c.fields.has("ocsp_expiry")) update.ocsp_expiry = c.fields.duration("ocsp_expiry");
+    if (c.fields.has("auto_rebuild")) update.auto_rebuild = c.fields.boolean("auto_rebuild");
+    if (c.fields.has("auto_rebuild_grace_period")) update.auto_rebuild_grace_period = c.fields.duration("auto_rebuild_grace_period");
+    if (c.fields.has("enable_delta")) update.enable_delta = c.fields.boolean("enable_delta");
+    if (c.fields.has("delta_rebuild_interval")) update.delta_rebuild_interval = c.fields.duration("delta_rebuild_interval");
     return reply(describe(engine::write_crl_config(c.ctx, update)));
 }
 
@@ -53,6 +73,49 @@ Response read_issuer_crl_der(Call& c) { return raw_reply(kCrlDer, engine::read_i
 Response read_issuer_crl_pem(Call& c) {
     return raw_reply(kCrlPem, engine::read_issuer_crl_pem(c.ctx, c.fields.str("issuer_ref")) + "\n");
 }
+
+Response rotate_delta_crls(Call& c) {
+    engine::rotate_delta_crls(c.ctx);
+    return reply(Json{{"success", true}});
+}
+
+Response read_delta_json(Call& c) { return reply(Json{{"certificate", engine::read_delta_crl_pem(c.ctx)}, {"revocation_time", 0}}); }
+Response read_delta_der(Call& c) { return raw_reply(kCrlDer, engine::read_delta_crl_der(c.ctx)); }
+Response read_delta_pem(Call& c) { return raw_reply(kCrlPem, engine::read_delta_crl_pem(c.ctx) + "\n"); }
+Response read_issuer_delta(Call& c) { return reply(Json{{"crl", engine::read_delta_crl_pem(c.ctx, c.fields.str("issuer_ref"))}}); }
+Response read_issuer_delta_der(Call& c) { return raw_reply(kCrlDer, engine::read_delta_crl_der(c.ctx, c.fields.str("issuer_ref"))); }
+Response read_issuer_delta_pem(Call& c) {
+    return raw_reply(kCrlPem, engine::read_delta_crl_pem(c.ctx, c.fields.str("issuer_ref")) + "\n");
+}
+
+// OCSP answers in OCSP's own terms, as Vault's responder: the response DER, or a bare OCSP status
+// (malformedRequest 400, unauthorized 401, internalError 500), never the JSON error envelope.
+Response ocsp_reply(int http_status, std::string der) {
+    Response r = raw_reply(kOcsp, std::move(der));
+    r.raw->status = http_status;
+    return r;
+}
+
+// The largest request answered: enough for dozens of certificates in one request.
+constexpr size_t kMaxOcspRequest = 16 * 1024;
+
+Response answer_ocsp(Call& c, const std::string& encoded) {
+    std::string der;
+    try {
+        if (c.fields.has("serial_number") && encoded.empty()) return ocsp_reply(200, engine::answer_ocsp_serial(c.ctx, c.fields.str("serial_number")));
+        if (encoded.empty() || encoded.size() > kMaxOcspRequest * 4 / 3 + 4)
+            return ocsp_reply(400, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST));
+        der = util::base64_decode(encoded);
+        return ocsp_reply(200, engine::answer_ocsp(c.ctx, der));
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Invalid) return ocsp_reply(400, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST));
+        if (e.kind() == ErrorKind::Forbidden) return ocsp_reply(401, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED));
+        if (e.kind() == ErrorKind::NotFound && c.fields.has("serial_number")) throw;  // pki ocsp --serial: say which
+        return ocsp_reply(500, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_INTERNALERROR));
+    }
+}
+
+Response ocsp(Call& c) { return answer_ocsp(c, c.fields.str("request")); }
 
 Response list_revoked(Call& c) {
     auto serials = engine::list_revoked(c.ctx);
@@ -116,6 +179,14 @@ Response tidy(BatchCall& c) {
 
 Response tidy_status(Call& c) { return reply(describe(engine::tidy_status(c.ctx))); }
 
+// A read of a CRL: the local operator's read first rebuilds the CRLs that are due (auto_rebuild).
+PathSpec crl_read(std::string pattern, std::string description, std::vector<FieldSpec> fields, Handler h, std::string summary,
+                  std::vector<std::string> command) {
+    OpSpec op{Op::Read, h, std::move(summary), std::move(command)};
+    op.fresh_crls = true;
+    return open_path(PathSpec{std::move(pattern), "crl", std::move(description), std::move(fields), {std::move(op)}});
+}
+
 }  // namespace
 
 void add_crl_paths(Table& t) {
@@ -124,25 +195,54 @@ void add_crl_paths(Table& t) {
 
     t.add(PathSpec{"revoke", "revoke", "Revoke a stored certificate by serial number, or any certificate of the mount's issuers by its PEM.",
                    {string_field("serial_number", "Serial number, colon- or hyphen-separated hex, any case."),
-                    string_field("certificate", "The PEM certificate, instead of serial_number (also for no_store certificates).")},
+                    string_field("certificate", "The PEM certificate, instead of serial_number (also for no_store certificates)."),
+                    string_field("reason", "RFC 5280 revocation reason for the CRL entry and OCSP: " + x509::crl_reason_names() +
+                                               " (none: no reasonCode). Not a Vault field.")},
                    {{Op::Write, revoke, "Revoke a certificate.", {"revoke"}}}});
     t.add(PathSpec{"config/crl", "crl", "CRL settings: lifetime and whether CRLs list revocations.",
                    {duration_field("expiry", "How long a CRL is valid (nextUpdate - thisUpdate). A write keeps what it leaves out.", "72h"),
-                    bool_field("disable", "Serve signed empty CRLs (revocations are still recorded).", false)},
+                    bool_field("disable", "Serve signed empty CRLs (revocations are still recorded).", false),
+                    bool_field("ocsp_disable", "Turn the OCSP responder off (its answers become OCSP unauthorized).", false),
+                    duration_field("ocsp_expiry", "How long an OCSP response is valid (nextUpdate - thisUpdate); 0: no nextUpdate.", "12h"),
+                    bool_field("auto_rebuild", "A revocation marks the CRL stale instead of rebuilding it; CRLs are rebuilt when due.", false),
+                    duration_field("auto_rebuild_grace_period", "With auto_rebuild: rebuild the complete CRL this long before its nextUpdate.", "12h"),
+                    bool_field("enable_delta", "Publish delta CRLs of the revocations since the complete CRL (needs auto_rebuild).", false),
+                    duration_field("delta_rebuild_interval", "With enable_delta: how often pki serve rebuilds a delta CRL that lacks revocations.", "15m")},
                    {{Op::Read, read_crl_config, "Show the CRL settings.", {"crl", "config"}},
                     {Op::Write, write_crl_config, "Change the CRL settings and rebuild the CRLs.", {"crl", "configure"}}}});
     t.add(PathSpec{"crl/rotate", "crl", "Rebuild every issuer's CRL.", {},
                    {{Op::Read, rotate_crls, "Rebuild every CRL.", {"crl", "rotate"}, nullptr, true}, {Op::Write, rotate_crls, "Rebuild every CRL.", {}}}});
-    t.add(open_path(PathSpec{"cert/crl", "crl", "The default issuer's CRL, PEM in the certificate field.", {},
-                   {{Op::Read, read_crl_json, "Show the default issuer's CRL.", {"crl", "read"}}}}));
-    t.add(open_path(PathSpec{"crl", "crl", "The default issuer's CRL, DER.", {}, {{Op::Read, read_crl_der, "Write the CRL as DER.", {"crl", "der"}}}}));
-    t.add(open_path(PathSpec{"crl/pem", "crl", "The default issuer's CRL, PEM.", {}, {{Op::Read, read_crl_pem, "Write the CRL as PEM.", {"crl", "pem"}}}}));
-    t.add(open_path(PathSpec{"issuer/:issuer_ref/crl", "crl", "An issuer's CRL, PEM in the crl field.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_crl, "Show an issuer's CRL.", {"issuer", "crl"}}}}));
-    t.add(open_path(PathSpec{"issuer/:issuer_ref/crl/der", "crl", "An issuer's CRL, DER.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_crl_der, "Write an issuer's CRL as DER.", {"issuer", "crl-der"}}}}));
-    t.add(open_path(PathSpec{"issuer/:issuer_ref/crl/pem", "crl", "An issuer's CRL, PEM.", {issuer_ref_field()},
-                   {{Op::Read, read_issuer_crl_pem, "Write an issuer's CRL as PEM.", {"issuer", "crl-pem"}}}}));
+    t.add(PathSpec{"crl/rotate-delta", "crl", "Rebuild every issuer's delta CRL.", {},
+                   {{Op::Read, rotate_delta_crls, "Rebuild every delta CRL.", {"crl", "rotate-delta"}, nullptr, true},
+                    {Op::Write, rotate_delta_crls, "Rebuild every delta CRL.", {}}}});
+    t.add(crl_read("cert/crl", "The default issuer's CRL, PEM in the certificate field.", {}, read_crl_json, "Show the default issuer's CRL.",
+                   {"crl", "read"}));
+    t.add(crl_read("crl", "The default issuer's CRL, DER.", {}, read_crl_der, "Write the CRL as DER.", {"crl", "der"}));
+    t.add(crl_read("crl/pem", "The default issuer's CRL, PEM.", {}, read_crl_pem, "Write the CRL as PEM.", {"crl", "pem"}));
+    t.add(crl_read("issuer/:issuer_ref/crl", "An issuer's CRL, PEM in the crl field.", {issuer_ref_field()}, read_issuer_crl,
+                   "Show an issuer's CRL.", {"issuer", "crl"}));
+    t.add(crl_read("issuer/:issuer_ref/crl/der", "An issuer's CRL, DER.", {issuer_ref_field()}, read_issuer_crl_der,
+                   "Write an issuer's CRL as DER.", {"issuer", "crl-der"}));
+    t.add(crl_read("issuer/:issuer_ref/crl/pem", "An issuer's CRL, PEM.", {issuer_ref_field()}, read_issuer_crl_pem,
+                   "Write an issuer's CRL as PEM.", {"issuer", "crl-pem"}));
+    t.add(crl_read("cert/delta-crl", "The default issuer's delta CRL, PEM in the certificate field.", {}, read_delta_json,
+                   "Show the default issuer's delta CRL.", {"crl", "delta"}));
+    t.add(crl_read("crl/delta", "The default issuer's delta CRL, DER.", {}, read_delta_der, "Write the delta CRL as DER.", {"crl", "delta-der"}));
+    t.add(crl_read("crl/delta/pem", "The default issuer's delta CRL, PEM.", {}, read_delta_pem, "Write the delta CRL as PEM.",
+                   {"crl", "delta-pem"}));
+    t.add(crl_read("issuer/:issuer_ref/crl/delta", "An issuer's delta CRL, PEM in the crl field.", {issuer_ref_field()}, read_issuer_delta,
+                   "Show an issuer's delta CRL.", {"issuer", "crl-delta"}));
+    t.add(crl_read("issuer/:issuer_ref/crl/delta/der", "An issuer's delta CRL, DER.", {issuer_ref_field()}, read_issuer_delta_der,
+                   "Write an issuer's delta CRL as DER.", {"issuer", "crl-delta-der"}));
+    t.add(crl_read("issuer/:issuer_ref/crl/delta/pem", "An issuer's delta CRL, PEM.", {issuer_ref_field()}, read_issuer_delta_pem,
+                   "Write an issuer's delta CRL as PEM.", {"issuer", "crl-delta-pem"}));
+    // Over HTTP a POST of application/ocsp-request reads here with the body as `request`.
+    t.add(open_path(PathSpec{"ocsp", "crl", "The OCSP responder (RFC 6960): a DER OCSPRequest in, a DER OCSPResponse out.",
+                             {string_field("request", "The DER OCSPRequest, base64 (over HTTP: the body of a POST of application/ocsp-request)."),
+                              string_field("serial_number", "Instead of a request: answer for this serial number of the mount (pki ocsp --serial).")},
+                             {{Op::Read, ocsp, "Answer an OCSP request.", {}}}}));
+    t.add(open_path(PathSpec{"ocsp/*request", "crl", "The OCSP responder over GET (RFC 6960 A.1): the request base64 in the path.", {},
+                             {{Op::Read, ocsp, "Answer an OCSP request given in the path.", {}}}}));
     t.add(PathSpec{"certs/revoked", "cert", "Serial numbers of revoked certificates.", {},
                    {{Op::List, list_revoked, "List revoked serial numbers.", {"cert", "revoked"}}}});
     t.add(PathSpec{"certs/inventory", "cert",

@@ -22,7 +22,8 @@ std::vector<FieldSpec> issuer_update_fields() {
         string_field("leaf_not_after_behavior", "When a certificate would outlive the issuer: err, truncate or permit.", "err",
                      {"err", "truncate", "permit"}),
         list_field("manual_chain", "Issuers (ids or names) forming this issuer's chain, starting with itself; empty: automatic."),
-        list_field("usage", "Allowed uses: read-only, issuing-certificates, crl-signing.", {"read-only", "issuing-certificates", "crl-signing"}),
+        list_field("usage", "Allowed uses: read-only, issuing-certificates, crl-signing, ocsp-signing.",
+                   {"read-only", "issuing-certificates", "crl-signing", "ocsp-signing"}),
     };
 }
 
@@ -103,18 +104,12 @@ Response read_issuers_config(Call& c) { return reply(Json{{"default", engine::re
 
 Response write_issuers_config(Call& c) { return reply(Json{{"default", engine::write_issuers_config(c.ctx, c.fields.str("default"))}}); }
 
-Json urls_json(const x509::Urls& u) {
-    return Json{{"issuing_certificates", u.issuing_certificates},
-                {"crl_distribution_points", u.crl_distribution_points},
-                {"ocsp_servers", u.ocsp_servers}};
-}
-
-Response read_urls(Call& c) { return reply(urls_json(engine::read_urls(c.ctx))); }
+Response read_urls(Call& c) { return reply(engine::urls_json(engine::read_urls(c.ctx))); }
 
 Response write_urls(Call& c) {
     engine::UrlsUpdate u{given_list(c.fields, "issuing_certificates"), given_list(c.fields, "crl_distribution_points"),
-                         given_list(c.fields, "ocsp_servers")};
-    return reply(urls_json(engine::write_urls(c.ctx, u)));
+                         given_list(c.fields, "ocsp_servers"), given_list(c.fields, "delta_crl_distribution_points")};
+    return reply(engine::urls_json(engine::write_urls(c.ctx, u)));
 }
 
 Response read_ca_der(Call& c) { return raw_reply("application/pkix-cert", x509::cert_der(engine::read_ca(c.ctx).cert().get())); }
@@ -176,7 +171,8 @@ void add_issuer_paths(Table& t) {
     t.add(PathSpec{"config/urls", "config", "URLs written into issued certificates (AIA issuing certificates, CRL distribution points, OCSP).",
                    {list_field("issuing_certificates", "Issuing certificate (CA) URLs."),
                     list_field("crl_distribution_points", "CRL distribution point URLs."),
-                    list_field("ocsp_servers", "OCSP server URLs.")},
+                    list_field("ocsp_servers", "OCSP server URLs."),
+                    list_field("delta_crl_distribution_points", "Delta CRL URLs: the Freshest CRL extension of issued certificates and complete CRLs.")},
                    {{Op::Read, read_urls, "Show the URLs.", {"config", "urls", "read"}},
                     {Op::Write, write_urls, "Set the URLs (only the given ones change; empty clears).", {"config", "urls", "write"}}}});
 

@@ -31,9 +31,13 @@ struct Request {
 struct RawBody {
     std::string content_type;  // Vault's: application/pkix-cert, application/pem-file, application/pkix-crl ...
     std::string body;
+    int status = 200;  // the HTTP status (OCSP answers its errors with 400, 401 and 500 and a body)
     // DER bytes, not text. By the bytes as well as the type: Vault serves ca_chain's PEM as
     // application/pkix-cert.
-    bool binary() const { return content_type.rfind("application/pkix-", 0) == 0 && body.find("-----BEGIN ") == std::string::npos; }
+    bool binary() const {
+        return (content_type.rfind("application/pkix-", 0) == 0 || content_type == "application/ocsp-response") &&
+               body.find("-----BEGIN ") == std::string::npos;
+    }
 };
 
 struct Response {

@@ -4,6 +4,7 @@
 
 #include "api/paths.hpp"
 #include "engine/cache.hpp"
+#include "engine/crl.hpp"
 #include "engine/mounts.hpp"
 #include "engine/tokens.hpp"
 #include "store/overlay.hpp"
@@ -145,6 +146,37 @@ std::string Service::accessor_of(const std::string& token) const {
     }
 }
 
+bool Service::rebuild_due_crls(const std::string& mount, bool on_read) const {
+    bool due = false;
+    backend_->read([&](store::Txn& txn) {
+        auto mi = engine::find_mount(txn, mount);
+        if (!mi) return;
+        engine::Context ctx{txn, mi, now(), *keys_, keygen_, *caches_};
+        due = engine::crls_due(ctx, on_read);
+    });
+    if (!due) return false;
+    backend_->write([&](store::Txn& txn) {
+        auto mi = engine::find_mount(txn, mount);
+        if (!mi) return;
+        engine::Context ctx{txn, mi, now(), *keys_, keygen_, *caches_};
+        engine::rebuild_due_crls(ctx, on_read);
+    });
+    return true;
+}
+
+std::vector<std::string> Service::rebuild_due_crls() const {
+    std::vector<std::string> names, rebuilt;
+    if (!backend_->exists()) return rebuilt;
+    backend_->read([&](store::Txn& txn) {
+        engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
+        names.clear();
+        for (const auto& m : engine::list_mounts(ctx)) names.push_back(m.name);
+    });
+    for (const auto& n : names)
+        if (rebuild_due_crls(n, false)) rebuilt.push_back(n);
+    return rebuilt;
+}
+
 Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
     backend_->read([&](store::Txn& txn) {
@@ -205,6 +237,18 @@ Response Service::execute(const Request& request, const Scope& scope, const Deli
         if (deliver) deliver(out);
         return out;
     }
+    // The local operator reading a CRL sees it with every revocation (auto_rebuild leaves that to
+    // pki serve's schedule, and there is none without a server). A state that cannot be written
+    // serves the CRL as it is, and says so.
+    std::optional<std::string> stale;
+    if (!request.token && r.spec->fresh_crls && !r.sys) {
+        try {
+            rebuild_due_crls(r.mount, true);
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::Storage) throw;
+            stale = fmt::format("the CRL may lack recent revocations: rebuilding it failed: {}", e.what());
+        }
+    }
     Response response;
     try {
         if (r.writes) {
@@ -215,6 +259,7 @@ Response Service::execute(const Request& request, const Scope& scope, const Deli
         } else {
             backend_->read([&](store::Txn& txn) {
                 response = run(r, txn);
+                if (stale) response.warnings.push_back(*stale);
                 if (deliver) deliver(response);
             });
         }

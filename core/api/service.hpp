@@ -113,6 +113,9 @@ public:
     std::optional<std::string> create_root_token_once() const;
     // The accessor of a valid token (for access logs), or "" (unknown, expired, none).
     std::string accessor_of(const std::string& token) const;
+    // Rebuild the CRLs of every mount that are due under auto_rebuild (pki serve's schedule);
+    // returns the names of the mounts whose CRLs were rebuilt.
+    std::vector<std::string> rebuild_due_crls() const;
 
     struct Resolved;  // a request matched in the table, its fields parsed (service.cpp)
 
@@ -124,6 +127,8 @@ private:
     // Error(Forbidden) unless the caller may call r's path (PathSpec::access); the local operator may.
     void authorize(const Resolved& r, const store::Txn& txn, int64_t now) const;
     void check_caller_of_unknown(const std::optional<std::string>& token) const;
+    // Rebuild a mount's due CRLs (`on_read`: for a local reader); true when something was rebuilt.
+    bool rebuild_due_crls(const std::string& mount, bool on_read) const;
 
     std::unique_ptr<store::Backend> backend_;
     const Table& table_;

@@ -15,7 +15,7 @@ const OpSpec* PathSpec::find(Op op) const {
 std::vector<std::string> PathSpec::params() const {
     std::vector<std::string> out;
     for (auto seg : util::split(pattern, '/'))
-        if (!seg.empty() && seg.front() == ':') out.emplace_back(seg.substr(1));
+        if (!seg.empty() && (seg.front() == ':' || seg.front() == '*')) out.emplace_back(seg.substr(1));
     return out;
 }
 
@@ -80,10 +80,19 @@ std::optional<Match> Table::match(std::string_view subpath, std::string_view roo
     for (const auto& spec : paths_) {
         if (spec.root != root) continue;
         auto pat = util::split(spec.pattern, '/');
-        if (pat.size() != segs.size()) continue;
+        bool tail = !pat.empty() && !pat.back().empty() && pat.back().front() == '*';
+        if (tail ? segs.size() < pat.size() : pat.size() != segs.size()) continue;
         Match m{&spec, {}};
+        if (tail) {
+            size_t start = 0;
+            for (size_t i = 0; i + 1 < pat.size(); ++i) start += segs[i].size() + 1;
+            std::string_view rest = subpath.substr(std::min(start, subpath.size()));
+            if (rest.empty()) continue;
+            m.params[std::string(pat.back().substr(1))] = std::string(rest);
+            pat.pop_back();
+        }
         bool ok = true;
-        for (size_t i = 0; i < pat.size() && ok; ++i) {
+        for (size_t i = 0; i < pat.size() && ok; ++i) {  // the fixed parts (a tail is matched above)
             if (!pat[i].empty() && pat[i].front() == ':') {
                 if (segs[i].empty()) ok = false;
                 else m.params[std::string(pat[i].substr(1))] = std::string(segs[i]);

@@ -45,6 +45,7 @@ struct OpSpec {
     std::vector<std::string> command;   // ergonomic command words ("key", "generate"); empty: none
     BatchHandler batch = nullptr;       // set instead of handler for batch operations
     bool mutates = false;               // a read that changes state (crl/rotate): runs in a write transaction
+    bool fresh_crls = false;            // a read of a CRL: for the local operator, due CRLs are rebuilt first
 };
 
 // Who may call a path over pki serve (the local operator may call every path).
@@ -55,7 +56,9 @@ enum class Access {
 };
 
 struct PathSpec {
-    std::string pattern;   // "issuer/:issuer_ref/sign/:role"; under sys/ when `sys`
+    // "issuer/:issuer_ref/sign/:role"; under sys/ when `sys`. A last part "*name" takes the rest
+    // of the path, slashes and all (ocsp/*request: base64 in the path).
+    std::string pattern;
     std::string family;    // grouping for help and man pages: "key", "issuer", "role" ...
     std::string description;
     std::vector<FieldSpec> fields;  // body fields and, with in_path, the pattern's parameters
@@ -67,7 +70,7 @@ struct PathSpec {
     Access access = Access::Token;
 
     const OpSpec* find(Op op) const;
-    std::vector<std::string> params() const;  // the ":name" parts, in order
+    std::vector<std::string> params() const;  // the ":name" and "*name" parts, in order
     std::string display() const;              // "sys/mounts/:path" or ":mount/keys/generate/:type"
 };
 

@@ -6,14 +6,17 @@
 #include <charconv>
 #include <map>
 
+#include "engine/issuance.hpp"
 #include "engine/issuers.hpp"
 #include "engine/keys.hpp"
 #include "engine/records.hpp"
 #include "store/codec.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 #include "x509/cert.hpp"
 #include "x509/crl.hpp"
+#include "x509/ocsp.hpp"
 
 namespace pki::engine {
 namespace {
@@ -38,6 +41,10 @@ std::string group_of(X509* cert) {
 
 std::string der_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/der"); }
 std::string meta_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/meta"); }
+std::string delta_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/delta"); }
+std::string seq_key(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/seq"); }
+// The entries revoked since the group's complete CRL: what its delta CRL lists.
+std::string since_prefix(const std::string& mount, const std::string& group) { return rec_key(mount, "crl", group + "/since/"); }
 
 bool can_sign_crls(const Issuer& i, X509* cert) {
     return i.can(IssuerUse::CrlSigning) && !i.key_id.empty() && (X509_get_key_usage(cert) & KU_CRL_SIGN);
@@ -46,10 +53,14 @@ bool can_sign_crls(const Issuer& i, X509* cert) {
 std::string label_of(const Issuer& i) { return i.name.empty() ? i.id : i.name; }
 
 // The CRL bytes an issuer serves; Error(NotFound) when it has none.
-std::string crl_der_for(const Context& ctx, const Issuer& issuer) {
+std::string crl_der_for(const Context& ctx, const Issuer& issuer, bool delta = false) {
     auto cert = issuer.cert();
-    std::string key = der_key(ctx.mount_name(), group_of(cert.get()));
+    std::string group = group_of(cert.get());
+    std::string key = delta ? delta_key(ctx.mount_name(), group) : der_key(ctx.mount_name(), group);
     auto der = ctx.txn.get(key);
+    if (!der && delta)
+        fail(ErrorKind::NotFound, "issuer {} has no delta CRL; turn delta CRLs on with: pki write {}/config/crl auto_rebuild=true enable_delta=true",
+             label_of(issuer), ctx.mount_name());
     if (!der)
         fail(ErrorKind::NotFound, "issuer {} has no CRL (it needs a key, crl-signing usage and the cRLSign key usage); see pki read {}/issuer/{}",
              label_of(issuer), ctx.mount_name(), issuer.id);
@@ -65,6 +76,7 @@ Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.
 
 bool parse_revoked(std::string_view serial, std::string_view value, RevokedEntry& out) {
     out.serial = std::string(serial);
+    out.reason = -1;
     Json j = store::decode(fmt::format("revoked/{}", serial), value);
     if (j.is_binary()) {  // written before the record codec: "v1 <revoked> <not_after> <issuer>"
         std::string_view text(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
@@ -76,17 +88,21 @@ bool parse_revoked(std::string_view serial, std::string_view value, RevokedEntry
         if (out.issuer_id == "-") out.issuer_id.clear();
         return true;
     }
-    if (!j.is_array() || j.size() != 3 || !j[0].is_number_integer() || !j[1].is_number_integer() || !j[2].is_string())
+    if (!j.is_array() || (j.size() != 3 && j.size() != 4) || !j[0].is_number_integer() || !j[1].is_number_integer() || !j[2].is_string() ||
+        (j.size() == 4 && !j[3].is_number_integer()))
         fail(ErrorKind::Storage, "state directory: revoked entry {} is damaged (unexpected fields); restore the state directory from a backup",
              serial);
     out.revocation_time = j[0].get<int64_t>();
     out.not_after = j[1].get<int64_t>();
     out.issuer_id = j[2].get<std::string>();
+    if (j.size() == 4) out.reason = j[3].get<int>();
     return true;
 }
 
 std::string format_revoked(const RevokedEntry& e) {
-    return store::encode(Json::array({e.revocation_time, e.not_after, e.issuer_id}));
+    Json j = Json::array({e.revocation_time, e.not_after, e.issuer_id});
+    if (e.reason >= 0) j.push_back(e.reason);
+    return store::encode(j);
 }
 
 CrlConfig load_crl_config(const store::Txn& txn, const std::string& mount) {
@@ -94,51 +110,154 @@ CrlConfig load_crl_config(const store::Txn& txn, const std::string& mount) {
     if (auto r = load(txn, rec_key(mount, "config", "crl"))) {
         c.expiry = r->value("expiry", c.expiry);
         c.disable = r->value("disable", false);
+        c.ocsp_disable = r->value("ocsp_disable", c.ocsp_disable);
+        c.ocsp_expiry = r->value("ocsp_expiry", c.ocsp_expiry);
+        c.auto_rebuild = r->value("auto_rebuild", c.auto_rebuild);
+        c.auto_rebuild_grace_period = r->value("auto_rebuild_grace_period", c.auto_rebuild_grace_period);
+        c.enable_delta = r->value("enable_delta", c.enable_delta);
+        c.delta_rebuild_interval = r->value("delta_rebuild_interval", c.delta_rebuild_interval);
     }
     return c;
 }
 
-void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
+namespace {
+
+Json config_record(const CrlConfig& c) {
+    return Json{{"expiry", c.expiry},
+                {"disable", c.disable},
+                {"ocsp_disable", c.ocsp_disable},
+                {"ocsp_expiry", c.ocsp_expiry},
+                {"auto_rebuild", c.auto_rebuild},
+                {"auto_rebuild_grace_period", c.auto_rebuild_grace_period},
+                {"enable_delta", c.enable_delta},
+                {"delta_rebuild_interval", c.delta_rebuild_interval}};
+}
+
+// Revocations of a group since its last complete CRL, counted: the complete CRL and the delta
+// CRL each record the count they were built at, so either is stale when the count moved on.
+int64_t revocation_count(const store::Txn& txn, const std::string& mount, const std::string& group) {
+    auto r = load(txn, seq_key(mount, group));
+    return r ? r->value("revocations", int64_t{0}) : 0;
+}
+
+// The group's signer: the oldest issuer of the group that can sign CRLs.
+struct GroupSigner {
+    std::string group;
+    std::map<std::string, std::string> group_by_issuer;  // every issuer of the mount
+    std::string default_group;
+    std::optional<Issuer> signer;
+    crypto::Cert signer_cert;
+};
+
+GroupSigner find_signer(const Context& ctx, const std::string& issuer_id, bool* found_issuer) {
     const auto& mount = ctx.mount_name();
     auto issuers = all_issuers(ctx.txn, mount);
+    GroupSigner g;
     auto found = std::find_if(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.id == issuer_id; });
-    if (found == issuers.end()) return;
-    const Issuer target = *found;  // a copy: `issuers` is sorted below
-    auto target_cert = target.cert();
-    std::string group = group_of(target_cert.get());
-
-    // Members of the group, and which issuer of the mount each revoked entry belongs to.
-    std::map<std::string, std::string> group_by_issuer;
-    const Issuer* signer = nullptr;
-    crypto::Cert signer_cert;
+    *found_issuer = found != issuers.end();
+    if (!*found_issuer) return g;
+    g.group = group_of(found->cert().get());
     std::sort(issuers.begin(), issuers.end(), [](const Issuer& a, const Issuer& b) { return a.created < b.created; });
     for (const auto& i : issuers) {
         auto c = i.cert();
-        std::string g = group_of(c.get());
-        group_by_issuer[i.id] = g;
-        if (g == group && !signer && can_sign_crls(i, c.get())) {
-            signer = &i;
-            signer_cert = std::move(c);
+        std::string grp = group_of(c.get());
+        g.group_by_issuer[i.id] = grp;
+        if (grp == g.group && !g.signer && can_sign_crls(i, c.get())) {
+            g.signer = i;
+            g.signer_cert = std::move(c);
         }
     }
-    if (!signer) {
-        // Without crl-signing an issuer's CRL is frozen, as the reference describes retiring an
-        // issuer: the last one it signed stays served, unchanged.
-        if (warnings)
-            warnings->push_back(fmt::format(
-                "issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); {}", label_of(target),
-                ctx.txn.get(der_key(mount, group)) ? "its last CRL stays as it is (frozen) and does not list new revocations"
-                                                   : "it has no CRL"));
-        return;
+    auto d = g.group_by_issuer.find(default_issuer_id(ctx.txn, mount));
+    if (d != g.group_by_issuer.end()) g.default_group = d->second;
+    return g;
+}
+
+void put_der(store::Txn& txn, const std::string& key, const std::string& der) {
+    txn.put(key, store::encode(Json::binary(Json::binary_t::container_type(der.begin(), der.end()))));
+}
+
+// The delta CRL of a group: the entries revoked since its complete CRL, on top of that CRL's number.
+void build_delta(Context& ctx, const GroupSigner& g, const CrlConfig& cfg, Json& meta) {
+    const auto& mount = ctx.mount_name();
+    int64_t number = std::max(meta.value("crl_number", int64_t{0}), meta.value("delta_number", int64_t{0})) + 1;
+    std::vector<x509::CrlEntry> entries;
+    if (!cfg.disable) {
+        std::string prefix = since_prefix(mount, g.group);
+        ctx.txn.scan(prefix, [&](std::string_view key, std::string_view value) {
+            RevokedEntry e;
+            if (parse_revoked(key.substr(prefix.size()), value, e)) entries.push_back({e.serial, e.revocation_time, e.reason});
+            return true;
+        });
     }
-    std::string default_group = group_by_issuer.count(default_issuer_id(ctx.txn, mount)) ? group_by_issuer[default_issuer_id(ctx.txn, mount)] : "";
+    size_t pos = 0;
+    x509::CrlSpec spec{number, ctx.now, ctx.now + cfg.expiry, meta.value("crl_number", int64_t{0}), {}};
+    put_der(ctx.txn, delta_key(mount, g.group), x509::build_crl(g.signer_cert.get(), load_private_key(ctx, g.signer->key_id).get(), spec,
+                                                                 [&](x509::CrlEntry& out) {
+                                                                     if (pos == entries.size()) return false;
+                                                                     out = entries[pos++];
+                                                                     return true;
+                                                                 }));
+    meta["delta_number"] = number;
+    meta["delta_this_update"] = ctx.now;
+    meta["delta_next_update"] = ctx.now + cfg.expiry;
+    meta["delta_revocations"] = revocation_count(ctx.txn, mount, g.group);
+}
+
+std::string label_for_warning(const Context& ctx, const std::string& issuer_id) {
+    auto i = find_issuer(ctx.txn, ctx.mount_name(), issuer_id);
+    return i ? label_of(*i) : issuer_id;
+}
+
+// No signer in the group: its CRLs stay as they are.
+bool warn_without_signer(const Context& ctx, const GroupSigner& g, const std::string& issuer_id, std::vector<std::string>* warnings) {
+    if (g.signer) return false;
+    // Without crl-signing an issuer's CRL is frozen, as the reference describes retiring an
+    // issuer: the last one it signed stays served, unchanged.
+    if (warnings)
+        warnings->push_back(fmt::format(
+            "issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); {}", label_for_warning(ctx, issuer_id),
+            ctx.txn.get(der_key(ctx.mount_name(), g.group)) ? "its last CRL stays as it is (frozen) and does not list new revocations"
+                                                            : "it has no CRL"));
+    return true;
+}
+
+void rebuild_delta_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
+    bool found = false;
+    auto g = find_signer(ctx, issuer_id, &found);
+    if (!found || warn_without_signer(ctx, g, issuer_id, warnings)) return;
+    auto meta = load(ctx.txn, meta_key(ctx.mount_name(), g.group));
+    if (!meta) return;  // no complete CRL yet: the delta comes with it
+    build_delta(ctx, g, load_crl_config(ctx.txn, ctx.mount_name()), *meta);
+    save(ctx.txn, meta_key(ctx.mount_name(), g.group), std::move(*meta));
+}
+
+// One issuer of each group: every CRL of the mount once.
+template <typename F>
+void each_group(const Context& ctx, F&& f) {
+    std::map<std::string, bool> done;
+    for (const auto& i : all_issuers(ctx.txn, ctx.mount_name())) {
+        std::string g = group_of(i.cert().get());
+        if (done[g]) continue;
+        done[g] = true;
+        f(i, g);
+    }
+}
+
+}  // namespace
+
+void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
+    const auto& mount = ctx.mount_name();
+    bool found = false;
+    auto g = find_signer(ctx, issuer_id, &found);
+    if (!found || warn_without_signer(ctx, g, issuer_id, warnings)) return;
     auto cfg = load_crl_config(ctx.txn, mount);
 
-    int64_t number = 1;
-    if (auto meta = load(ctx.txn, meta_key(mount, group))) number = meta->value("crl_number", int64_t{0}) + 1;
+    Json meta = Json::object();
+    if (auto m = load(ctx.txn, meta_key(mount, g.group))) meta = std::move(*m);
+    int64_t number = std::max(meta.value("crl_number", int64_t{0}), meta.value("delta_number", int64_t{0})) + 1;
 
     // Pull revoked entries one at a time from a cursor: the store's certificates are never loaded.
-    std::vector<std::pair<std::string, int64_t>> batch;
+    std::vector<x509::CrlEntry> batch;
     std::string prefix = rec_prefix(mount, "revoked");
     std::string resume = prefix;
     bool exhausted = cfg.disable;
@@ -155,30 +274,35 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
             resume = std::string(key);
             RevokedEntry e;
             if (parse_revoked(key.substr(prefix.size()), value, e)) {
-                auto it = group_by_issuer.find(e.issuer_id);
-                const std::string& g = it == group_by_issuer.end() ? default_group : it->second;
-                if (g == group) batch.emplace_back(e.serial, e.revocation_time);
+                auto it = g.group_by_issuer.find(e.issuer_id);
+                const std::string& grp = it == g.group_by_issuer.end() ? g.default_group : it->second;
+                if (grp == g.group) batch.push_back({std::move(e.serial), e.revocation_time, e.reason});
             }
             return batch.size() < 4096;
         });
         if (batch.empty()) exhausted = true;
     };
-    auto crl = x509::build_crl(signer_cert.get(), load_private_key(ctx, signer->key_id).get(),
-                               x509::CrlSpec{number, ctx.now, ctx.now + cfg.expiry}, [&](x509::CrlEntry& out) {
-                                   if (exhausted) return false;
-                                   if (pos >= batch.size()) refill();
-                                   if (exhausted) return false;
-                                   out.serial_hex = batch[pos].first;
-                                   out.revocation_time = batch[pos].second;
-                                   ++pos;
-                                   return true;
-                               });
-    {
-        std::string der = x509::crl_der(crl.get());
-        ctx.txn.put(der_key(mount, group), store::encode(Json::binary(Json::binary_t::container_type(der.begin(), der.end()))));
-    }
-    save(ctx.txn, meta_key(mount, group),
-         Json{{"crl_number", number}, {"this_update", ctx.now}, {"next_update", ctx.now + cfg.expiry}, {"signer", signer->id}});
+    std::vector<std::string> freshest;
+    if (cfg.enable_delta) freshest = load_urls(ctx.txn, mount).delta_crl_distribution_points;
+    put_der(ctx.txn, der_key(mount, g.group),
+            x509::build_crl(g.signer_cert.get(), load_private_key(ctx, g.signer->key_id).get(),
+                            x509::CrlSpec{number, ctx.now, ctx.now + cfg.expiry, std::nullopt, freshest}, [&](x509::CrlEntry& out) {
+                                if (exhausted) return false;
+                                if (pos >= batch.size()) refill();
+                                if (exhausted) return false;
+                                out = std::move(batch[pos++]);
+                                return true;
+                            }));
+    // The complete CRL lists everything revoked so far: the delta starts again from it.
+    ctx.txn.erase_prefix(since_prefix(mount, g.group));
+    meta["crl_number"] = number;
+    meta["this_update"] = ctx.now;
+    meta["next_update"] = ctx.now + cfg.expiry;
+    meta["signer"] = g.signer->id;
+    meta["revocations"] = revocation_count(ctx.txn, mount, g.group);
+    if (cfg.enable_delta) build_delta(ctx, g, cfg, meta);
+    else ctx.txn.del(delta_key(mount, g.group));
+    save(ctx.txn, meta_key(mount, g.group), std::move(meta));
 }
 
 void crl_after_issuer_deleted(Context& ctx, X509* deleted_cert) {
@@ -192,22 +316,23 @@ void crl_after_issuer_deleted(Context& ctx, X509* deleted_cert) {
 }
 
 void rebuild_all_crls(Context& ctx, std::vector<std::string>* warnings) {
-    std::map<std::string, bool> done;
-    for (const auto& i : all_issuers(ctx.txn, ctx.mount_name())) {
-        std::string g = group_of(i.cert().get());
-        if (done[g]) continue;
-        done[g] = true;
-        rebuild_crl(ctx, i.id, warnings);
-    }
+    each_group(ctx, [&](const Issuer& i, const std::string&) { rebuild_crl(ctx, i.id, warnings); });
 }
 
 Revoked revoke(Context& ctx, const RevokeRequest& req) {
     const auto& mount = ctx.mount_name();
     RevokedEntry entry;
+    if (!req.reason.empty()) {
+        entry.reason = x509::crl_reason_code(req.reason);
+        if (entry.reason < 0)
+            fail(ErrorKind::Invalid, "reason \"{}\" is not an RFC 5280 revocation reason; use one of {}", util::printable(req.reason, 64),
+                 x509::crl_reason_names());
+    }
+    auto issuers = all_issuers(ctx.txn, mount);
     if (!util::trim(req.certificate).empty()) {
         auto cert = x509::parse_cert(req.certificate);
         std::optional<Issuer> signer;
-        for (const auto& i : all_issuers(ctx.txn, mount))
+        for (const auto& i : issuers)
             if (x509::signed_by(cert.get(), X509_get0_pubkey(i.cert().get()))) {
                 signer = i;
                 break;
@@ -230,7 +355,7 @@ Revoked revoke(Context& ctx, const RevokeRequest& req) {
         entry.not_after = r->value("not_after", int64_t{0});
         entry.issuer_id = r->value("issuer_id", "");
     }
-    for (const auto& i : all_issuers(ctx.txn, mount))
+    for (const auto& i : issuers)
         if (x509::serial_hex(i.cert().get()) == entry.serial)
             fail(ErrorKind::Denied, "serial number {} is issuer {} of mount {}; an issuer is not revoked here: delete it, or revoke it on the mount that signed it",
                  entry.serial, label_of(i), mount);
@@ -246,10 +371,24 @@ Revoked revoke(Context& ctx, const RevokeRequest& req) {
         return Revoked{RevokeOutcome::Expired, std::move(entry.serial), 0};
     }
     entry.revocation_time = ctx.now;
-    ctx.txn.put(key, format_revoked(entry));
+    std::string value = format_revoked(entry);
+    ctx.txn.put(key, value);
     std::string crl_issuer = entry.issuer_id;
-    if (!find_issuer(ctx.txn, mount, crl_issuer)) crl_issuer = default_issuer_id(ctx.txn, mount);
-    if (!crl_issuer.empty()) rebuild_crl(ctx, crl_issuer, &ctx.warnings);
+    const Issuer* of = nullptr;
+    for (const auto& i : issuers)
+        if (i.id == crl_issuer) of = &i;
+    if (!of) {
+        crl_issuer = default_issuer_id(ctx.txn, mount);
+        for (const auto& i : issuers)
+            if (i.id == crl_issuer) of = &i;
+    }
+    if (of) {
+        // Recorded for the group's delta CRL and counted, so both CRLs know they are stale.
+        std::string group = group_of(of->cert().get());
+        ctx.txn.put(since_prefix(mount, group) + entry.serial, value);
+        save(ctx.txn, seq_key(mount, group), Json{{"revocations", revocation_count(ctx.txn, mount, group) + 1}});
+        if (!load_crl_config(ctx.txn, mount).auto_rebuild) rebuild_crl(ctx, crl_issuer, &ctx.warnings);
+    }
     return Revoked{RevokeOutcome::Revoked, std::move(entry.serial), entry.revocation_time};
 }
 
@@ -257,32 +396,200 @@ CrlConfig read_crl_config(Context& ctx) { return load_crl_config(ctx.txn, ctx.mo
 
 CrlConfig write_crl_config(Context& ctx, const CrlConfigUpdate& update) {
     auto c = load_crl_config(ctx.txn, ctx.mount_name());
-    if (update.expiry) {
-        c.expiry = *update.expiry;
-        if (c.expiry <= 0) fail(ErrorKind::Invalid, "expiry must be a positive duration such as 72h");
-    }
+    auto positive = [](const char* name, int64_t v) {
+        if (v <= 0) fail(ErrorKind::Invalid, "{} must be a positive duration such as 72h", name);
+    };
+    if (update.expiry) positive("expiry", *update.expiry), c.expiry = *update.expiry;
     if (update.disable) c.disable = *update.disable;
-    save(ctx.txn, rec_key(ctx.mount_name(), "config", "crl"), Json{{"expiry", c.expiry}, {"disable", c.disable}});
+    if (update.ocsp_disable) c.ocsp_disable = *update.ocsp_disable;
+    if (update.ocsp_expiry) {
+        if (*update.ocsp_expiry < 0) fail(ErrorKind::Invalid, "ocsp_expiry must be 0 (no nextUpdate) or a duration such as 12h");
+        c.ocsp_expiry = *update.ocsp_expiry;
+    }
+    if (update.auto_rebuild) c.auto_rebuild = *update.auto_rebuild;
+    if (update.auto_rebuild_grace_period) positive("auto_rebuild_grace_period", *update.auto_rebuild_grace_period),
+        c.auto_rebuild_grace_period = *update.auto_rebuild_grace_period;
+    if (update.enable_delta) c.enable_delta = *update.enable_delta;
+    if (update.delta_rebuild_interval) positive("delta_rebuild_interval", *update.delta_rebuild_interval),
+        c.delta_rebuild_interval = *update.delta_rebuild_interval;
+    if (c.auto_rebuild && c.auto_rebuild_grace_period >= c.expiry)
+        fail(ErrorKind::Invalid, "auto_rebuild_grace_period ({}) must be shorter than expiry ({}), or the CRL would be rebuilt all the time",
+             util::format_duration(c.auto_rebuild_grace_period), util::format_duration(c.expiry));
+    if (c.enable_delta && !c.auto_rebuild)
+        fail(ErrorKind::Invalid, "enable_delta needs auto_rebuild=true: without it every revocation rebuilds the complete CRL and a delta has nothing to add");
+    if (c.enable_delta && c.delta_rebuild_interval >= c.expiry)
+        fail(ErrorKind::Invalid, "delta_rebuild_interval ({}) must be shorter than expiry ({})", util::format_duration(c.delta_rebuild_interval),
+             util::format_duration(c.expiry));
+    save(ctx.txn, rec_key(ctx.mount_name(), "config", "crl"), config_record(c));
     rebuild_all_crls(ctx, &ctx.warnings);
     return c;
 }
 
 void rotate_crls(Context& ctx) { rebuild_all_crls(ctx, &ctx.warnings); }
 
+void rotate_delta_crls(Context& ctx) {
+    if (!load_crl_config(ctx.txn, ctx.mount_name()).enable_delta) {
+        ctx.warnings.push_back(fmt::format("delta CRLs are off on mount {}; nothing was rebuilt (turn them on with enable_delta=true)", ctx.mount_name()));
+        return;
+    }
+    each_group(ctx, [&](const Issuer& i, const std::string&) { rebuild_delta_crl(ctx, i.id, &ctx.warnings); });
+}
+
+namespace {
+
+enum class Due { None, Complete, Delta };
+
+Due due_for(const Context& ctx, const CrlConfig& cfg, const std::string& group, bool on_read) {
+    auto meta = load(ctx.txn, meta_key(ctx.mount_name(), group));
+    if (!meta) return Due::None;  // no CRL (an issuer without a key): nothing to rebuild
+    int64_t count = revocation_count(ctx.txn, ctx.mount_name(), group);
+    if (ctx.now >= meta->value("next_update", int64_t{0}) - cfg.auto_rebuild_grace_period) return Due::Complete;
+    bool complete_stale = meta->value("revocations", int64_t{0}) != count;
+    if (!cfg.enable_delta) return on_read && complete_stale ? Due::Complete : Due::None;
+    bool delta_stale = meta->value("delta_revocations", int64_t{0}) != count || !ctx.txn.get(delta_key(ctx.mount_name(), group));
+    if (!delta_stale) return Due::None;
+    if (on_read || ctx.now >= meta->value("delta_this_update", int64_t{0}) + cfg.delta_rebuild_interval) return Due::Delta;
+    return Due::None;
+}
+
+}  // namespace
+
+bool crls_due(const Context& ctx, bool on_read) {
+    auto cfg = load_crl_config(ctx.txn, ctx.mount_name());
+    if (!cfg.auto_rebuild) return false;
+    bool due = false;
+    each_group(ctx, [&](const Issuer&, const std::string& g) { due = due || due_for(ctx, cfg, g, on_read) != Due::None; });
+    return due;
+}
+
+void rebuild_due_crls(Context& ctx, bool on_read) {
+    auto cfg = load_crl_config(ctx.txn, ctx.mount_name());
+    if (!cfg.auto_rebuild) return;
+    each_group(ctx, [&](const Issuer& i, const std::string& g) {
+        switch (due_for(ctx, cfg, g, on_read)) {
+            case Due::Complete: rebuild_crl(ctx, i.id, &ctx.warnings); break;
+            case Due::Delta: rebuild_delta_crl(ctx, i.id, &ctx.warnings); break;
+            case Due::None: break;
+        }
+    });
+}
+
 std::string read_crl_der(const Context& ctx) { return crl_der_for(ctx, default_or_fail(ctx)); }
 
-std::string default_crl_pem(const Context& ctx) { return x509::crl_pem(x509::crl_from_der(read_crl_der(ctx)).get()); }
+std::string default_crl_pem(const Context& ctx) { return x509::crl_der_to_pem(read_crl_der(ctx)); }
 
 std::string read_issuer_crl_der(const Context& ctx, const std::string& issuer_ref) {
     return crl_der_for(ctx, require_issuer(ctx.txn, ctx.mount_name(), issuer_ref));
 }
 
 std::string read_issuer_crl_pem(const Context& ctx, const std::string& issuer_ref) {
-    return x509::crl_pem(x509::crl_from_der(read_issuer_crl_der(ctx, issuer_ref)).get());
+    return x509::crl_der_to_pem(read_issuer_crl_der(ctx, issuer_ref));
+}
+
+std::string read_delta_crl_der(const Context& ctx, const std::string& issuer_ref) {
+    return crl_der_for(ctx, require_issuer(ctx.txn, ctx.mount_name(), issuer_ref), true);
+}
+
+std::string read_delta_crl_pem(const Context& ctx, const std::string& issuer_ref) {
+    return x509::crl_der_to_pem(read_delta_crl_der(ctx, issuer_ref));
 }
 
 std::vector<std::string> list_revoked(const Context& ctx) {
     return list_kind(ctx.txn, ctx.mount_name(), "revoked");
+}
+
+namespace {
+
+// The status of one certificate as `issuer` (of `group`) knows it.
+x509::OcspAnswer status_of(const Context& ctx, const std::string& serial, const std::string& group,
+                           const std::map<std::string, std::string>& group_by_issuer) {
+    const auto& mount = ctx.mount_name();
+    x509::OcspAnswer a;
+    auto group_of_issuer = [&](const std::string& id) {
+        auto it = group_by_issuer.find(id);
+        return it == group_by_issuer.end() ? std::string() : it->second;
+    };
+    if (auto v = ctx.txn.get(rec_key(mount, "revoked", serial))) {
+        RevokedEntry e;
+        if (parse_revoked(serial, *v, e) && (e.issuer_id.empty() || group_of_issuer(e.issuer_id) == group)) {
+            a.status = x509::OcspStatus::Revoked;
+            a.revocation_time = e.revocation_time;
+            a.reason = e.reason;
+            return a;
+        }
+    }
+    if (auto r = load(ctx.txn, rec_key(mount, "cert", serial)); r && group_of_issuer(r->value("issuer_id", "")) == group)
+        a.status = x509::OcspStatus::Good;
+    return a;  // never issued here, or issued with no_store: unknown
+}
+
+}  // namespace
+
+std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
+    const auto& mount = ctx.mount_name();
+    x509::OcspRequest req(request_der);
+    auto cfg = load_crl_config(ctx.txn, mount);
+    if (cfg.ocsp_disable) fail(ErrorKind::Forbidden, "OCSP is turned off on mount {} (config/crl ocsp_disable)", mount);
+
+    auto issuers = all_issuers(ctx.txn, mount);
+    std::vector<crypto::Cert> certs;
+    std::map<std::string, std::string> group_by_issuer;
+    for (const auto& i : issuers) {
+        certs.push_back(i.cert());
+        group_by_issuer[i.id] = group_of(certs.back().get());
+    }
+    // Each certificate asked about is answered for the issuer its CertID names; the response is
+    // signed by the issuer of the first one that can sign (the rest of another issuer: unknown).
+    const Issuer* signer = nullptr;
+    X509* signer_cert = nullptr;
+    std::vector<x509::OcspAnswer> answers(static_cast<size_t>(req.count()));
+    for (int n = 0; n < req.count(); ++n) {
+        for (size_t k = 0; k < issuers.size(); ++k) {
+            if (!req.issued_by(n, certs[k].get())) continue;
+            const Issuer& i = issuers[k];
+            bool can_sign = !i.key_id.empty() && i.can(IssuerUse::OcspSigning);
+            if (!signer && can_sign) {
+                signer = &i;
+                signer_cert = certs[k].get();
+            }
+            if (signer && group_by_issuer[signer->id] == group_by_issuer[i.id]) {
+                answers[static_cast<size_t>(n)] = status_of(ctx, req.serial_hex(n), group_by_issuer[i.id], group_by_issuer);
+                break;
+            }
+        }
+    }
+    if (!signer) {
+        // No issuer here asked about: answer unknown, signed by the default issuer, as Vault does.
+        auto d = find_issuer(ctx.txn, mount, "default");
+        for (size_t k = 0; d && k < issuers.size(); ++k)
+            if (issuers[k].id == d->id && !issuers[k].key_id.empty() && issuers[k].can(IssuerUse::OcspSigning)) {
+                signer = &issuers[k];
+                signer_cert = certs[k].get();
+            }
+        if (!signer)
+            fail(ErrorKind::Forbidden, "no issuer of mount {} that the request names can sign OCSP responses (it needs its key and the ocsp-signing usage)",
+                 mount);
+    }
+    auto key = load_private_key(ctx, signer->key_id);
+    x509::OcspSigning signing{signer_cert, key.get(), ctx.now, std::nullopt};
+    if (cfg.ocsp_expiry > 0) signing.next_update = ctx.now + cfg.ocsp_expiry;
+    return x509::ocsp_response(req, answers, signing);
+}
+
+std::string answer_ocsp_serial(const Context& ctx, const std::string& serial) {
+    const auto& mount = ctx.mount_name();
+    std::string s = x509::normalise_serial(serial);
+    std::string issuer_id;
+    if (auto v = ctx.txn.get(rec_key(mount, "revoked", s))) {
+        RevokedEntry e;
+        if (parse_revoked(s, *v, e)) issuer_id = e.issuer_id;
+    }
+    if (issuer_id.empty())
+        if (auto r = load(ctx.txn, rec_key(mount, "cert", s))) issuer_id = r->value("issuer_id", "");
+    auto issuer = find_issuer(ctx.txn, mount, issuer_id.empty() ? "default" : issuer_id);
+    if (!issuer) issuer = require_issuer(ctx.txn, mount, "default");
+    auto cert = issuer->cert();
+    return answer_ocsp(ctx, x509::ocsp_request_for(cert.get(), s));
 }
 
 }  // namespace pki::engine

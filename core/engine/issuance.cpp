@@ -144,17 +144,17 @@ x509::Urls load_urls(const store::Txn& txn, const std::string& mount) {
         u.issuing_certificates = r->value("issuing_certificates", std::vector<std::string>{});
         u.crl_distribution_points = r->value("crl_distribution_points", std::vector<std::string>{});
         u.ocsp_servers = r->value("ocsp_servers", std::vector<std::string>{});
+        u.delta_crl_distribution_points = r->value("delta_crl_distribution_points", std::vector<std::string>{});
     }
     return u;
 }
 
-namespace {
 Json urls_json(const x509::Urls& u) {
     return Json{{"issuing_certificates", u.issuing_certificates},
                 {"crl_distribution_points", u.crl_distribution_points},
+                {"delta_crl_distribution_points", u.delta_crl_distribution_points},
                 {"ocsp_servers", u.ocsp_servers}};
 }
-}  // namespace
 
 x509::Urls read_urls(Context& ctx) { return load_urls(ctx.txn, ctx.mount_name()); }
 
@@ -173,6 +173,7 @@ x509::Urls write_urls(Context& ctx, const UrlsUpdate& update) {
     take("issuing_certificates", update.issuing_certificates, u.issuing_certificates);
     take("crl_distribution_points", update.crl_distribution_points, u.crl_distribution_points);
     take("ocsp_servers", update.ocsp_servers, u.ocsp_servers);
+    take("delta_crl_distribution_points", update.delta_crl_distribution_points, u.delta_crl_distribution_points);
     save(ctx.txn, rec_key(ctx.mount_name(), "config", "urls"), urls_json(u));
     return u;
 }

@@ -59,8 +59,10 @@ void store_certificate(Context& ctx, X509* cert, const std::string& issuer_id, c
 x509::Urls load_urls(const store::Txn& txn, const std::string& mount);
 // config/urls write: the lists to replace, each left alone when unset (an empty one clears it).
 struct UrlsUpdate {
-    std::optional<std::vector<std::string>> issuing_certificates, crl_distribution_points, ocsp_servers;
+    std::optional<std::vector<std::string>> issuing_certificates, crl_distribution_points, ocsp_servers, delta_crl_distribution_points;
 };
+// config/urls as stored and as the API shows it.
+Json urls_json(const x509::Urls& u);
 x509::Urls read_urls(Context& ctx);
 x509::Urls write_urls(Context& ctx, const UrlsUpdate& update);  // the URLs as stored after
 

@@ -30,7 +30,7 @@ Json to_record(const Issuer& i) {
     return Json{{"issuer_id", i.id},         {"issuer_name", i.name},
                 {"key_id", i.key_id},        {"certificate", i.certificate},
                 {"leaf_not_after_behavior", leaf_not_after_name(i.leaf_not_after_behavior)},
-                {"manual_chain", i.manual_chain}, {"usage", issuer_usage_names(i.usage)},
+                {"manual_chain", i.manual_chain}, {"usage", issuer_usage_names(i.usage)}, {"usage_known", "ocsp-signing"},
                 {"ca_chain", i.ca_chain},    {"created", i.created},
                 {"subject_der", util::base64(i.subject_der)}, {"key_identifier", util::base64(i.key_identifier)},
                 {"not_after", i.not_after}};
@@ -45,6 +45,9 @@ Issuer from_record(const Json& r) {
     i.leaf_not_after_behavior = parse_leaf_not_after(r.value("leaf_not_after_behavior", "err")).value_or(LeafNotAfter::Err);
     i.manual_chain = r.value("manual_chain", std::vector<std::string>{});
     i.usage = parse_issuer_usage(r.value("usage", std::vector<std::string>{}));
+    // Written before ocsp-signing existed: an issuer that signs CRLs signs OCSP responses too, as
+    // Vault 1.12 migrated its issuers.
+    if (!r.contains("usage_known") && i.can(IssuerUse::CrlSigning)) i.usage.add(IssuerUse::OcspSigning);
     i.ca_chain = r.value("ca_chain", std::vector<std::string>{});
     i.created = r.value("created", int64_t{0});
     i.subject_der = util::base64_decode(r.value("subject_der", ""));

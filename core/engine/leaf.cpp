@@ -179,7 +179,7 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
     // An OCSP responder's certificate is not checked for revocation (RFC 6960 4.2.2.2.1): it
     // carries id-pkix-ocsp-nocheck and no CRL distribution point.
-    if (ocsp) spec.urls.crl_distribution_points.clear();
+    if (ocsp) spec.urls.crl_distribution_points.clear(), spec.urls.delta_crl_distribution_points.clear();
     spec.policy_oids = role.policy_identifiers;
     spec.copy_extensions = copy;
     auto signer = load_private_key(ctx, issuer.key_id);

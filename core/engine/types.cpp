@@ -32,6 +32,7 @@ constexpr std::pair<IssuerUse, const char*> kUses[] = {
     {IssuerUse::ReadOnly, "read-only"},
     {IssuerUse::IssuingCertificates, "issuing-certificates"},
     {IssuerUse::CrlSigning, "crl-signing"},
+    {IssuerUse::OcspSigning, "ocsp-signing"},
 };
 }  // namespace
 
@@ -51,7 +52,7 @@ IssuerUsage parse_issuer_usage(const std::vector<std::string>& names) {
                 u.add(use);
                 known = true;
             }
-        if (!known) fail(ErrorKind::Invalid, "usage \"{}\" is not known; use read-only, issuing-certificates or crl-signing", n);
+        if (!known) fail(ErrorKind::Invalid, "usage \"{}\" is not known; use read-only, issuing-certificates, crl-signing or ocsp-signing", n);
     }
     return u;
 }

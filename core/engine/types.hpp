@@ -28,14 +28,14 @@ std::string_view leaf_not_after_name(LeafNotAfter b);
 std::optional<LeafNotAfter> parse_leaf_not_after(std::string_view name);
 
 // What an issuer may be used for (issuer usage), as a set of flags.
-enum class IssuerUse : unsigned { ReadOnly = 1, IssuingCertificates = 2, CrlSigning = 4 };
+enum class IssuerUse : unsigned { ReadOnly = 1, IssuingCertificates = 2, CrlSigning = 4, OcspSigning = 8 };
 struct IssuerUsage {
     unsigned bits = 0;
     bool has(IssuerUse u) const { return bits & static_cast<unsigned>(u); }
     void add(IssuerUse u) { bits |= static_cast<unsigned>(u); }
-    static IssuerUsage all() { return IssuerUsage{7}; }
+    static IssuerUsage all() { return IssuerUsage{15}; }
 };
-// "read-only", "issuing-certificates", "crl-signing" in that order, as stored and shown.
+// "read-only", "issuing-certificates", "crl-signing", "ocsp-signing" in that order, as stored and shown.
 std::vector<std::string> issuer_usage_names(IssuerUsage u);
 // Error(Invalid) naming the unknown usage.
 IssuerUsage parse_issuer_usage(const std::vector<std::string>& names);

@@ -95,6 +95,8 @@ void add_distribution_points(X509* cert, X509V3_CTX* ctx, const Urls& urls) {
     if (!aia.empty()) add_ext(cert, conf_ext(ctx, NID_info_access, aia).get());
     if (!urls.crl_distribution_points.empty())
         add_ext(cert, conf_ext(ctx, NID_crl_distribution_points, uri_list("", urls.crl_distribution_points)).get());
+    if (!urls.delta_crl_distribution_points.empty())
+        add_ext(cert, conf_ext(ctx, NID_freshest_crl, uri_list("", urls.delta_crl_distribution_points)).get());
 }
 
 void sign_with(X509* cert, EVP_PKEY* signer, int signature_bits) {

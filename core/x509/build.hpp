@@ -27,6 +27,7 @@ crypto::GeneralNames build_general_names(const Sans& sans);  // Error(Invalid) f
 
 struct Urls {
     std::vector<std::string> issuing_certificates, crl_distribution_points, ocsp_servers;
+    std::vector<std::string> delta_crl_distribution_points;  // the Freshest CRL extension (RFC 5280 4.2.1.15)
 };
 
 struct CertSpec {

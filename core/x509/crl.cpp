@@ -12,6 +12,15 @@ using crypto::openssl_error;
 
 namespace {
 
+struct ReasonName {
+    int code;
+    std::string_view name;
+};
+// RFC 5280 5.3.1; 7 is unused, removeFromCRL (8) only undoes a hold.
+constexpr ReasonName kReasons[] = {{0, "unspecified"},          {1, "keyCompromise"},        {2, "cACompromise"},
+                                   {3, "affiliationChanged"},   {4, "superseded"},           {5, "cessationOfOperation"},
+                                   {9, "privilegeWithdrawn"},   {10, "aACompromise"}};
+
 void set_serial(ASN1_INTEGER* into, const std::string& hex_colon) {
     unsigned char bytes[64];
     size_t n = 0;
@@ -33,9 +42,47 @@ void set_serial(ASN1_INTEGER* into, const std::string& hex_colon) {
     BN_to_ASN1_INTEGER(bn.get(), into);
 }
 
-}  // namespace
+// DER's tag-length header.
+void put_header(std::string& out, unsigned char tag, size_t len) {
+    out.push_back(static_cast<char>(tag));
+    if (len < 0x80) {
+        out.push_back(static_cast<char>(len));
+        return;
+    }
+    unsigned char buf[sizeof(size_t)];
+    int n = 0;
+    for (size_t v = len; v; v >>= 8) buf[n++] = static_cast<unsigned char>(v & 0xff);
+    out.push_back(static_cast<char>(0x80 | n));
+    while (n) out.push_back(static_cast<char>(buf[--n]));
+}
 
-crypto::Crl build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<bool(CrlEntry&)>& next) {
+// One element of DER at `pos`: its tag, where its content starts and where it ends.
+struct Tlv {
+    unsigned char tag = 0;
+    size_t content = 0, end = 0;
+};
+Tlv read_tlv(std::string_view der, size_t pos) {
+    auto bad = [] { fail(ErrorKind::Internal, "OpenSSL encoded a CRL this tool cannot read back"); };
+    if (pos + 2 > der.size()) bad();
+    Tlv t;
+    t.tag = static_cast<unsigned char>(der[pos]);
+    size_t len = static_cast<unsigned char>(der[pos + 1]);
+    size_t p = pos + 2;
+    if (len & 0x80) {
+        size_t n = len & 0x7f;
+        if (n == 0 || n > sizeof(size_t) || p + n > der.size()) bad();
+        len = 0;
+        for (size_t i = 0; i < n; ++i) len = len << 8 | static_cast<unsigned char>(der[p++]);
+    }
+    if (len > der.size() - p) bad();
+    t.content = p;
+    t.end = p + len;
+    return t;
+}
+
+// The CRL with everything but its entries, signed so that OpenSSL fills in the signature
+// algorithm of the key, in the TBSCertList and outside it.
+crypto::Crl crl_shell(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const EVP_MD* md) {
     crypto::Crl crl(X509_CRL_new());
     X509_CRL* c = crl.get();
     X509_CRL_set_version(c, X509_CRL_VERSION_2);
@@ -46,18 +93,6 @@ crypto::Crl build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     ASN1_TIME_set(t.get(), static_cast<time_t>(spec.next_update));
     X509_CRL_set1_nextUpdate(c, t.get());
 
-    CrlEntry e;
-    crypto::Asn1Time when(ASN1_TIME_new());
-    while (next(e)) {
-        crypto::Revoked r(X509_REVOKED_new());
-        crypto::Asn1Int serial(ASN1_INTEGER_new());
-        set_serial(serial.get(), e.serial_hex);
-        X509_REVOKED_set_serialNumber(r.get(), serial.get());
-        ASN1_TIME_set(when.get(), static_cast<time_t>(e.revocation_time));
-        X509_REVOKED_set_revocationDate(r.get(), when.get());
-        X509_CRL_add0_revoked(c, r.release());  // the CRL owns it now
-    }
-
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, c, 0);
     crypto::Ext akid(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
@@ -66,17 +101,146 @@ crypto::Crl build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     crypto::Asn1Int number(ASN1_INTEGER_new());
     ASN1_INTEGER_set_int64(number.get(), spec.number);
     X509_CRL_add1_ext_i2d(c, NID_crl_number, number.get(), 0, 0);
-
-    X509_CRL_sort(c);
-    if (X509_CRL_sign(c, key, digest_for(key, 0)) <= 0) fail(ErrorKind::Internal, "signing the CRL failed: {}", openssl_error());
+    if (spec.delta_base) {
+        crypto::Asn1Int base(ASN1_INTEGER_new());
+        ASN1_INTEGER_set_int64(base.get(), *spec.delta_base);
+        X509_CRL_add1_ext_i2d(c, NID_delta_crl, base.get(), 1, 0);  // critical, as RFC 5280 5.2.4 requires
+    } else if (!spec.freshest.empty()) {
+        std::string value;
+        for (const auto& u : spec.freshest) {
+            if (u.find(',') != std::string::npos) fail(ErrorKind::Invalid, "URL \"{}\" must not contain a comma", u);
+            value += (value.empty() ? "URI:" : ",URI:") + u;
+        }
+        crypto::Ext freshest(X509V3_EXT_conf_nid(nullptr, &ctx, NID_freshest_crl, value.c_str()));
+        if (!freshest) fail(ErrorKind::Invalid, "could not build the Freshest CRL extension from \"{}\": {}", value, openssl_error());
+        X509_CRL_add_ext(c, freshest.get(), -1);
+    }
+    if (X509_CRL_sign(c, key, md) <= 0) fail(ErrorKind::Internal, "signing the CRL failed: {}", openssl_error());
     return crl;
 }
 
-std::string crl_der(X509_CRL* crl) { return crypto::to_der<X509_CRL>(crl, i2d_X509_CRL, "a CRL"); }
+// The DER of one revokedCertificates element.
+void append_entry(std::string& out, const CrlEntry& e, ASN1_INTEGER* serial, ASN1_TIME* when) {
+    crypto::Revoked r(X509_REVOKED_new());
+    set_serial(serial, e.serial_hex);
+    X509_REVOKED_set_serialNumber(r.get(), serial);
+    ASN1_TIME_set(when, static_cast<time_t>(e.revocation_time));
+    X509_REVOKED_set_revocationDate(r.get(), when);
+    if (e.reason >= 0) {
+        crypto::Handle<ASN1_ENUMERATED, ASN1_ENUMERATED_free> code(ASN1_ENUMERATED_new());
+        ASN1_ENUMERATED_set(code.get(), e.reason);
+        X509_REVOKED_add1_ext_i2d(r.get(), NID_crl_reason, code.get(), 0, 0);
+    }
+    unsigned char* raw = nullptr;
+    int n = i2d_X509_REVOKED(r.get(), &raw);
+    crypto::OsslBytes buf(raw);
+    if (n <= 0) fail(ErrorKind::Internal, "encoding the CRL entry of {} failed: {}", e.serial_hex, openssl_error());
+    out.append(reinterpret_cast<const char*>(raw), static_cast<size_t>(n));
+}
+
+}  // namespace
+
+int crl_reason_code(std::string_view name) {
+    for (const auto& r : kReasons)
+        if (util::iequals(r.name, name)) return r.code;
+    return -1;
+}
+
+std::string_view crl_reason_name(int code) {
+    for (const auto& r : kReasons)
+        if (r.code == code) return r.name;
+    return "";
+}
+
+std::string crl_reason_names() {
+    std::string out;
+    for (const auto& r : kReasons) out += (out.empty() ? "" : ", ") + std::string(r.name);
+    return out;
+}
+
+std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<bool(CrlEntry&)>& next) {
+    const EVP_MD* md = digest_for(key, 0);
+    auto shell = crl_shell(issuer, key, spec, md);
+
+    // TBSCertList ::= SEQUENCE { version, signature, issuer, thisUpdate, nextUpdate,
+    //   revokedCertificates SEQUENCE OF ... OPTIONAL, [0] crlExtensions }: the entries go in
+    // between the times and the extensions.
+    std::string tbs;
+    {
+        unsigned char* raw = nullptr;
+        int n = i2d_re_X509_CRL_tbs(shell.get(), &raw);
+        crypto::OsslBytes buf(raw);
+        if (n <= 0) fail(ErrorKind::Internal, "encoding the CRL failed: {}", openssl_error());
+        tbs.assign(reinterpret_cast<const char*>(raw), static_cast<size_t>(n));
+    }
+    Tlv outer = read_tlv(tbs, 0);
+    size_t at = outer.content;
+    for (int i = 0; i < 5; ++i) at = read_tlv(tbs, at).end;  // version .. nextUpdate
+
+    std::string entries;
+    CrlEntry e;
+    crypto::Asn1Int serial(ASN1_INTEGER_new());
+    crypto::Asn1Time when(ASN1_TIME_new());
+    while (next(e)) {
+        append_entry(entries, e, serial.get(), when.get());
+        e.reason = -1;
+    }
+    std::string body;
+    body.reserve(outer.end - outer.content + entries.size() + 8);
+    body.append(tbs, outer.content, at - outer.content);
+    if (!entries.empty()) {
+        put_header(body, 0x30, entries.size());
+        body += entries;
+        std::string().swap(entries);
+    }
+    body.append(tbs, at, outer.end - at);
+    std::string signed_part;
+    signed_part.reserve(body.size() + 8);
+    put_header(signed_part, 0x30, body.size());
+    signed_part += body;
+    std::string().swap(body);
+
+    crypto::MdCtx mctx(EVP_MD_CTX_new());
+    size_t sig_len = 0;
+    auto data = reinterpret_cast<const unsigned char*>(signed_part.data());
+    if (EVP_DigestSignInit(mctx.get(), nullptr, md, nullptr, key) != 1 ||
+        EVP_DigestSign(mctx.get(), nullptr, &sig_len, data, signed_part.size()) != 1)
+        fail(ErrorKind::Internal, "signing the CRL failed: {}", openssl_error());
+    std::string sig(sig_len, '\0');
+    if (EVP_DigestSign(mctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, data, signed_part.size()) != 1)
+        fail(ErrorKind::Internal, "signing the CRL failed: {}", openssl_error());
+    sig.resize(sig_len);
+
+    const ASN1_BIT_STRING* shell_sig = nullptr;
+    const X509_ALGOR* alg = nullptr;
+    X509_CRL_get0_signature(shell.get(), &shell_sig, &alg);
+    std::string alg_der = crypto::to_der<X509_ALGOR>(alg, i2d_X509_ALGOR, "the CRL's signature algorithm");
+
+    std::string inner;
+    inner.reserve(signed_part.size() + alg_der.size() + sig.size() + 16);
+    inner += signed_part;
+    std::string().swap(signed_part);
+    inner += alg_der;
+    put_header(inner, 0x03, sig.size() + 1);
+    inner.push_back('\0');  // no unused bits
+    inner += sig;
+    std::string out;
+    out.reserve(inner.size() + 8);
+    put_header(out, 0x30, inner.size());
+    out += inner;
+    return out;
+}
 
 std::string crl_pem(X509_CRL* crl) {
     crypto::Bio bio(BIO_new(BIO_s_mem()));
     PEM_write_bio_X509_CRL(bio.get(), crl);
+    return std::string(util::trim(crypto::bio_string(bio.get())));
+}
+
+std::string crl_der_to_pem(std::string_view der) {
+    crypto::Bio bio(BIO_new(BIO_s_mem()));
+    if (PEM_write_bio(bio.get(), PEM_STRING_X509_CRL, "", reinterpret_cast<const unsigned char*>(der.data()), static_cast<long>(der.size())) <= 0)
+        fail(ErrorKind::Internal, "encoding the CRL as PEM failed: {}", openssl_error());
     return std::string(util::trim(crypto::bio_string(bio.get())));
 }
 

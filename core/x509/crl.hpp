@@ -1,31 +1,49 @@
 #pragma once
-// Building and reading CRLs. Entries are pulled one at a time from the caller, so building a
-// CRL never needs the certificates themselves, only (serial, revocation time) pairs.
+// Building and reading CRLs (RFC 5280 5). Entries are pulled one at a time from the caller and
+// encoded as they come, so a CRL of a million entries costs its DER and not a million OpenSSL
+// objects; building one never needs the certificates themselves.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "crypto/handles.hpp"
 
 namespace pki::x509 {
 
+// RFC 5280 5.3.1 CRLReason: the names accepted for a revocation and their codes.
+// Returns -1 for a name that is not one (removeFromCRL and certificateHold are not revocations
+// this tool makes: it cannot release a hold).
+int crl_reason_code(std::string_view name);
+std::string_view crl_reason_name(int code);  // "" for a code without a name
+// The accepted names, comma-separated, for error messages and help.
+std::string crl_reason_names();
+
 struct CrlEntry {
     std::string serial_hex;  // "aa:bb:..." as stored
     int64_t revocation_time = 0;
+    int reason = -1;         // CRLReason code; -1: no reasonCode extension
 };
 
 struct CrlSpec {
     int64_t number = 1;
     int64_t this_update = 0;
     int64_t next_update = 0;
+    // A delta CRL (RFC 5280 5.2.4): the number of the complete CRL it builds on.
+    std::optional<int64_t> delta_base;
+    // Freshest CRL (RFC 5280 5.2.6) URLs, where the delta CRLs are; complete CRLs only.
+    std::vector<std::string> freshest;
 };
 
-// A version 2 CRL signed by `issuer`'s key, with its authority key identifier and CRL number.
-// `next` fills an entry and returns true, or returns false when there are no more.
-crypto::Crl build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<bool(CrlEntry&)>& next);
+// A version 2 CRL signed by `issuer`'s key, as DER: authority key identifier, CRL number, and
+// the delta indicator or Freshest CRL extension the spec asks for. `next` fills an entry and
+// returns true, or returns false when there are no more.
+std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<bool(CrlEntry&)>& next);
 
-std::string crl_der(X509_CRL* crl);
 std::string crl_pem(X509_CRL* crl);  // without a trailing newline
+std::string crl_der_to_pem(std::string_view der);  // the same, from DER, without decoding the entries
 crypto::Crl crl_from_der(std::string_view der);
 
 }  // namespace pki::x509

@@ -800,7 +800,7 @@ for ref in "$i1" first default; do
 done
 expect_eq "$(jf "$WORK/out" issuer_name)" "first" "issuer_name"
 expect_eq "$(jf "$WORK/out" leaf_not_after_behavior)" "err" "default leaf_not_after_behavior"
-expect_eq "$(jf "$WORK/out" usage)" "read-only,issuing-certificates,crl-signing" "default usage"
+expect_eq "$(jf "$WORK/out" usage)" "read-only,issuing-certificates,crl-signing,ocsp-signing" "default usage"
 expect_eq "$(jx "$WORK/out" 'd["manual_chain"]')" "None" "no manual chain"
 expect_eq "$(jf "$WORK/out" key_id)" "$(jf is1.json key_id)" "issuer key_id"
 expect_eq "$(jx "$WORK/out" 'len(d["ca_chain"])')" "1" "a root's chain is itself"
@@ -826,7 +826,7 @@ expect_ok "$PKI" write -field=certificate is/issuer/second/issue/web common_name
 # POST (write) overwrites: omitted fields return to their defaults.
 expect_ok "$PKI" write -format=json is/issuer/first-renamed leaf_not_after_behavior=truncate
 expect_eq "$(jf "$WORK/out" issuer_name)" "" "write resets issuer_name"
-expect_eq "$(jf "$WORK/out" usage)" "read-only,issuing-certificates,crl-signing" "write resets usage"
+expect_eq "$(jf "$WORK/out" usage)" "read-only,issuing-certificates,crl-signing,ocsp-signing" "write resets usage"
 expect_eq "$(jf "$WORK/out" leaf_not_after_behavior)" "truncate" "write sets the given field"
 expect_ok "$PKI" issuer write -m is "$i1" --issuer-name first --usage read-only,issuing-certificates -format=json
 expect_eq "$(jf "$WORK/out" leaf_not_after_behavior)" "err" "ergonomic write resets leaf_not_after_behavior"

@@ -46,5 +46,5 @@ expect_eq "$got" "der json pem table yaml " "pki read -format <TAB>"
 got=$(complete_bash pki mount read '' | tr '\n' ' ')
 expect_eq "$got" "pki " "pki mount read <TAB>"
 got=$(complete_bash pki issuer patch default --usage '' | sort | tr '\n' ' ')
-expect_eq "$got" "crl-signing issuing-certificates read-only " "pki issuer patch REF --usage <TAB>"
+expect_eq "$got" "crl-signing issuing-certificates ocsp-signing read-only " "pki issuer patch REF --usage <TAB>"
 finish

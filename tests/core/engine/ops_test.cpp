@@ -172,12 +172,12 @@ TEST_CASE("ops_test: revoke marks the certificate; the inventory filter and list
     std::string serial = pki::x509::serial_hex(gone.cert.get());
     ca.now += 60;
     ca.write("pki", [&](engine::Context& ctx) {
-        auto r = engine::revoke(ctx, {serial, ""});
+        auto r = engine::revoke(ctx, {serial, "", ""});
         CHECK(r.outcome == engine::RevokeOutcome::Revoked);
         CHECK(r.revocation_time == ca.now);
     });
     auto again = ca.write("pki", [&](engine::Context& ctx) {
-        CHECK(engine::revoke(ctx, {serial, ""}).outcome == engine::RevokeOutcome::AlreadyRevoked);
+        CHECK(engine::revoke(ctx, {serial, "", ""}).outcome == engine::RevokeOutcome::AlreadyRevoked);
     });
     CHECK_FALSE(again.empty());  // said, not refused
     ca.write("pki", [&](engine::Context& ctx) {

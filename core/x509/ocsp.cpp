@@ -1,0 +1,110 @@
+#include "x509/ocsp.hpp"
+
+#include <openssl/err.h>
+
+#include "util/error.hpp"
+#include "x509/build.hpp"
+#include "x509/cert.hpp"
+
+namespace pki::x509 {
+
+using crypto::openssl_error;
+
+namespace {
+
+using BasicResp = crypto::Handle<OCSP_BASICRESP, OCSP_BASICRESP_free>;
+using Response = crypto::Handle<OCSP_RESPONSE, OCSP_RESPONSE_free>;
+using CertId = crypto::Handle<OCSP_CERTID, OCSP_CERTID_free>;
+
+}  // namespace
+
+OcspRequest::OcspRequest(std::string_view der) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    req_.reset(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(der.size())));
+    if (!req_ || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+        ERR_clear_error();
+        fail(ErrorKind::Invalid, "the OCSP request is not DER of an OCSPRequest (RFC 6960 4.1.1); build one with openssl ocsp -reqout");
+    }
+    if (count() == 0) fail(ErrorKind::Invalid, "the OCSP request asks about no certificate");
+    for (int i = 0; i < count(); ++i) {
+        ASN1_OBJECT* md = nullptr;
+        OCSP_id_get0_info(nullptr, &md, nullptr, nullptr, id(i));
+        if (!md || !EVP_get_digestbyobj(md))
+            fail(ErrorKind::Invalid, "the OCSP request's certificate {} names a hash algorithm this tool does not know", i + 1);
+    }
+}
+
+int OcspRequest::count() const { return OCSP_request_onereq_count(req_.get()); }
+
+OCSP_CERTID* OcspRequest::id(int i) const { return OCSP_onereq_get0_id(OCSP_request_onereq_get0(req_.get(), i)); }
+
+std::string OcspRequest::serial_hex(int i) const {
+    ASN1_INTEGER* serial = nullptr;
+    OCSP_id_get0_info(nullptr, nullptr, nullptr, &serial, id(i));
+    return serial ? x509::serial_hex(serial) : std::string();
+}
+
+bool OcspRequest::issued_by(int i, X509* issuer) const {
+    ASN1_OBJECT* md_obj = nullptr;
+    OCSP_id_get0_info(nullptr, &md_obj, nullptr, nullptr, id(i));
+    const EVP_MD* md = md_obj ? EVP_get_digestbyobj(md_obj) : nullptr;
+    if (!md) return false;
+    CertId mine(OCSP_cert_to_id(md, nullptr, issuer));
+    return mine && OCSP_id_issuer_cmp(mine.get(), id(i)) == 0;
+}
+
+std::string ocsp_response(const OcspRequest& request, const std::vector<OcspAnswer>& answers, const OcspSigning& signing) {
+    BasicResp bs(OCSP_BASICRESP_new());
+    crypto::Asn1Time this_update(ASN1_TIME_new()), next_update(ASN1_TIME_new()), revoked_at(ASN1_TIME_new());
+    ASN1_TIME_set(this_update.get(), static_cast<time_t>(signing.this_update));
+    if (signing.next_update) ASN1_TIME_set(next_update.get(), static_cast<time_t>(*signing.next_update));
+    for (int i = 0; i < request.count(); ++i) {
+        const OcspAnswer& a = answers.at(static_cast<size_t>(i));
+        int status = a.status == OcspStatus::Good ? V_OCSP_CERTSTATUS_GOOD
+                     : a.status == OcspStatus::Revoked ? V_OCSP_CERTSTATUS_REVOKED
+                                                       : V_OCSP_CERTSTATUS_UNKNOWN;
+        ASN1_TIME* rev = nullptr;
+        if (a.status == OcspStatus::Revoked) {
+            ASN1_TIME_set(revoked_at.get(), static_cast<time_t>(a.revocation_time));
+            rev = revoked_at.get();
+        }
+        if (!OCSP_basic_add1_status(bs.get(), request.id(i), status, a.status == OcspStatus::Revoked ? a.reason : -1, rev,
+                                    this_update.get(), signing.next_update ? next_update.get() : nullptr))
+            fail(ErrorKind::Internal, "building the OCSP response failed: {}", openssl_error());
+    }
+    if (OCSP_copy_nonce(bs.get(), request.get()) <= 0) fail(ErrorKind::Internal, "echoing the OCSP nonce failed: {}", openssl_error());
+
+    crypto::MdCtx mctx(EVP_MD_CTX_new());
+    if (EVP_DigestSignInit(mctx.get(), nullptr, digest_for(signing.key, 0), nullptr, signing.key) != 1 ||
+        OCSP_basic_sign_ctx(bs.get(), signing.signer, mctx.get(), nullptr, OCSP_NOCERTS) != 1)
+        fail(ErrorKind::Internal, "signing the OCSP response failed: {}", openssl_error());
+    Response resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs.get()));
+    if (!resp) fail(ErrorKind::Internal, "building the OCSP response failed: {}", openssl_error());
+    return crypto::to_der<OCSP_RESPONSE>(resp.get(), i2d_OCSP_RESPONSE, "an OCSP response");
+}
+
+std::string ocsp_request_for(X509* issuer, const std::string& serial_hex) {
+    std::string hex;
+    for (char c : serial_hex)
+        if (c != ':') hex += c;
+    BIGNUM* raw = nullptr;
+    if (hex.empty() || BN_hex2bn(&raw, hex.c_str()) != static_cast<int>(hex.size()))
+        fail(ErrorKind::Invalid, "serial number \"{}\" is not hex such as 1d:2e:c6", serial_hex);
+    crypto::BigNum bn(raw);
+    crypto::Asn1Int serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+    OcspReq req(OCSP_REQUEST_new());
+    OCSP_CERTID* id = OCSP_cert_id_new(EVP_sha256(), X509_get_subject_name(issuer), X509_get0_pubkey_bitstr(issuer), serial.get());
+    if (!id || !OCSP_request_add0_id(req.get(), id)) {
+        OCSP_CERTID_free(id);
+        fail(ErrorKind::Internal, "building the OCSP request failed: {}", openssl_error());
+    }
+    return crypto::to_der<OCSP_REQUEST>(req.get(), i2d_OCSP_REQUEST, "an OCSP request");
+}
+
+std::string ocsp_status_response(int status) {
+    Response resp(OCSP_response_create(status, nullptr));
+    if (!resp) fail(ErrorKind::Internal, "building the OCSP response failed: {}", openssl_error());
+    return crypto::to_der<OCSP_RESPONSE>(resp.get(), i2d_OCSP_RESPONSE, "an OCSP response");
+}
+
+}  // namespace pki::x509
