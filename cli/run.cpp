@@ -84,7 +84,7 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     std::string word = completing ? "" : first_command(args);
     bool whole = word.empty() || word == "man" || word == "help" ||
                  std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end();
-    static constexpr const char* kFixed[] = {"secrets", "read", "write", "list", "delete", "patch", "path-help", "completion", "apply", "batch", "serve"};
+    static constexpr const char* kFixed[] = {"secrets", "read", "write", "list", "delete", "patch", "path-help", "completion", "apply", "batch", "serve", "ocsp"};
     bool fixed = std::find(std::begin(kFixed), std::end(kFixed), word) != std::end(kFixed);
     add_secrets_commands(app, s);
     add_generic_commands(app, s);
@@ -97,6 +97,7 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     add_apply_command(app, s);
     add_batch_command(app, s);
     add_serve_command(app, s);
+    add_ocsp_command(app, s);
     add_man_command(app, s);
 
     if (completing) {

@@ -90,6 +90,7 @@ void add_man_command(CLI::App& app, Session& s);
 void add_apply_command(CLI::App& app, Session& s);
 void add_batch_command(CLI::App& app, Session& s);
 void add_serve_command(CLI::App& app, Session& s);
+void add_ocsp_command(CLI::App& app, Session& s);
 // Every manual page as (name, roff text).
 std::vector<std::pair<std::string, std::string>> manual_pages(CLI::App& app, const api::Table& table);
 // Completion candidates for the words typed so far (the last is the word being completed).

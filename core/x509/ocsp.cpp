@@ -101,6 +101,30 @@ std::string ocsp_request_for(X509* issuer, const std::string& serial_hex) {
     return crypto::to_der<OCSP_REQUEST>(req.get(), i2d_OCSP_REQUEST, "an OCSP request");
 }
 
+OcspSummary summarize_ocsp_response(std::string_view der) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    Response resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+    if (!resp) {
+        ERR_clear_error();
+        fail(ErrorKind::Invalid, "the answer is not an OCSP response");
+    }
+    OcspSummary out;
+    int status = OCSP_response_status(resp.get());
+    out.status = OCSP_response_status_str(status);
+    if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) return out;
+    BasicResp bs(OCSP_response_get1_basic(resp.get()));
+    if (!bs) fail(ErrorKind::Invalid, "the OCSP response has no basic response");
+    for (int i = 0; i < OCSP_resp_count(bs.get()); ++i) {
+        OCSP_SINGLERESP* single = OCSP_resp_get0(bs.get(), i);
+        ASN1_INTEGER* serial = nullptr;
+        OCSP_id_get0_info(nullptr, nullptr, nullptr, &serial, const_cast<OCSP_CERTID*>(OCSP_SINGLERESP_get0_id(single)));
+        int reason = -1;
+        int st = OCSP_single_get0_status(single, &reason, nullptr, nullptr, nullptr);
+        out.certificates.emplace_back(serial ? serial_hex(serial) : std::string("?"), OCSP_cert_status_str(st));
+    }
+    return out;
+}
+
 std::string ocsp_status_response(int status) {
     Response resp(OCSP_response_create(status, nullptr));
     if (!resp) fail(ErrorKind::Internal, "building the OCSP response failed: {}", openssl_error());

@@ -48,6 +48,14 @@ struct OcspSigning {
 std::string ocsp_response(const OcspRequest& request, const std::vector<OcspAnswer>& answers, const OcspSigning& signing);
 // A request about one serial number ("1d:2e:...") of `issuer`, CertID hashed with SHA-256.
 std::string ocsp_request_for(X509* issuer, const std::string& serial_hex);
+// What a response says, as `openssl ocsp -resp_text` would summarise it: its status
+// ("successful", "malformedrequest" ...) and, when successful, each certificate's serial and
+// status ("good", "revoked", "unknown"). Error(Invalid) when `der` is not an OCSP response.
+struct OcspSummary {
+    std::string status;
+    std::vector<std::pair<std::string, std::string>> certificates;
+};
+OcspSummary summarize_ocsp_response(std::string_view der);
 // A response without a body: OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, _INTERNALERROR, _UNAUTHORIZED ...
 std::string ocsp_status_response(int status);
 
