@@ -77,6 +77,10 @@ void Table::add(PathSpec spec) {
 std::optional<Match> Table::match(std::string_view subpath, std::string_view root) const {
     auto segs = util::split(subpath, '/');
     if (!segs.empty() && segs.back().empty() && segs.size() > 1) segs.pop_back();  // trailing slash
+    // The most specific pattern wins: the most literal parts ("cert/crl" before "cert/:serial"),
+    // then a fixed length before a tail; among equals, the first added.
+    std::optional<Match> best;
+    int best_score = -1;
     for (const auto& spec : paths_) {
         if (spec.root != root) continue;
         auto pat = util::split(spec.pattern, '/');
@@ -92,17 +96,23 @@ std::optional<Match> Table::match(std::string_view subpath, std::string_view roo
             pat.pop_back();
         }
         bool ok = true;
+        int literals = 0;
         for (size_t i = 0; i < pat.size() && ok; ++i) {  // the fixed parts (a tail is matched above)
             if (!pat[i].empty() && pat[i].front() == ':') {
                 if (segs[i].empty()) ok = false;
                 else m.params[std::string(pat[i].substr(1))] = std::string(segs[i]);
             } else {
                 ok = pat[i] == segs[i];
+                ++literals;
             }
         }
-        if (ok) return m;
+        int score = literals * 2 + (tail ? 0 : 1);
+        if (ok && score > best_score) {
+            best = std::move(m);
+            best_score = score;
+        }
     }
-    return std::nullopt;
+    return best;
 }
 
 Table build_table() {

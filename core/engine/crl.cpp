@@ -74,10 +74,57 @@ Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.
 
 }  // namespace
 
+namespace {
+
+// A revoked entry's CBOR read straight into the entry (nlohmann's SAX interface): a CRL build
+// reads a million of them, and a JSON value each would be most of its time.
+struct RevokedSax {
+    RevokedEntry& out;
+    int depth = 0, index = 0;
+    bool ok = true;
+
+    bool integer(int64_t v) {
+        if (depth != 1) return ok = false;
+        switch (index++) {
+            case 0: out.revocation_time = v; break;
+            case 1: out.not_after = v; break;
+            case 3: out.reason = static_cast<int>(v); break;
+            default: return ok = false;
+        }
+        return true;
+    }
+    bool null() { return ok = false; }
+    bool boolean(bool) { return ok = false; }
+    bool number_integer(int64_t v) { return integer(v); }
+    bool number_unsigned(uint64_t v) { return v <= static_cast<uint64_t>(INT64_MAX) ? integer(static_cast<int64_t>(v)) : ok = false; }
+    bool number_float(double, const std::string&) { return ok = false; }
+    bool string(std::string& s) {
+        if (depth != 1 || index++ != 2) return ok = false;
+        out.issuer_id.swap(s);
+        return true;
+    }
+    bool binary(Json::binary_t&) { return ok = false; }
+    bool start_object(std::size_t) { return ok = false; }
+    bool key(std::string&) { return ok = false; }
+    bool end_object() { return ok = false; }
+    bool start_array(std::size_t n) { return ++depth == 1 && (n == 3 || n == 4) ? true : ok = false; }
+    bool end_array() { return --depth == 0; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return ok = false; }
+};
+
+}  // namespace
+
 bool parse_revoked(std::string_view serial, std::string_view value, RevokedEntry& out) {
-    out.serial = std::string(serial);
+    out.serial.assign(serial);
     out.reason = -1;
-    Json j = store::decode(fmt::format("revoked/{}", serial), value);
+    if (auto payload = store::payload(serial, value)) {
+        RevokedSax sax{out};
+        if (!Json::sax_parse(payload->begin(), payload->end(), &sax, nlohmann::json::input_format_t::cbor) || !sax.ok || sax.index < 3)
+            fail(ErrorKind::Storage, "state directory: revoked entry {} is damaged (unexpected fields); restore the state directory from a backup",
+                 serial);
+        return true;
+    }
+    Json j = store::decode(serial, value);
     if (j.is_binary()) {  // written before the record codec: "v1 <revoked> <not_after> <issuer>"
         std::string_view text(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
         auto parts = util::split(text, ' ');
@@ -262,6 +309,7 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
     std::string resume = prefix;
     bool exhausted = cfg.disable;
     size_t pos = 0;
+    RevokedEntry e;
     auto refill = [&] {
         batch.clear();
         pos = 0;
@@ -271,12 +319,11 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
                 skip_first = false;
                 if (key == resume) return true;
             }
-            resume = std::string(key);
-            RevokedEntry e;
+            resume.assign(key);
             if (parse_revoked(key.substr(prefix.size()), value, e)) {
                 auto it = g.group_by_issuer.find(e.issuer_id);
                 const std::string& grp = it == g.group_by_issuer.end() ? g.default_group : it->second;
-                if (grp == g.group) batch.push_back({std::move(e.serial), e.revocation_time, e.reason});
+                if (grp == g.group) batch.push_back({e.serial, e.revocation_time, e.reason});
             }
             return batch.size() < 4096;
         });
@@ -290,7 +337,7 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
                                 if (exhausted) return false;
                                 if (pos >= batch.size()) refill();
                                 if (exhausted) return false;
-                                out = std::move(batch[pos++]);
+                                std::swap(out, batch[pos++]);
                                 return true;
                             }));
     // The complete CRL lists everything revoked so far: the delta starts again from it.
@@ -327,6 +374,7 @@ Revoked revoke(Context& ctx, const RevokeRequest& req) {
         if (entry.reason < 0)
             fail(ErrorKind::Invalid, "reason \"{}\" is not an RFC 5280 revocation reason; use one of {}", util::printable(req.reason, 64),
                  x509::crl_reason_names());
+        if (entry.reason == 0) entry.reason = -1;  // RFC 5280 5.3.1: absent rather than unspecified
     }
     auto issuers = all_issuers(ctx.txn, mount);
     if (!util::trim(req.certificate).empty()) {

@@ -33,6 +33,18 @@ std::string encode(const nlohmann::json& value) {
     return out;
 }
 
+std::optional<std::string_view> payload(std::string_view key, std::string_view bytes) {
+    if (!is_encoded(bytes)) return std::nullopt;
+    auto version = static_cast<unsigned char>(bytes[3]);
+    if (version > kCodecVersion)
+        fail(ErrorKind::Storage, "state directory: record {} was written by a newer pki (codec {}); upgrade pki", key, version);
+    uint32_t want = 0;
+    for (int i = 0; i < 4; ++i) want = (want << 8) | static_cast<unsigned char>(bytes[4 + i]);
+    std::string_view p = bytes.substr(kHeader);
+    if (crc_of(p) != want) damaged(key, "checksum mismatch");
+    return p;
+}
+
 nlohmann::json decode(std::string_view key, std::string_view bytes) {
     if (!is_encoded(bytes)) {
         // A record from before the codec.
@@ -43,14 +55,8 @@ nlohmann::json decode(std::string_view key, std::string_view bytes) {
         }
         return nlohmann::json::binary(nlohmann::json::binary_t::container_type(bytes.begin(), bytes.end()));
     }
-    auto version = static_cast<unsigned char>(bytes[3]);
-    if (version > kCodecVersion)
-        fail(ErrorKind::Storage, "state directory: record {} was written by a newer pki (codec {}); upgrade pki", key, version);
-    uint32_t want = 0;
-    for (int i = 0; i < 4; ++i) want = (want << 8) | static_cast<unsigned char>(bytes[4 + i]);
-    std::string_view payload = bytes.substr(kHeader);
-    if (crc_of(payload) != want) damaged(key, "checksum mismatch");
-    auto j = nlohmann::json::from_cbor(payload.begin(), payload.end(), true, false);
+    std::string_view body = *payload(key, bytes);
+    auto j = nlohmann::json::from_cbor(body.begin(), body.end(), true, false);
     if (j.is_discarded()) damaged(key, "undecodable payload");
     return j;
 }

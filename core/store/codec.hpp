@@ -9,6 +9,7 @@
 // never returned as data. Records written before the codec (JSON text, the "v1 ..." text forms,
 // raw DER) are still read: decode() returns them migrated (JSON text parsed; any other bytes as a
 // binary value for the caller's legacy reader), and the next write stores them in the codec.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ inline constexpr unsigned char kCodecVersion = 1;
 std::string encode(const nlohmann::json& value);
 // Error(Storage) naming `key` when the record is damaged or from a newer codec.
 nlohmann::json decode(std::string_view key, std::string_view bytes);
+// The CBOR payload of a record in the codec, its checksum checked (Error(Storage) naming `key`
+// when it does not hold), for readers that parse it with a SAX handler of their own on hot
+// paths; nullopt for a record from before the codec.
+std::optional<std::string_view> payload(std::string_view key, std::string_view bytes);
 // Whether `bytes` are in the codec (not a record from before it).
 bool is_encoded(std::string_view bytes);
 

@@ -2,6 +2,10 @@
 
 #include <openssl/pem.h>
 
+#include <ctime>
+
+#include <cstring>
+
 #include "util/error.hpp"
 #include "util/strings.hpp"
 #include "x509/build.hpp"
@@ -21,16 +25,23 @@ constexpr ReasonName kReasons[] = {{0, "unspecified"},          {1, "keyCompromi
                                    {3, "affiliationChanged"},   {4, "superseded"},           {5, "cessationOfOperation"},
                                    {9, "privilegeWithdrawn"},   {10, "aACompromise"}};
 
-void set_serial(ASN1_INTEGER* into, const std::string& hex_colon) {
-    unsigned char bytes[64];
+// The magnitude bytes of a serial number given as hex ("1d:2e:..."), without leading zeros (at
+// least one byte).
+size_t serial_bytes(const std::string& hex_colon, unsigned char (&bytes)[64]) {
     size_t n = 0;
     int hi = -1;
+    auto nibble = [](char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    size_t digits = 0;
+    for (char c : hex_colon) digits += nibble(c) >= 0;
+    if (digits % 2) hi = 0;  // an odd count: the first digit is a low nibble
     for (char c : hex_colon) {
-        int v;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else continue;
+        int v = nibble(c);
+        if (v < 0) continue;
         if (hi < 0) hi = v;
         else {
             if (n == sizeof bytes) fail(ErrorKind::Invalid, "serial number {} is too long", hex_colon);
@@ -38,9 +49,79 @@ void set_serial(ASN1_INTEGER* into, const std::string& hex_colon) {
             hi = -1;
         }
     }
-    crypto::BigNum bn(BN_bin2bn(bytes, static_cast<int>(n), nullptr));
-    BN_to_ASN1_INTEGER(bn.get(), into);
+    size_t skip = 0;
+    while (skip + 1 < n && bytes[skip] == 0) ++skip;
+    if (skip) std::memmove(bytes, bytes + skip, n - skip);
+    return n ? n - skip : (bytes[0] = 0, 1);
 }
+
+// One revokedCertificates element after another, through one reused X509_REVOKED: OpenSSL's
+// encoder writes each, and nothing is allocated per entry but its DER.
+class EntryEncoder {
+public:
+    EntryEncoder() : r_(X509_REVOKED_new()), serial_(ASN1_INTEGER_new()), when_(ASN1_TIME_new()) {}
+
+    void append(std::string& out, const CrlEntry& e) {
+        unsigned char bytes[64];
+        size_t n = serial_bytes(e.serial_hex, bytes);
+        if (!ASN1_STRING_set(serial_.get(), bytes, static_cast<int>(n)) || !X509_REVOKED_set_serialNumber(r_.get(), serial_.get()))
+            fail(ErrorKind::Internal, "encoding the CRL entry of {} failed: {}", e.serial_hex, openssl_error());
+        if (e.revocation_time != last_time_) {
+            set_time(e.revocation_time);
+            X509_REVOKED_set_revocationDate(r_.get(), when_.get());
+            last_time_ = e.revocation_time;
+        }
+        int idx = X509_REVOKED_get_ext_by_NID(r_.get(), NID_crl_reason, -1);
+        if (idx >= 0) X509_EXTENSION_free(X509_REVOKED_delete_ext(r_.get(), idx));
+        if (e.reason >= 0) {
+            crypto::Handle<ASN1_ENUMERATED, ASN1_ENUMERATED_free> code(ASN1_ENUMERATED_new());
+            ASN1_ENUMERATED_set(code.get(), e.reason);
+            X509_REVOKED_add1_ext_i2d(r_.get(), NID_crl_reason, code.get(), 0, 0);
+        }
+        int len = i2d_X509_REVOKED(r_.get(), nullptr);
+        if (len <= 0) fail(ErrorKind::Internal, "encoding the CRL entry of {} failed: {}", e.serial_hex, openssl_error());
+        size_t at = out.size();
+        out.resize(at + static_cast<size_t>(len));
+        auto* p = reinterpret_cast<unsigned char*>(out.data() + at);
+        i2d_X509_REVOKED(r_.get(), &p);
+    }
+
+private:
+    // RFC 5280 5.1.2.6: UTCTime through 2049, GeneralizedTime from 2050, as ASN1_TIME_set
+    // would choose, written without its formatting machinery.
+    void set_time(int64_t t) {
+        time_t tt = static_cast<time_t>(t);
+        std::tm tm{};
+        if (!gmtime_r(&tt, &tm)) fail(ErrorKind::Invalid, "revocation time {} cannot be encoded", t);
+        int year = tm.tm_year + 1900;
+        if (year < 1950 || year > 9999) {
+            if (!ASN1_TIME_set(when_.get(), tt)) fail(ErrorKind::Invalid, "revocation time {} cannot be encoded", t);
+            return;
+        }
+        char buf[16];
+        int n = 0;
+        auto two = [&](int v) {
+            buf[n++] = static_cast<char>('0' + v / 10 % 10);
+            buf[n++] = static_cast<char>('0' + v % 10);
+        };
+        bool utc = year < 2050;
+        if (!utc) two(year / 100);
+        two(year % 100);
+        two(tm.tm_mon + 1);
+        two(tm.tm_mday);
+        two(tm.tm_hour);
+        two(tm.tm_min);
+        two(tm.tm_sec);
+        buf[n++] = 'Z';
+        if (!ASN1_STRING_set(when_.get(), buf, n)) fail(ErrorKind::Internal, "encoding a revocation time failed: {}", openssl_error());
+        when_.get()->type = utc ? V_ASN1_UTCTIME : V_ASN1_GENERALIZEDTIME;  // asn1_string_st is public
+    }
+
+    crypto::Revoked r_;
+    crypto::Asn1Int serial_;
+    crypto::Asn1Time when_;
+    int64_t last_time_ = INT64_MIN;
+};
 
 // DER's tag-length header.
 void put_header(std::string& out, unsigned char tag, size_t len) {
@@ -119,25 +200,6 @@ crypto::Crl crl_shell(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const EV
     return crl;
 }
 
-// The DER of one revokedCertificates element.
-void append_entry(std::string& out, const CrlEntry& e, ASN1_INTEGER* serial, ASN1_TIME* when) {
-    crypto::Revoked r(X509_REVOKED_new());
-    set_serial(serial, e.serial_hex);
-    X509_REVOKED_set_serialNumber(r.get(), serial);
-    ASN1_TIME_set(when, static_cast<time_t>(e.revocation_time));
-    X509_REVOKED_set_revocationDate(r.get(), when);
-    if (e.reason >= 0) {
-        crypto::Handle<ASN1_ENUMERATED, ASN1_ENUMERATED_free> code(ASN1_ENUMERATED_new());
-        ASN1_ENUMERATED_set(code.get(), e.reason);
-        X509_REVOKED_add1_ext_i2d(r.get(), NID_crl_reason, code.get(), 0, 0);
-    }
-    unsigned char* raw = nullptr;
-    int n = i2d_X509_REVOKED(r.get(), &raw);
-    crypto::OsslBytes buf(raw);
-    if (n <= 0) fail(ErrorKind::Internal, "encoding the CRL entry of {} failed: {}", e.serial_hex, openssl_error());
-    out.append(reinterpret_cast<const char*>(raw), static_cast<size_t>(n));
-}
-
 }  // namespace
 
 int crl_reason_code(std::string_view name) {
@@ -179,10 +241,9 @@ std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
 
     std::string entries;
     CrlEntry e;
-    crypto::Asn1Int serial(ASN1_INTEGER_new());
-    crypto::Asn1Time when(ASN1_TIME_new());
+    EntryEncoder encoder;
     while (next(e)) {
-        append_entry(entries, e, serial.get(), when.get());
+        encoder.append(entries, e);
         e.reason = -1;
     }
     std::string body;

@@ -44,6 +44,24 @@ TEST_CASE("match: literal paths and paths with parameters") {
     CHECK(m->params.at("role") == "web-server");
 }
 
+TEST_CASE("match: a last part *name takes the rest of the path, slashes and all") {
+    Table t;
+    auto nothing = [](Call&) { return Response{}; };
+    t.add(PathSpec{"ocsp", "crl", "OCSP.", {}, {{Op::Read, nothing, "Read.", {}}}});
+    t.add(PathSpec{"ocsp/*request", "crl", "OCSP GET.", {}, {{Op::Read, nothing, "Read.", {}}}});
+    auto m = t.match("ocsp/MEMwQTA/PjA9+MDsw==", "");
+    REQUIRE(m);
+    CHECK(m->spec->pattern == "ocsp/*request");
+    CHECK(m->params.at("request") == "MEMwQTA/PjA9+MDsw==");
+    m = t.match("ocsp/a//b", "");
+    REQUIRE(m);
+    CHECK(m->params.at("request") == "a//b");
+    m = t.match("ocsp", "");
+    REQUIRE(m);
+    CHECK(m->spec->pattern == "ocsp");
+    CHECK(t.paths()[1].params() == std::vector<std::string>{"request"});
+}
+
 TEST_CASE("match: a trailing slash is ignored") {
     Table t = small_table();
     auto m = t.match("roles/", "");
