@@ -103,17 +103,47 @@ std::vector<Page> pages() {
         {"pki-revoke", {"revoke"}, "revoke certificates",
          "Revokes a stored certificate by serial number (colon- or hyphen-separated hex, any case), or any certificate of the "
          "mount's issuers given as PEM (also one issued with no_store). Revoking again answers the first revocation time; an "
-         "expired certificate is not added; an issuer's own certificate is refused (revoke it on its parent's mount). The CRL "
-         "of the issuer that signed the certificate is rebuilt in the same transaction.",
-         ".EX\npki write pki/revoke serial_number=39:dd:2e:90:b7:23:1f:8d\npki revoke --certificate @leaf.pem\n.EE"},
-        {"pki-crl", {"crl"}, "certificate revocation lists",
+         "expired certificate is not added; an issuer's own certificate is refused (revoke it on its parent's mount). "
+         "\\fBreason\\fR puts an RFC 5280 reasonCode in the CRL entry and the OCSP answer: unspecified (written as no "
+         "reasonCode, as RFC 5280 5.3.1 asks), keyCompromise, cACompromise, affiliationChanged, superseded, "
+         "cessationOfOperation, privilegeWithdrawn or aACompromise. Vault has no such field; certificateHold and removeFromCRL "
+         "are refused, since a hold could not be released here. Without \\fBauto_rebuild\\fR (config/crl) the CRL of the "
+         "issuer that signed the certificate is rebuilt in the same transaction; with it, the revocation is recorded and the "
+         "CRL marked stale, so a revoke costs the same with a million revoked entries as with ten (see pki-crl(1)).",
+         ".EX\npki write pki/revoke serial_number=39:dd:2e:90:b7:23:1f:8d\npki revoke --certificate @leaf.pem --reason keyCompromise\n.EE"},
+        {"pki-crl", {"crl"}, "certificate revocation lists, delta CRLs and OCSP",
          "Each issuer signs its own version 2 CRL (issuers sharing subject and key share one) with the authority key identifier, "
          "a CRL number that grows by one on every build, thisUpdate now and nextUpdate now plus \\fBexpiry\\fR (72h by default). "
          "Only issuers with the crl-signing usage, the cRLSign key usage and a key sign CRLs; an issuer whose crl-signing usage "
          "is taken away keeps serving its last CRL, frozen (the way to retire an issuer). With \\fBdisable\\fR set, CRLs are "
          "signed and empty; revocations are still recorded and reappear when CRLs are enabled again. CRLs are built from the "
-         "revoked entries only, never from the whole certificate store.",
-         ".EX\npki read pki/crl/pem > crl.pem\npki write pki/config/crl expiry=48h\npki crl rotate\n.EE"},
+         "revoked entries only, never from the whole certificate store, and encoded entry by entry (a million entries take "
+         "their DER, about 40 MB, not a million OpenSSL objects).\n.PP\n"
+         "\\fBauto_rebuild\\fR (Vault 1.12): a revocation only marks the CRL stale. The complete CRL is rebuilt when it comes "
+         "within \\fBauto_rebuild_grace_period\\fR (12h) of its nextUpdate, on \\fBcrl/rotate\\fR, and, for the CLI without "
+         "a server, when a stale CRL is read (a read-only state directory serves the stale CRL with a warning). \\fBpki "
+         "serve\\fR does the rebuilds in the background (\\fB--crl-check-interval\\fR, 60s) and never on a read.\n.PP\n"
+         "\\fBenable_delta\\fR (needs auto_rebuild): delta CRLs (RFC 5280 5.2.4) at \\fBcrl/delta\\fR, \\fBcrl/delta/pem\\fR, "
+         "\\fBcert/delta-crl\\fR and \\fBissuer/:ref/crl/delta\\fR[\\fB/der\\fR|\\fB/pem\\fR] list the entries revoked since "
+         "the complete CRL and carry its number in the critical Delta CRL Indicator; complete and delta CRLs share one CRL "
+         "number. A delta that lacks revocations is rebuilt every \\fBdelta_rebuild_interval\\fR (15m) by pki serve, on "
+         "\\fBcrl/rotate-delta\\fR, and on a local read; each complete rebuild starts a new, empty delta. With "
+         "\\fBdelta_crl_distribution_points\\fR in config/urls, complete CRLs and the certificates issued afterwards carry the "
+         "Freshest CRL extension, so \\fBopenssl verify -crl_check -use_deltas\\fR finds the delta.\n.PP\n"
+         "OCSP (RFC 6960): \\fBocsp\\fR answers without a token, over pki serve as Vault 1.12 does (POST of "
+         "application/ocsp-request, or GET of \\fBocsp/\\fR\\fIbase64-request\\fR) and offline with \\fBpki ocsp --request "
+         "\\fR\\fIFILE\\fR or \\fB--serial\\fR \\fISERIAL\\fR. Each response is signed by the issuer the request names (it needs "
+         "its key and the ocsp-signing usage); status good for a stored certificate, revoked with time and reason, unknown "
+         "otherwise; thisUpdate now, nextUpdate now plus \\fBocsp_expiry\\fR (12h; 0 leaves it out). A malformed request is "
+         "answered malformedRequest (HTTP 400), OCSP turned off (\\fBocsp_disable\\fR) or no issuer able to sign is "
+         "unauthorized (HTTP 401). Unlike Vault, every certificate of a request is answered (Vault answers the first), the "
+         "request's nonce is echoed (Vault drops it, and clients that require one fail), and a serial the mount never stored "
+         "is unknown (Vault says good).",
+         ".EX\npki read pki/crl/pem > crl.pem\npki write pki/config/crl auto_rebuild=true enable_delta=true\n"
+         "pki write pki/config/urls delta_crl_distribution_points=http://ca.example.com/v1/pki/crl/delta\n"
+         "openssl verify -crl_check -use_deltas -CAfile ca.pem -CRLfile crl.pem -CRLfile delta.pem leaf.pem\n"
+         "openssl ocsp -url http://127.0.0.1:8200/v1/pki/ocsp -issuer ca.pem -cert leaf.pem -CAfile ca.pem\n"
+         "pki ocsp --serial 39:dd:2e:90:b7:23:1f:8d -o response.der\n.EE"},
         {"pki-cert", {"cert"}, "read, list and inventory stored certificates",
          "Every issued certificate (unless its role has no_store) is stored under its serial number. \\fBcert/:serial\\fR "
          "answers the certificate and its revocation time (0 when not revoked); \\fBca\\fR, \\fBca_chain\\fR and \\fBcrl\\fR "
@@ -124,7 +154,8 @@ std::vector<Page> pages() {
         {"pki-config", {"config"}, "mount configuration: default key, default issuer, URLs",
          "\\fBconfig/keys\\fR and \\fBconfig/issuers\\fR hold the mount's default key and default issuer. \\fBconfig/urls\\fR "
          "holds the URLs written into certificates issued afterwards: issuing certificate URLs and OCSP servers (authority "
-         "information access) and CRL distribution points; writing updates only the given lists, and an empty value clears one.",
+         "information access), CRL distribution points and delta CRL distribution points (the Freshest CRL extension, also "
+         "on complete CRLs when delta CRLs are on); writing updates only the given lists, and an empty value clears one.",
          ".EX\npki write pki/config/urls issuing_certificates=http://ca.example.com/v1/pki/ca crl_distribution_points=http://ca.example.com/v1/pki/crl\n"
          "pki config issuers write --default root-2026\n.EE"},
         {"pki-tidy", {"tidy"}, "remove expired certificates and revoked entries",
@@ -323,7 +354,10 @@ std::string serve_page(CLI::App& app) {
          "renews it at two thirds of its life without a restart; SIGHUP reloads \\fB\\-\\-tls\\-cert\\fR and \\fB\\-\\-tls\\-key\\fR. "
          "SIGTERM and SIGINT stop accepting, let the requests in flight finish (up to \\fB\\-\\-shutdown\\-timeout\\fR) and "
          "exit 0. Each request leaves one JSON line in the access log (time, remote address, method, path, status, "
-         "duration_ms, request_id, and the token's accessor, never the token or a key).\n";
+         "duration_ms, request_id, and the token's accessor, never the token or a key).\n.PP\n"
+         "Revocation: the OCSP responder answers at \\fB/v1/\\fIMOUNT\\fB/ocsp\\fR without a token (POST of "
+         "application/ocsp-request, or GET with the request in the path), and CRLs under \\fBauto_rebuild\\fR are rebuilt "
+         "in the background when due, checked every \\fB\\-\\-crl\\-check\\-interval\\fR; see \\fBpki-crl\\fR(1).\n";
     options_of(o, app, "serve");
     o << ".SH EXIT STATUS\n.TP\n0\nStopped by SIGTERM or SIGINT.\n.TP\n2\nUsage error (an option, or plain HTTP outside "
          "loopback).\n.TP\n3\nThe state directory failed, or an address could not be bound.\n";
@@ -335,7 +369,7 @@ std::string serve_page(CLI::App& app) {
          "    http://127.0.0.1:8200/v1/pki/issue/web | jq -r .data.certificate\n"
          "PKI_ADDR=http://127.0.0.1:8200 pki issue web --common-name www.example.com\n"
          "pki serve --listen 0.0.0.0:8200 --tls-role pki/server --tls-name ca.example.com\n.EE\n";
-    o << ".SH SEE ALSO\n\\fBpki\\fR(1), \\fBpki-token\\fR(1), \\fBpki-batch\\fR(1)\n";
+    o << ".SH SEE ALSO\n\\fBpki\\fR(1), \\fBpki-token\\fR(1), \\fBpki-batch\\fR(1), \\fBpki-crl\\fR(1)\n";
     return o.str();
 }
 

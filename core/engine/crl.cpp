@@ -96,7 +96,7 @@ struct RevokedSax {
     bool null() { return ok = false; }
     bool boolean(bool) { return ok = false; }
     bool number_integer(int64_t v) { return integer(v); }
-    bool number_unsigned(uint64_t v) { return v <= static_cast<uint64_t>(INT64_MAX) ? integer(static_cast<int64_t>(v)) : ok = false; }
+    bool number_unsigned(uint64_t v) { return v <= static_cast<uint64_t>(INT64_MAX) ? integer(static_cast<int64_t>(v)) : (ok = false); }
     bool number_float(double, const std::string&) { return ok = false; }
     bool string(std::string& s) {
         if (depth != 1 || index++ != 2) return ok = false;
@@ -107,7 +107,7 @@ struct RevokedSax {
     bool start_object(std::size_t) { return ok = false; }
     bool key(std::string&) { return ok = false; }
     bool end_object() { return ok = false; }
-    bool start_array(std::size_t n) { return ++depth == 1 && (n == 3 || n == 4) ? true : ok = false; }
+    bool start_array(std::size_t n) { return ++depth == 1 && (n == 3 || n == 4) ? true : (ok = false); }
     bool end_array() { return --depth == 0; }
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return ok = false; }
 };
@@ -219,8 +219,10 @@ GroupSigner find_signer(const Context& ctx, const std::string& issuer_id, bool* 
     return g;
 }
 
-void put_der(store::Txn& txn, const std::string& key, const std::string& der) {
-    txn.put(key, store::encode(Json::binary(Json::binary_t::container_type(der.begin(), der.end()))));
+void put_der(store::Txn& txn, const std::string& key, std::string der) {
+    std::string record = store::encode_bytes(der);
+    std::string().swap(der);
+    txn.put(key, record);
 }
 
 // The delta CRL of a group: the entries revoked since its complete CRL, on top of that CRL's number.
@@ -236,14 +238,10 @@ void build_delta(Context& ctx, const GroupSigner& g, const CrlConfig& cfg, Json&
             return true;
         });
     }
-    size_t pos = 0;
     x509::CrlSpec spec{number, ctx.now, ctx.now + cfg.expiry, meta.value("crl_number", int64_t{0}), {}};
-    put_der(ctx.txn, delta_key(mount, g.group), x509::build_crl(g.signer_cert.get(), load_private_key(ctx, g.signer->key_id).get(), spec,
-                                                                 [&](x509::CrlEntry& out) {
-                                                                     if (pos == entries.size()) return false;
-                                                                     out = entries[pos++];
-                                                                     return true;
-                                                                 }));
+    put_der(ctx.txn, delta_key(mount, g.group),
+            x509::build_crl(g.signer_cert.get(), load_private_key(ctx, g.signer->key_id).get(), spec,
+                            [&](x509::CrlBatch& batch) { batch.swap(entries); }));
     meta["delta_number"] = number;
     meta["delta_this_update"] = ctx.now;
     meta["delta_next_update"] = ctx.now + cfg.expiry;
@@ -303,16 +301,14 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
     if (auto m = load(ctx.txn, meta_key(mount, g.group))) meta = std::move(*m);
     int64_t number = std::max(meta.value("crl_number", int64_t{0}), meta.value("delta_number", int64_t{0})) + 1;
 
-    // Pull revoked entries one at a time from a cursor: the store's certificates are never loaded.
-    std::vector<x509::CrlEntry> batch;
+    // Revoked entries a batch at a time from a cursor: the store's certificates are never loaded.
     std::string prefix = rec_prefix(mount, "revoked");
     std::string resume = prefix;
     bool exhausted = cfg.disable;
-    size_t pos = 0;
     RevokedEntry e;
-    auto refill = [&] {
-        batch.clear();
-        pos = 0;
+    auto fill = [&](x509::CrlBatch& batch) {
+        if (exhausted) return;
+        batch.reserve(8192);
         bool skip_first = resume != prefix;
         ctx.txn.scan_from(prefix, resume, [&](std::string_view key, std::string_view value) {
             if (skip_first) {
@@ -325,21 +321,16 @@ void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::st
                 const std::string& grp = it == g.group_by_issuer.end() ? g.default_group : it->second;
                 if (grp == g.group) batch.push_back({e.serial, e.revocation_time, e.reason});
             }
-            return batch.size() < 4096;
+            return batch.size() < 8192;
         });
-        if (batch.empty()) exhausted = true;
+        if (batch.size() < 8192) exhausted = true;
+        ctx.txn.release_read_pages();  // a million entries are ~300 MB of store pages, read once
     };
     std::vector<std::string> freshest;
     if (cfg.enable_delta) freshest = load_urls(ctx.txn, mount).delta_crl_distribution_points;
     put_der(ctx.txn, der_key(mount, g.group),
             x509::build_crl(g.signer_cert.get(), load_private_key(ctx, g.signer->key_id).get(),
-                            x509::CrlSpec{number, ctx.now, ctx.now + cfg.expiry, std::nullopt, freshest}, [&](x509::CrlEntry& out) {
-                                if (exhausted) return false;
-                                if (pos >= batch.size()) refill();
-                                if (exhausted) return false;
-                                std::swap(out, batch[pos++]);
-                                return true;
-                            }));
+                            x509::CrlSpec{number, ctx.now, ctx.now + cfg.expiry, std::nullopt, freshest}, fill));
     // The complete CRL lists everything revoked so far: the delta starts again from it.
     ctx.txn.erase_prefix(since_prefix(mount, g.group));
     meta["crl_number"] = number;

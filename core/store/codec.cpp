@@ -45,6 +45,29 @@ std::optional<std::string_view> payload(std::string_view key, std::string_view b
     return p;
 }
 
+std::string encode_bytes(std::string_view bytes) {
+    // CBOR (RFC 8949 3.1): a byte string, major type 2, its length in the shortest head.
+    std::string out(kHeader, '\0');
+    out.reserve(kHeader + 9 + bytes.size());
+    out[0] = 'p';
+    out[1] = 'k';
+    out[2] = 'r';
+    out[3] = static_cast<char>(kCodecVersion);
+    uint64_t n = bytes.size();
+    auto big_endian = [&](int width) {
+        for (int i = width - 1; i >= 0; --i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+    };
+    if (n < 24) out.push_back(static_cast<char>(0x40 | n));
+    else if (n <= 0xff) out.push_back(static_cast<char>(0x58)), big_endian(1);
+    else if (n <= 0xffff) out.push_back(static_cast<char>(0x59)), big_endian(2);
+    else if (n <= 0xffffffffULL) out.push_back(static_cast<char>(0x5a)), big_endian(4);
+    else out.push_back(static_cast<char>(0x5b)), big_endian(8);
+    out.append(bytes);
+    uint32_t crc = crc_of(std::string_view(out).substr(kHeader));
+    for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
+    return out;
+}
+
 nlohmann::json decode(std::string_view key, std::string_view bytes) {
     if (!is_encoded(bytes)) {
         // A record from before the codec.

@@ -18,6 +18,7 @@ namespace pki::store {
 class OverlayTxn final : public Txn {
 public:
     explicit OverlayTxn(const Txn& base) : base_(base) {}
+    void release_read_pages() const override { base_.release_read_pages(); }
 
     bool writable() const override { return true; }
     std::optional<std::string_view> get(std::string_view key) const override;

@@ -32,6 +32,10 @@ public:
 
     void scan(std::string_view prefix, const Visit& visit) const { scan_from(prefix, prefix, visit); }
     size_t erase_prefix(std::string_view prefix);
+    // A hint from a long scan (a CRL of a million entries): the pages of the store it has read
+    // need not stay in this process's resident set. Values read before stay valid (a backend
+    // reads them back when they are touched again); a backend without mapped pages ignores it.
+    virtual void release_read_pages() const {}
 };
 
 // Work run in a transaction. A backend may run it more than once (after growing its map, or when

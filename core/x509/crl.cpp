@@ -1,8 +1,10 @@
 #include "x509/crl.hpp"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <ctime>
+#include <future>
 
 #include <cstring>
 
@@ -220,7 +222,7 @@ std::string crl_reason_names() {
     return out;
 }
 
-std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<bool(CrlEntry&)>& next) {
+std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<void(CrlBatch&)>& fill) {
     const EVP_MD* md = digest_for(key, 0);
     auto shell = crl_shell(issuer, key, spec, md);
 
@@ -239,27 +241,41 @@ std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     size_t at = outer.content;
     for (int i = 0; i < 5; ++i) at = read_tlv(tbs, at).end;  // version .. nextUpdate
 
-    std::string entries;
-    CrlEntry e;
-    EntryEncoder encoder;
-    while (next(e)) {
-        encoder.append(entries, e);
-        e.reason = -1;
+    std::vector<std::string> chunks;  // the encoded batches, in order
+    size_t entries_len = 0;
+    std::future<std::string> encoding;  // the batch before, on its own thread
+    for (;;) {
+        CrlBatch batch;
+        fill(batch);
+        if (encoding.valid()) {
+            chunks.push_back(encoding.get());
+            entries_len += chunks.back().size();
+        }
+        if (batch.empty()) break;
+        encoding = std::async(std::launch::async, [b = std::move(batch)] {
+            EntryEncoder encoder;
+            std::string out;
+            out.reserve(b.size() * 48);
+            for (const auto& e : b) encoder.append(out, e);
+            ERR_clear_error();  // this thread's queue: nothing is left in it for anyone
+            return out;
+        });
     }
-    std::string body;
-    body.reserve(outer.end - outer.content + entries.size() + 8);
-    body.append(tbs, outer.content, at - outer.content);
-    if (!entries.empty()) {
-        put_header(body, 0x30, entries.size());
-        body += entries;
-        std::string().swap(entries);
-    }
-    body.append(tbs, at, outer.end - at);
+    // The TBSCertList, written once: its header, the fields before the entries, the entries, the
+    // extensions.
+    std::string entries_head;
+    if (entries_len) put_header(entries_head, 0x30, entries_len);
+    size_t body_len = (outer.end - outer.content) + entries_head.size() + entries_len;
     std::string signed_part;
-    signed_part.reserve(body.size() + 8);
-    put_header(signed_part, 0x30, body.size());
-    signed_part += body;
-    std::string().swap(body);
+    signed_part.reserve(body_len + 8);
+    put_header(signed_part, 0x30, body_len);
+    signed_part.append(tbs, outer.content, at - outer.content);
+    signed_part += entries_head;
+    for (auto& c : chunks) {
+        signed_part += c;
+        std::string().swap(c);
+    }
+    signed_part.append(tbs, at, outer.end - at);
 
     crypto::MdCtx mctx(EVP_MD_CTX_new());
     size_t sig_len = 0;
@@ -277,18 +293,18 @@ std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     X509_CRL_get0_signature(shell.get(), &shell_sig, &alg);
     std::string alg_der = crypto::to_der<X509_ALGOR>(alg, i2d_X509_ALGOR, "the CRL's signature algorithm");
 
-    std::string inner;
-    inner.reserve(signed_part.size() + alg_der.size() + sig.size() + 16);
-    inner += signed_part;
-    std::string().swap(signed_part);
-    inner += alg_der;
-    put_header(inner, 0x03, sig.size() + 1);
-    inner.push_back('\0');  // no unused bits
-    inner += sig;
+    std::string sig_head;
+    put_header(sig_head, 0x03, sig.size() + 1);
+    size_t inner_len = signed_part.size() + alg_der.size() + sig_head.size() + 1 + sig.size();
     std::string out;
-    out.reserve(inner.size() + 8);
-    put_header(out, 0x30, inner.size());
-    out += inner;
+    out.reserve(inner_len + 8);
+    put_header(out, 0x30, inner_len);
+    out += signed_part;
+    std::string().swap(signed_part);
+    out += alg_der;
+    out += sig_head;
+    out.push_back('\0');  // no unused bits
+    out += sig;
     return out;
 }
 

@@ -38,9 +38,12 @@ struct CrlSpec {
 };
 
 // A version 2 CRL signed by `issuer`'s key, as DER: authority key identifier, CRL number, and
-// the delta indicator or Freshest CRL extension the spec asks for. `next` fills an entry and
-// returns true, or returns false when there are no more.
-std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<bool(CrlEntry&)>& next);
+// the delta indicator or Freshest CRL extension the spec asks for. `fill` appends the next
+// entries to the (empty) batch it is given, and leaves it empty when there are no more; it runs
+// on the calling thread (a store cursor can stay there) while the batch before is encoded on
+// another, so reading the entries and encoding them take two cores.
+using CrlBatch = std::vector<CrlEntry>;
+std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<void(CrlBatch&)>& fill);
 
 std::string crl_pem(X509_CRL* crl);  // without a trailing newline
 std::string crl_der_to_pem(std::string_view der);  // the same, from DER, without decoding the entries

@@ -3,6 +3,7 @@
 // process open), nested transactions for group commit, and retries.
 #include <lmdb.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -10,7 +11,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -186,6 +189,25 @@ public:
             rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT);
         }
         if (rc != 0 && rc != MDB_NOTFOUND) lmdb_fail(rc, "scanning");
+    }
+
+    void release_read_pages() const override {
+        // The map is read-only and shared (no MDB_WRITEMAP): dropping its pages from this
+        // process leaves them in the page cache, and the next touch maps them again. LMDB does
+        // not say where its map is (me_mapaddr is only set for MDB_FIXEDMAP), so the mappings of
+        // data.mdb are found in /proc/self/maps; nothing else is ever advised.
+        const char* dir = nullptr;
+        if (mdb_env_get_path(mdb_txn_env(txn_), &dir) != 0 || !dir) return;
+        std::string file = (fs::path(dir) / "data.mdb").string();
+        std::ifstream maps("/proc/self/maps");
+        std::string line;
+        while (std::getline(maps, line)) {
+            if (line.size() < file.size() || line.compare(line.size() - file.size(), file.size(), file) != 0) continue;
+            unsigned long lo = 0, hi = 0;
+            char perms[5] = {};
+            if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[1] == 'w' || perms[3] != 's') continue;
+            ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+        }
     }
 
     void commit() {

@@ -58,10 +58,8 @@ std::vector<x509::CrlEntry> entries(size_t n) {
 
 std::string build(const TestCa& ca, const x509::CrlSpec& spec, const std::vector<x509::CrlEntry>& list) {
     size_t pos = 0;
-    return x509::build_crl(ca.cert.get(), ca.key.get(), spec, [&](x509::CrlEntry& e) {
-        if (pos == list.size()) return false;
-        e = list[pos++];
-        return true;
+    return x509::build_crl(ca.cert.get(), ca.key.get(), spec, [&](x509::CrlBatch& batch) {  // batches of 7: several encoded in turn
+        for (; pos < list.size() && batch.size() < 7; ++pos) batch.push_back(list[pos]);
     });
 }
 
