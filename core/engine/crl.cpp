@@ -112,12 +112,56 @@ struct RevokedSax {
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return ok = false; }
 };
 
+// The shape every revoked entry is written in, read without a parser: a CBOR array (RFC 8949)
+// of two unsigned integers, a text string and, when there is a reason, a small unsigned integer.
+// Anything else (or an integer past int64) returns false, and the SAX reader above decides.
+bool read_revoked_cbor(std::string_view p, RevokedEntry& out) {
+    size_t i = 0;
+    auto byte = [&](uint8_t& b) {
+        if (i >= p.size()) return false;
+        b = static_cast<uint8_t>(p[i++]);
+        return true;
+    };
+    auto argument = [&](uint8_t head, uint64_t& v) {  // the head's argument, for major types 0 and 3
+        uint8_t info = head & 0x1f;
+        if (info < 24) return v = info, true;
+        int width = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : info == 27 ? 8 : 0;
+        if (!width || p.size() - i < static_cast<size_t>(width)) return false;
+        v = 0;
+        for (int k = 0; k < width; ++k) v = v << 8 | static_cast<uint8_t>(p[i++]);
+        return true;
+    };
+    auto uint = [&](int64_t& into) {
+        uint8_t h;
+        uint64_t v;
+        if (!byte(h) || (h >> 5) != 0 || !argument(h, v) || v > static_cast<uint64_t>(INT64_MAX)) return false;
+        into = static_cast<int64_t>(v);
+        return true;
+    };
+    uint8_t head;
+    if (!byte(head) || (head != 0x83 && head != 0x84)) return false;
+    if (!uint(out.revocation_time) || !uint(out.not_after)) return false;
+    uint8_t h;
+    uint64_t len;
+    if (!byte(h) || (h >> 5) != 3 || !argument(h, len) || len > p.size() - i) return false;
+    out.issuer_id.assign(p.substr(i, len));
+    i += len;
+    if (head == 0x84) {
+        int64_t reason;
+        if (!uint(reason) || reason > 10) return false;
+        out.reason = static_cast<int>(reason);
+    }
+    return i == p.size();
+}
+
 }  // namespace
 
 bool parse_revoked(std::string_view serial, std::string_view value, RevokedEntry& out) {
     out.serial.assign(serial);
     out.reason = -1;
     if (auto payload = store::payload(serial, value)) {
+        if (read_revoked_cbor(*payload, out)) return true;
+        out.reason = -1;
         RevokedSax sax{out};
         if (!Json::sax_parse(payload->begin(), payload->end(), &sax, nlohmann::json::input_format_t::cbor) || !sax.ok || sax.index < 3)
             fail(ErrorKind::Storage, "state directory: revoked entry {} is damaged (unexpected fields); restore the state directory from a backup",
