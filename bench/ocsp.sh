@@ -5,6 +5,8 @@
 #                       EC P-256 issuer, with a nonce) per request: each answer looked up, built and
 #                       signed                                           target >= 10,000/s
 #   GET  /v1/pki/ocsp/<base64>   the same request in the path
+#   GET  /v1/pki/ca/pem           the same server answering a read without signing: the floor of
+#                                 HTTP, routing and a store read on this machine
 #   openssl speed ecdsap256       ECDSA P-256 signatures/s on all cores: what one signature per
 #                                 answer allows at most
 #
@@ -65,6 +67,7 @@ load() {  # NAME SCRIPT PATH
 echo "pki serve OCSP, $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s, plain HTTP on loopback (commit $(git -C "$(dirname "$PKI")/.." rev-parse --short HEAD 2>/dev/null || echo '?'))"
 load "POST /v1/pki/ocsp" post_report.lua /v1/pki/ocsp
 load "GET /v1/pki/ocsp/<request>" report.lua "/v1/pki/ocsp/$B64"
+load "GET /v1/pki/ca/pem (no signing)" report.lua /v1/pki/ca/pem
 echo "  server RSS after the loads: $(awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$SERVER/status") MiB"
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=""
 sig=$(openssl speed -seconds 5 -multi "$(nproc)" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {print $(NF-1)}' | tail -1)

@@ -40,6 +40,14 @@ private:
 struct Caches {
     ParsedCache<policy::Role> roles;
     ParsedCache<Issuer> issuers;
+    // Issuer certificates parsed, for the paths that need the X509 itself on every request
+    // (OCSP): decoding a certificate's public key is most of an answer's cost in OpenSSL 3.
+    // Shared read-only across threads, which OpenSSL allows.
+    struct IssuerCert {
+        crypto::Cert cert;
+        std::string crl_group;  // engine::crl_group of the certificate
+    };
+    ParsedCache<IssuerCert> certs;
 };
 
 }  // namespace pki::engine

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 
+#include "engine/cache.hpp"
 #include "engine/issuance.hpp"
 #include "engine/issuers.hpp"
 #include "engine/keys.hpp"
@@ -601,9 +602,30 @@ x509::OcspAnswer status_of(const Context& ctx, const std::string& serial, const 
             return a;
         }
     }
-    if (auto r = load(ctx.txn, rec_key(mount, "cert", serial)); r && group_of_issuer(r->value("issuer_id", "")) == group)
-        a.status = x509::OcspStatus::Good;
+    // The certificate's summary says who issued it (a record of ~160 bytes, not the certificate);
+    // a store from before summaries has the certificate record alone.
+    std::string issuer_id;
+    CertSummary summary;
+    if (auto v = ctx.txn.get(rec_key(mount, "certmeta", serial)); v && parse_cert_summary(serial, *v, summary)) issuer_id = summary.issuer_id;
+    else if (auto r = load(ctx.txn, rec_key(mount, "cert", serial))) issuer_id = r->value("issuer_id", "");
+    else return a;
+    if (group_of_issuer(issuer_id) == group) a.status = x509::OcspStatus::Good;
     return a;  // never issued here, or issued with no_store: unknown
+}
+
+}  // namespace
+
+namespace {
+
+// An issuer's certificate and CRL group, worked out once per stored version of it.
+std::shared_ptr<const Caches::IssuerCert> cached_cert(const Context& ctx, const Issuer& i) {
+    std::string key = "ocsp-cert/" + ctx.mount_name() + "/" + i.id;
+    if (auto hit = ctx.caches.certs.get(key, i.certificate)) return hit;
+    auto cert = i.cert();
+    std::string group = group_of(cert.get());
+    auto made = std::make_shared<const Caches::IssuerCert>(Caches::IssuerCert{std::move(cert), std::move(group)});
+    ctx.caches.certs.put(key, i.certificate, made);
+    return made;
 }
 
 }  // namespace
@@ -615,11 +637,11 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     if (cfg.ocsp_disable) fail(ErrorKind::Forbidden, "OCSP is turned off on mount {} (config/crl ocsp_disable)", mount);
 
     auto issuers = all_issuers(ctx.txn, mount);
-    std::vector<crypto::Cert> certs;
+    std::vector<std::shared_ptr<const Caches::IssuerCert>> certs;
     std::map<std::string, std::string> group_by_issuer;
     for (const auto& i : issuers) {
-        certs.push_back(i.cert());
-        group_by_issuer[i.id] = group_of(certs.back().get());
+        certs.push_back(cached_cert(ctx, i));
+        group_by_issuer[i.id] = certs.back()->crl_group;
     }
     // Each certificate asked about is answered for the issuer its CertID names; the response is
     // signed by the issuer of the first one that can sign (the rest of another issuer: unknown).
@@ -628,12 +650,12 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     std::vector<x509::OcspAnswer> answers(static_cast<size_t>(req.count()));
     for (int n = 0; n < req.count(); ++n) {
         for (size_t k = 0; k < issuers.size(); ++k) {
-            if (!req.issued_by(n, certs[k].get())) continue;
+            if (!req.issued_by(n, certs[k]->cert.get())) continue;
             const Issuer& i = issuers[k];
             bool can_sign = !i.key_id.empty() && i.can(IssuerUse::OcspSigning);
             if (!signer && can_sign) {
                 signer = &i;
-                signer_cert = certs[k].get();
+                signer_cert = certs[k]->cert.get();
             }
             if (signer && group_by_issuer[signer->id] == group_by_issuer[i.id]) {
                 answers[static_cast<size_t>(n)] = status_of(ctx, req.serial_hex(n), group_by_issuer[i.id], group_by_issuer);
@@ -647,7 +669,7 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
         for (size_t k = 0; d && k < issuers.size(); ++k)
             if (issuers[k].id == d->id && !issuers[k].key_id.empty() && issuers[k].can(IssuerUse::OcspSigning)) {
                 signer = &issuers[k];
-                signer_cert = certs[k].get();
+                signer_cert = certs[k]->cert.get();
             }
         if (!signer)
             fail(ErrorKind::Forbidden, "no issuer of mount {} that the request names can sign OCSP responses (it needs its key and the ocsp-signing usage)",
