@@ -71,6 +71,9 @@ void Table::add(PathSpec spec) {
             }
         if (!declared) spec.fields.push_back(FieldSpec{p, FieldType::String, nullptr, "Part of the path.", {}, true});
     }
+    std::vector<std::string> segs;
+    for (auto seg : util::split(spec.pattern, '/')) segs.emplace_back(seg);
+    segments_.push_back(std::move(segs));
     paths_.push_back(std::move(spec));
 }
 
@@ -81,36 +84,38 @@ std::optional<Match> Table::match(std::string_view subpath, std::string_view roo
     // then a fixed length before a tail; among equals, the first added.
     std::optional<Match> best;
     int best_score = -1;
-    for (const auto& spec : paths_) {
+    for (size_t n = 0; n < paths_.size(); ++n) {
+        const PathSpec& spec = paths_[n];
         if (spec.root != root) continue;
-        auto pat = util::split(spec.pattern, '/');
+        const auto& pat = segments_[n];
         bool tail = !pat.empty() && !pat.back().empty() && pat.back().front() == '*';
+        size_t fixed = tail ? pat.size() - 1 : pat.size();
         if (tail ? segs.size() < pat.size() : pat.size() != segs.size()) continue;
-        Match m{&spec, {}};
-        if (tail) {
-            size_t start = 0;
-            for (size_t i = 0; i + 1 < pat.size(); ++i) start += segs[i].size() + 1;
-            std::string_view rest = subpath.substr(std::min(start, subpath.size()));
-            if (rest.empty()) continue;
-            m.params[std::string(pat.back().substr(1))] = std::string(rest);
-            pat.pop_back();
-        }
+        // The fixed parts first, without building anything: most patterns fail here.
         bool ok = true;
         int literals = 0;
-        for (size_t i = 0; i < pat.size() && ok; ++i) {  // the fixed parts (a tail is matched above)
+        for (size_t i = 0; i < fixed && ok; ++i) {
             if (!pat[i].empty() && pat[i].front() == ':') {
-                if (segs[i].empty()) ok = false;
-                else m.params[std::string(pat[i].substr(1))] = std::string(segs[i]);
+                ok = !segs[i].empty();
             } else {
                 ok = pat[i] == segs[i];
                 ++literals;
             }
         }
         int score = literals * 2 + (tail ? 0 : 1);
-        if (ok && score > best_score) {
-            best = std::move(m);
-            best_score = score;
+        if (!ok || score <= best_score) continue;
+        Match m{&spec, {}};
+        for (size_t i = 0; i < fixed; ++i)
+            if (!pat[i].empty() && pat[i].front() == ':') m.params[pat[i].substr(1)] = std::string(segs[i]);
+        if (tail) {
+            size_t start = 0;
+            for (size_t i = 0; i < fixed; ++i) start += segs[i].size() + 1;
+            std::string_view rest = subpath.substr(std::min(start, subpath.size()));
+            if (rest.empty()) continue;
+            m.params[pat.back().substr(1)] = std::string(rest);
         }
+        best = std::move(m);
+        best_score = score;
     }
     return best;
 }

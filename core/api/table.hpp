@@ -104,6 +104,7 @@ public:
 
 private:
     std::vector<PathSpec> paths_;
+    std::vector<std::vector<std::string>> segments_;  // each pattern split at '/', once
     std::map<std::string, std::string> groups_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "engine/issuers.hpp"
 #include "policy/role.hpp"
+#include "x509/ocsp.hpp"
 
 namespace pki::engine {
 
@@ -45,9 +46,16 @@ struct Caches {
     // Shared read-only across threads, which OpenSSL allows.
     struct IssuerCert {
         crypto::Cert cert;
-        std::string crl_group;  // engine::crl_group of the certificate
+        std::string crl_group;                    // engine::crl_group of the certificate
+        std::vector<x509::CertIdHashes> certid;  // how OCSP requests name it
     };
     ParsedCache<IssuerCert> certs;
+    // OCSP signing: the issuer's key and a signing context to copy, per stored key record.
+    struct OcspSigner {
+        crypto::PKey key;
+        crypto::MdCtx prepared;
+    };
+    ParsedCache<OcspSigner> ocsp_signers;
 };
 
 }  // namespace pki::engine

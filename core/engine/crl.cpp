@@ -623,8 +623,22 @@ std::shared_ptr<const Caches::IssuerCert> cached_cert(const Context& ctx, const 
     if (auto hit = ctx.caches.certs.get(key, i.certificate)) return hit;
     auto cert = i.cert();
     std::string group = group_of(cert.get());
-    auto made = std::make_shared<const Caches::IssuerCert>(Caches::IssuerCert{std::move(cert), std::move(group)});
+    auto hashes = x509::certid_hashes(cert.get());
+    auto made = std::make_shared<const Caches::IssuerCert>(Caches::IssuerCert{std::move(cert), std::move(group), std::move(hashes)});
     ctx.caches.certs.put(key, i.certificate, made);
+    return made;
+}
+
+// An issuer's key ready to sign OCSP responses, once per stored version of its key record.
+std::shared_ptr<const Caches::OcspSigner> ocsp_signer(const Context& ctx, const std::string& key_id) {
+    std::string key = rec_key(ctx.mount_name(), "key", key_id);
+    auto bytes = ctx.txn.get(key);
+    if (bytes)
+        if (auto hit = ctx.caches.ocsp_signers.get(key, *bytes)) return hit;
+    auto pkey = load_private_key(ctx, key_id);
+    auto prepared = x509::ocsp_signing_context(pkey.get());
+    auto made = std::make_shared<const Caches::OcspSigner>(Caches::OcspSigner{std::move(pkey), std::move(prepared)});
+    if (bytes) ctx.caches.ocsp_signers.put(key, *bytes, made);
     return made;
 }
 
@@ -650,7 +664,7 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     std::vector<x509::OcspAnswer> answers(static_cast<size_t>(req.count()));
     for (int n = 0; n < req.count(); ++n) {
         for (size_t k = 0; k < issuers.size(); ++k) {
-            if (!req.issued_by(n, certs[k]->cert.get())) continue;
+            if (!req.issued_by(n, certs[k]->certid)) continue;
             const Issuer& i = issuers[k];
             bool can_sign = !i.key_id.empty() && i.can(IssuerUse::OcspSigning);
             if (!signer && can_sign) {
@@ -675,8 +689,8 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
             fail(ErrorKind::Forbidden, "no issuer of mount {} that the request names can sign OCSP responses (it needs its key and the ocsp-signing usage)",
                  mount);
     }
-    auto key = load_private_key(ctx, signer->key_id);
-    x509::OcspSigning signing{signer_cert, key.get(), ctx.now, std::nullopt};
+    auto key = ocsp_signer(ctx, signer->key_id);
+    x509::OcspSigning signing{signer_cert, key->key.get(), key->prepared.get(), ctx.now, std::nullopt};
     if (cfg.ocsp_expiry > 0) signing.next_update = ctx.now + cfg.ocsp_expiry;
     return x509::ocsp_response(req, answers, signing);
 }

@@ -2,6 +2,8 @@
 
 #include <openssl/err.h>
 
+#include <cstring>
+
 #include "util/error.hpp"
 #include "x509/build.hpp"
 #include "x509/cert.hpp"
@@ -53,6 +55,46 @@ bool OcspRequest::issued_by(int i, X509* issuer) const {
     return mine && OCSP_id_issuer_cmp(mine.get(), id(i)) == 0;
 }
 
+std::vector<CertIdHashes> certid_hashes(X509* issuer) {
+    std::vector<CertIdHashes> out;
+    const ASN1_BIT_STRING* key = X509_get0_pubkey_bitstr(issuer);
+    for (int nid : {NID_sha1, NID_sha256, NID_sha384, NID_sha512}) {
+        const EVP_MD* md = EVP_get_digestbynid(nid);
+        unsigned char buf[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        CertIdHashes h;
+        h.md_nid = nid;
+        if (!md || !X509_NAME_digest(X509_get_subject_name(issuer), md, buf, &n)) continue;
+        h.name_hash.assign(reinterpret_cast<const char*>(buf), n);
+        if (!key || !EVP_Digest(ASN1_STRING_get0_data(key), static_cast<size_t>(ASN1_STRING_length(key)), buf, &n, md, nullptr)) continue;
+        h.key_hash.assign(reinterpret_cast<const char*>(buf), n);
+        out.push_back(std::move(h));
+    }
+    ERR_clear_error();
+    return out;
+}
+
+bool OcspRequest::issued_by(int i, const std::vector<CertIdHashes>& issuer) const {
+    ASN1_OCTET_STRING *name = nullptr, *key = nullptr;
+    ASN1_OBJECT* md = nullptr;
+    OCSP_id_get0_info(&name, &md, &key, nullptr, id(i));
+    if (!name || !key || !md) return false;
+    int nid = OBJ_obj2nid(md);
+    auto same = [](const ASN1_OCTET_STRING* a, const std::string& b) {
+        return static_cast<size_t>(ASN1_STRING_length(a)) == b.size() && std::memcmp(ASN1_STRING_get0_data(a), b.data(), b.size()) == 0;
+    };
+    for (const auto& h : issuer)
+        if (h.md_nid == nid) return same(name, h.name_hash) && same(key, h.key_hash);
+    return false;
+}
+
+crypto::MdCtx ocsp_signing_context(EVP_PKEY* key) {
+    crypto::MdCtx mctx(EVP_MD_CTX_new());
+    if (!mctx || EVP_DigestSignInit(mctx.get(), nullptr, digest_for(key, 0), nullptr, key) != 1)
+        fail(ErrorKind::Internal, "preparing to sign OCSP responses failed: {}", openssl_error());
+    return mctx;
+}
+
 std::string ocsp_response(const OcspRequest& request, const std::vector<OcspAnswer>& answers, const OcspSigning& signing) {
     BasicResp bs(OCSP_BASICRESP_new());
     crypto::Asn1Time this_update(ASN1_TIME_new()), next_update(ASN1_TIME_new()), revoked_at(ASN1_TIME_new());
@@ -75,8 +117,9 @@ std::string ocsp_response(const OcspRequest& request, const std::vector<OcspAnsw
     if (OCSP_copy_nonce(bs.get(), request.get()) <= 0) fail(ErrorKind::Internal, "echoing the OCSP nonce failed: {}", openssl_error());
 
     crypto::MdCtx mctx(EVP_MD_CTX_new());
-    if (EVP_DigestSignInit(mctx.get(), nullptr, digest_for(signing.key, 0), nullptr, signing.key) != 1 ||
-        OCSP_basic_sign_ctx(bs.get(), signing.signer, mctx.get(), nullptr, OCSP_NOCERTS) != 1)
+    bool ready = signing.prepared ? EVP_MD_CTX_copy_ex(mctx.get(), signing.prepared) == 1
+                                  : EVP_DigestSignInit(mctx.get(), nullptr, digest_for(signing.key, 0), nullptr, signing.key) == 1;
+    if (!ready || OCSP_basic_sign_ctx(bs.get(), signing.signer, mctx.get(), nullptr, OCSP_NOCERTS) != 1)
         fail(ErrorKind::Internal, "signing the OCSP response failed: {}", openssl_error());
     Response resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs.get()));
     if (!resp) fail(ErrorKind::Internal, "building the OCSP response failed: {}", openssl_error());

@@ -15,6 +15,15 @@ namespace pki::x509 {
 
 using OcspReq = crypto::Handle<OCSP_REQUEST, OCSP_REQUEST_free>;
 
+// An issuer as OCSP requests name it (RFC 6960 4.1.1 CertID): the hashes of its subject name and
+// of its public key, for each hash a request may use (SHA-1, SHA-256, SHA-384, SHA-512). Worked out
+// once per issuer, so matching a request costs no hashing.
+struct CertIdHashes {
+    int md_nid = 0;
+    std::string name_hash, key_hash;
+};
+std::vector<CertIdHashes> certid_hashes(X509* issuer);
+
 // A decoded OCSP request. Error(Invalid) when `der` is not one (or asks about no certificate).
 class OcspRequest {
 public:
@@ -22,6 +31,7 @@ public:
     int count() const;                       // how many certificates it asks about
     std::string serial_hex(int i) const;     // "1d:2e:..."
     bool issued_by(int i, X509* issuer) const;  // the CertID's issuer hashes are `issuer`'s
+    bool issued_by(int i, const std::vector<CertIdHashes>& issuer) const;  // the same, from certid_hashes
     OCSP_CERTID* id(int i) const;
     OCSP_REQUEST* get() const { return req_.get(); }
 
@@ -39,6 +49,9 @@ struct OcspAnswer {
 struct OcspSigning {
     X509* signer = nullptr;  // the certificate whose key signs (the issuer)
     EVP_PKEY* key = nullptr;
+    // A signing context for `key`, initialized once and copied for each response (initializing
+    // one looks the digest and signature up in OpenSSL's providers, under a lock); may be null.
+    const EVP_MD_CTX* prepared = nullptr;
     int64_t this_update = 0;
     std::optional<int64_t> next_update;  // absent: no nextUpdate (newer information is always available)
 };
@@ -46,6 +59,8 @@ struct OcspSigning {
 // A successful response with one answer per certificate of the request (in its order), the
 // request's nonce echoed, the responder named by its key hash.
 std::string ocsp_response(const OcspRequest& request, const std::vector<OcspAnswer>& answers, const OcspSigning& signing);
+// A signing context for `key` with the digest responses are signed with, to copy (OcspSigning).
+crypto::MdCtx ocsp_signing_context(EVP_PKEY* key);
 // A request about one serial number ("1d:2e:...") of `issuer`, CertID hashed with SHA-256.
 std::string ocsp_request_for(X509* issuer, const std::string& serial_hex);
 // What a response says, as `openssl ocsp -resp_text` would summarise it: its status

@@ -191,8 +191,14 @@ TEST_CASE("crl_test: OCSP requests: read and answered with nonce and every certi
     CHECK(req.serial_hex(0) == "0a:0b");
     CHECK(req.issued_by(0, ca.cert.get()));
     CHECK_FALSE(req.issued_by(0, other.cert.get()));
+    CHECK(req.issued_by(0, x509::certid_hashes(ca.cert.get())));  // the precomputed hashes agree with OpenSSL's CertID
+    CHECK_FALSE(req.issued_by(0, x509::certid_hashes(other.cert.get())));
 
-    std::string resp = x509::ocsp_response(req, {{x509::OcspStatus::Revoked, 1800000000, 1}}, {ca.cert.get(), ca.key.get(), 1800000100, 1800003700});
+    auto prepared = x509::ocsp_signing_context(ca.key.get());  // copied for each response, so usable again
+    for (int round = 0; round < 2; ++round)
+        x509::ocsp_response(req, {{x509::OcspStatus::Good, 0, -1}}, {ca.cert.get(), ca.key.get(), prepared.get(), 1800000100, std::nullopt});
+    std::string resp =
+        x509::ocsp_response(req, {{x509::OcspStatus::Revoked, 1800000000, 1}}, {ca.cert.get(), ca.key.get(), prepared.get(), 1800000100, 1800003700});
     auto summary = x509::summarize_ocsp_response(resp);
     CHECK(summary.status == "successful");
     REQUIRE(summary.certificates.size() == 1);
