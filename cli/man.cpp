@@ -133,7 +133,10 @@ std::vector<Page> pages() {
          "OCSP (RFC 6960): \\fBocsp\\fR answers without a token, over pki serve as Vault 1.12 does (POST of "
          "application/ocsp-request, or GET of \\fBocsp/\\fR\\fIbase64-request\\fR) and offline with \\fBpki ocsp --request "
          "\\fR\\fIFILE\\fR or \\fB--serial\\fR \\fISERIAL\\fR. Each response is signed by the issuer the request names (it needs "
-         "its key and the ocsp-signing usage); status good for a stored certificate, revoked with time and reason, unknown "
+         "its key and the ocsp-signing usage), or by its delegated responder (RFC 6960 4.2.2.2) when \\fBconfig/ocsp\\fR names one: "
+         "a certificate with the OCSPSigning extended key usage that the issuer signed, whose key the mount holds "
+         "(keys/import); it is included in each response, and outside its validity the issuer signs again (not a Vault "
+         "path). Status good for a stored certificate, revoked with time and reason, unknown "
          "otherwise; thisUpdate now, nextUpdate now plus \\fBocsp_expiry\\fR (12h; 0 leaves it out). A malformed request is "
          "answered malformedRequest (HTTP 400), OCSP turned off (\\fBocsp_disable\\fR) or no issuer able to sign is "
          "unauthorized (HTTP 401). Unlike Vault, every certificate of a request is answered (Vault answers the first), the "
@@ -143,7 +146,8 @@ std::vector<Page> pages() {
          "pki write pki/config/urls delta_crl_distribution_points=http://ca.example.com/v1/pki/crl/delta\n"
          "openssl verify -crl_check -use_deltas -CAfile ca.pem -CRLfile crl.pem -CRLfile delta.pem leaf.pem\n"
          "openssl ocsp -url http://127.0.0.1:8200/v1/pki/ocsp -issuer ca.pem -cert leaf.pem -CAfile ca.pem\n"
-         "pki ocsp --serial 39:dd:2e:90:b7:23:1f:8d -o response.der\n.EE"},
+         "pki ocsp --serial 39:dd:2e:90:b7:23:1f:8d -o response.der\n"
+         "pki write pki/keys/import pem_bundle=@responder.key && pki write pki/config/ocsp certificate=@responder.pem\n.EE"},
         {"pki-cert", {"cert"}, "read, list and inventory stored certificates",
          "Every issued certificate (unless its role has no_store) is stored under its serial number. \\fBcert/:serial\\fR "
          "answers the certificate and its revocation time (0 when not revoked); \\fBca\\fR, \\fBca_chain\\fR and \\fBcrl\\fR "

@@ -117,6 +117,26 @@ Response answer_ocsp(Call& c, const std::string& encoded) {
 
 Response ocsp(Call& c) { return answer_ocsp(c, c.fields.str("request")); }
 
+Json describe(const std::vector<engine::OcspResponder>& rs) {
+    Json::array_t out;
+    for (const auto& r : rs)
+        out.push_back(Json{{"issuer_id", r.issuer_id}, {"key_id", r.key_id}, {"certificate", r.certificate},
+                           {"not_after", util::format_utc_time(r.not_after)}});
+    return Json{{"responders", std::move(out)}};
+}
+
+Response read_ocsp_config(Call& c) { return reply(describe(engine::read_ocsp_responders(c.ctx))); }
+
+Response write_ocsp_config(Call& c) {
+    engine::write_ocsp_responder(c.ctx, c.fields.str("certificate"));
+    return reply(describe(engine::read_ocsp_responders(c.ctx)));
+}
+
+Response delete_ocsp_config(Call& c) {
+    engine::delete_ocsp_responders(c.ctx);
+    return reply(nullptr);
+}
+
 Response list_revoked(Call& c) {
     auto serials = engine::list_revoked(c.ctx);
     Json::array_t keys;
@@ -191,6 +211,7 @@ PathSpec crl_read(std::string pattern, std::string description, std::vector<Fiel
 
 void add_crl_paths(Table& t) {
     t.describe_group("crl", "Read, configure and rotate the CRLs.");
+    t.describe_group("ocsp-responder", "Show, set or remove the delegated OCSP responders (config/ocsp).");
     t.describe_group("tidy", "Remove expired certificates and revoked entries; show the last tidy.");
 
     t.add(PathSpec{"revoke", "revoke", "Revoke a stored certificate by serial number, or any certificate of the mount's issuers by its PEM.",
@@ -236,6 +257,15 @@ void add_crl_paths(Table& t) {
                    "Write an issuer's delta CRL as DER.", {"issuer", "crl-delta-der"}));
     t.add(crl_read("issuer/:issuer_ref/crl/delta/pem", "An issuer's delta CRL, PEM.", {issuer_ref_field()}, read_issuer_delta_pem,
                    "Write an issuer's delta CRL as PEM.", {"issuer", "crl-delta-pem"}));
+    t.add(PathSpec{"config/ocsp", "crl",
+                   "Delegated OCSP responders (RFC 6960 4.2.2.2): a certificate with the OCSPSigning extended key usage, issued by an "
+                   "issuer of the mount and with its key in the mount, signs that issuer's answers. Not a Vault path.",
+                   {string_field("certificate", "The responder certificate (PEM); its key must be in the mount (keys/import).")},
+                   {{Op::Read, read_ocsp_config, "Show the delegated OCSP responders.", {"ocsp-responder", "read"}},
+                    {Op::Write, write_ocsp_config, "Set the delegated OCSP responder of the issuer that signed the certificate.",
+                     {"ocsp-responder", "write"}},
+                    {Op::Delete, delete_ocsp_config, "Remove every delegated responder: issuers sign their own answers.",
+                     {"ocsp-responder", "delete"}}}});
     // Over HTTP a POST of application/ocsp-request reads here with the body as `request`.
     t.add(open_path(PathSpec{"ocsp", "crl", "The OCSP responder (RFC 6960): a DER OCSPRequest in, a DER OCSPResponse out.",
                              {string_field("request", "The DER OCSPRequest, base64 (over HTTP: the body of a POST of application/ocsp-request)."),

@@ -689,11 +689,72 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
             fail(ErrorKind::Forbidden, "no issuer of mount {} that the request names can sign OCSP responses (it needs its key and the ocsp-signing usage)",
                  mount);
     }
-    auto key = ocsp_signer(ctx, signer->key_id);
-    x509::OcspSigning signing{signer_cert, key->key.get(), key->prepared.get(), ctx.now, std::nullopt};
+    // A delegated responder of the issuer's group signs instead, while it is valid and its key is here.
+    std::shared_ptr<const Caches::IssuerCert> responder;
+    std::shared_ptr<const Caches::OcspSigner> key;
+    std::string rkey = rec_key(mount, "ocsp-responder", group_by_issuer[signer->id]);
+    if (auto raw = ctx.txn.get(rkey)) {
+        auto r = load(ctx.txn, rkey);
+        std::string key_id = r->value("key_id", "");
+        if (r->value("not_after", int64_t{0}) > ctx.now && r->value("not_before", int64_t{0}) <= ctx.now && ctx.txn.get(rec_key(mount, "key", key_id))) {
+            Issuer as_issuer;  // the responder's certificate, parsed once per stored version
+            as_issuer.id = "responder-" + group_by_issuer[signer->id];
+            as_issuer.certificate = r->value("certificate", "");
+            responder = cached_cert(ctx, as_issuer);
+            key = ocsp_signer(ctx, key_id);
+        }
+    }
+    if (!key) key = ocsp_signer(ctx, signer->key_id);
+    x509::OcspSigning signing{responder ? responder->cert.get() : signer_cert, key->key.get(), key->prepared.get(), responder != nullptr,
+                              ctx.now, std::nullopt};
     if (cfg.ocsp_expiry > 0) signing.next_update = ctx.now + cfg.ocsp_expiry;
     return x509::ocsp_response(req, answers, signing);
 }
+
+std::vector<OcspResponder> read_ocsp_responders(Context& ctx) {
+    std::vector<OcspResponder> out;
+    std::string prefix = rec_prefix(ctx.mount_name(), "ocsp-responder");
+    ctx.txn.scan(prefix, [&](std::string_view key, std::string_view value) {
+        auto r = decode_record(key, value);
+        out.push_back({r.value("issuer_id", ""), r.value("key_id", ""), r.value("certificate", ""), r.value("not_after", int64_t{0})});
+        return true;
+    });
+    return out;
+}
+
+OcspResponder write_ocsp_responder(Context& ctx, const std::string& certificate_pem) {
+    const auto& mount = ctx.mount_name();
+    if (util::trim(certificate_pem).empty())
+        fail(ErrorKind::Invalid, "give certificate: the PEM of the responder certificate (pki delete {}/config/ocsp removes the responders)", mount);
+    auto cert = x509::parse_cert(certificate_pem);
+    if (x509::is_ca(cert.get()))
+        fail(ErrorKind::Invalid, "the responder certificate is a CA; an OCSP responder is a leaf with the OCSPSigning extended key usage");
+    if (!(X509_get_extension_flags(cert.get()) & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(cert.get()) & XKU_OCSP_SIGN))
+        fail(ErrorKind::Invalid, "the responder certificate lacks the OCSPSigning extended key usage (RFC 6960 4.2.2.2); issue it from a role "
+             "with ext_key_usage=OCSPSigning");
+    if (x509::not_after(cert.get()) <= ctx.now) fail(ErrorKind::Invalid, "the responder certificate has expired");
+    std::optional<Issuer> issuer;
+    for (const auto& i : all_issuers(ctx.txn, mount)) {
+        auto ic = i.cert();
+        if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(ic.get())) == 0 &&
+            x509::signed_by(cert.get(), X509_get0_pubkey(ic.get()))) {
+            issuer = i;
+            break;
+        }
+    }
+    if (!issuer) fail(ErrorKind::Invalid, "the responder certificate was not issued by an issuer of mount {}", mount);
+    auto key = find_key_by_public(ctx.txn, mount, x509::public_key_der(cert.get()));
+    if (!key)
+        fail(ErrorKind::Invalid, "mount {} does not hold the responder certificate's private key; import it first with: pki write {}/keys/import "
+             "pem_bundle=@responder-key.pem", mount, mount);
+    OcspResponder r{issuer->id, key->id, x509::cert_pem(cert.get()), x509::not_after(cert.get())};
+    save(ctx.txn, rec_key(mount, "ocsp-responder", group_of(issuer->cert().get())),
+         Json{{"issuer_id", r.issuer_id}, {"key_id", r.key_id}, {"certificate", r.certificate}, {"not_after", r.not_after},
+              {"not_before", x509::not_before(cert.get())}});
+    return r;
+}
+
+void delete_ocsp_responders(Context& ctx) { ctx.txn.erase_prefix(rec_prefix(ctx.mount_name(), "ocsp-responder")); }
 
 std::string answer_ocsp_serial(const Context& ctx, const std::string& serial) {
     const auto& mount = ctx.mount_name();

@@ -106,6 +106,21 @@ std::string read_delta_crl_pem(const Context& ctx, const std::string& issuer_ref
 // OCSP (RFC 6960): the DER response to a DER request, signed by the issuer of the certificates
 // asked about; a malformed request gets Error(Invalid), OCSP turned off Error(Forbidden).
 std::string answer_ocsp(const Context& ctx, std::string_view request_der);
+// config/ocsp: delegated OCSP responders (RFC 6960 4.2.2.2). A responder certificate issued by an
+// issuer of the mount, with the OCSPSigning extended key usage and its key held by the mount,
+// signs the answers for that issuer (and the issuers sharing its subject and key) while it is
+// valid; outside its validity the issuer signs them itself.
+struct OcspResponder {
+    std::string issuer_id;    // the issuer that signed the responder certificate
+    std::string key_id;       // the mount's key for it
+    std::string certificate;  // PEM
+    int64_t not_after = 0;
+};
+std::vector<OcspResponder> read_ocsp_responders(Context& ctx);
+// Error(Invalid) naming what the certificate lacks; replaces the responder of that issuer.
+OcspResponder write_ocsp_responder(Context& ctx, const std::string& certificate_pem);
+void delete_ocsp_responders(Context& ctx);  // every issuer signs its own answers again
+
 // The response for one serial number of the mount (pki ocsp --serial), signed by its issuer.
 std::string answer_ocsp_serial(const Context& ctx, const std::string& serial);
 

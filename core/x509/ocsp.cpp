@@ -119,7 +119,7 @@ std::string ocsp_response(const OcspRequest& request, const std::vector<OcspAnsw
     crypto::MdCtx mctx(EVP_MD_CTX_new());
     bool ready = signing.prepared ? EVP_MD_CTX_copy_ex(mctx.get(), signing.prepared) == 1
                                   : EVP_DigestSignInit(mctx.get(), nullptr, digest_for(signing.key, 0), nullptr, signing.key) == 1;
-    if (!ready || OCSP_basic_sign_ctx(bs.get(), signing.signer, mctx.get(), nullptr, OCSP_NOCERTS) != 1)
+    if (!ready || OCSP_basic_sign_ctx(bs.get(), signing.signer, mctx.get(), nullptr, signing.include_signer ? 0 : OCSP_NOCERTS) != 1)
         fail(ErrorKind::Internal, "signing the OCSP response failed: {}", openssl_error());
     Response resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs.get()));
     if (!resp) fail(ErrorKind::Internal, "building the OCSP response failed: {}", openssl_error());

@@ -52,6 +52,8 @@ struct OcspSigning {
     // A signing context for `key`, initialized once and copied for each response (initializing
     // one looks the digest and signature up in OpenSSL's providers, under a lock); may be null.
     const EVP_MD_CTX* prepared = nullptr;
+    // A delegated responder (`signer` is not the issuer): its certificate goes into the response.
+    bool include_signer = false;
     int64_t this_update = 0;
     std::optional<int64_t> next_update;  // absent: no nextUpdate (newer information is always available)
 };

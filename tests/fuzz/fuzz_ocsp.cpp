@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             bool mine = req.issued_by(i, issuer.hashes);
             answers.push_back({mine ? pki::x509::OcspStatus::Revoked : pki::x509::OcspStatus::Unknown, 1800000000, mine ? 1 : -1});
         }
-        auto der = pki::x509::ocsp_response(req, answers, {issuer.cert.get(), issuer.key.get(), issuer.prepared.get(), 1800000000, 1800003600});
+        auto der = pki::x509::ocsp_response(req, answers, {issuer.cert.get(), issuer.key.get(), issuer.prepared.get(), false, 1800000000, 1800003600});
         pki::x509::summarize_ocsp_response(der);
     });
     pki::fuzz::run([&] { pki::x509::summarize_ocsp_response(input); });

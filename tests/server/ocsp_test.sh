@@ -476,5 +476,37 @@ ask usage-back pki ca.pem -issuer ca.pem -cert good.pem -cert revoked.pem
 has "$OUT" "good.pem: good" "the usage restored"
 has "$OUT" "revoked.pem: revoked" "the usage restored"
 
+section "a delegated responder (config/ocsp, RFC 6960 4.2.2.2) signs the issuer's answers"
+"$PKI" write pki/roles/responder allow_any_name=true ttl=24h key_type=ec ext_key_usage=OCSPSigning \
+  server_flag=false client_flag=false key_usage=DigitalSignature > /dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out responder.key 2> /dev/null
+openssl req -new -key responder.key -subj "/CN=ocsp.example.com" -out responder.csr 2> /dev/null
+"$PKI" write -field=certificate pki/sign/responder csr=@responder.csr common_name=ocsp.example.com > responder.pem
+# Refused until the mount holds the key, and for certificates that cannot be responders.
+state_before=$(state_dump)
+expect_refused 1 "$PKI" write pki/config/ocsp certificate=@responder.pem
+expect_err_contains "keys/import"
+expect_refused 1 "$PKI" write pki/config/ocsp certificate=@good.pem      # no OCSPSigning
+expect_err_contains "OCSPSigning"
+expect_refused 1 "$PKI" write pki/config/ocsp certificate=@ca.pem        # a CA
+expect_refused 1 "$PKI" write pki/config/ocsp certificate=@rgood.pem     # another mount's issuer
+expect_refused 1 "$PKI" write pki/config/ocsp certificate=@fleaf.pem     # a foreign CA's
+expect_refused 1 "$PKI" write pki/config/ocsp certificate=
+expect_eq "$(state_dump)" "$state_before" "refused responders leave the state as it was"
+"$PKI" write pki/keys/import pem_bundle=@responder.key key_name=ocsp-responder > /dev/null
+expect_ok "$PKI" write -format=json pki/config/ocsp certificate=@responder.pem
+expect_eq "$(jq -r '.data.responders | length' "$WORK/out")" 1 "one responder configured"
+ask delegated pki ca.pem -issuer ca.pem -cert good.pem -cert revoked.pem
+has "$OUT" "Responder Id: CN = ocsp.example.com" "the delegated responder signs (openssl verifies its certificate against the CA)"
+has "$OUT" "good.pem: good" "delegated: good"
+has "$OUT" "revoked.pem: revoked" "delegated: revoked"
+ask delegated-rsa rsa rsa-ca.pem -issuer rsa-ca.pem -cert rgood.pem
+has "$OUT" "Responder Id: CN = RSA Root" "another mount's issuer still signs its own"
+expect_ok "$PKI" delete pki/config/ocsp
+ask undelegated pki ca.pem -issuer ca.pem -cert good.pem
+has "$OUT" "Responder Id: CN = EC Root" "without a responder the issuer signs again"
+expect_status 200 GET pki/config/ocsp
+expect_eq "$(jq -r '.data.responders | length' <<<"$LAST")" 0 "no responder left"
+
 health_ok "the whole test"
 finish

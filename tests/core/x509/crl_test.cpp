@@ -196,9 +196,9 @@ TEST_CASE("crl_test: OCSP requests: read and answered with nonce and every certi
 
     auto prepared = x509::ocsp_signing_context(ca.key.get());  // copied for each response, so usable again
     for (int round = 0; round < 2; ++round)
-        x509::ocsp_response(req, {{x509::OcspStatus::Good, 0, -1}}, {ca.cert.get(), ca.key.get(), prepared.get(), 1800000100, std::nullopt});
+        x509::ocsp_response(req, {{x509::OcspStatus::Good, 0, -1}}, {ca.cert.get(), ca.key.get(), prepared.get(), false, 1800000100, std::nullopt});
     std::string resp =
-        x509::ocsp_response(req, {{x509::OcspStatus::Revoked, 1800000000, 1}}, {ca.cert.get(), ca.key.get(), prepared.get(), 1800000100, 1800003700});
+        x509::ocsp_response(req, {{x509::OcspStatus::Revoked, 1800000000, 1}}, {ca.cert.get(), ca.key.get(), prepared.get(), false, 1800000100, 1800003700});
     auto summary = x509::summarize_ocsp_response(resp);
     CHECK(summary.status == "successful");
     REQUIRE(summary.certificates.size() == 1);
