@@ -650,12 +650,12 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     auto cfg = load_crl_config(ctx.txn, mount);
     if (cfg.ocsp_disable) fail(ErrorKind::Forbidden, "OCSP is turned off on mount {} (config/crl ocsp_disable)", mount);
 
-    auto issuers = all_issuers(ctx.txn, mount);
+    auto issuers = all_issuers_cached(ctx);
     std::vector<std::shared_ptr<const Caches::IssuerCert>> certs;
     std::map<std::string, std::string> group_by_issuer;
     for (const auto& i : issuers) {
-        certs.push_back(cached_cert(ctx, i));
-        group_by_issuer[i.id] = certs.back()->crl_group;
+        certs.push_back(cached_cert(ctx, *i));
+        group_by_issuer[i->id] = certs.back()->crl_group;
     }
     // Each certificate asked about is answered for the issuer its CertID names; the response is
     // signed by the issuer of the first one that can sign (the rest of another issuer: unknown).
@@ -665,7 +665,7 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     for (int n = 0; n < req.count(); ++n) {
         for (size_t k = 0; k < issuers.size(); ++k) {
             if (!req.issued_by(n, certs[k]->certid)) continue;
-            const Issuer& i = issuers[k];
+            const Issuer& i = *issuers[k];
             bool can_sign = !i.key_id.empty() && i.can(IssuerUse::OcspSigning);
             if (!signer && can_sign) {
                 signer = &i;
@@ -681,8 +681,8 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
         // No issuer here asked about: answer unknown, signed by the default issuer, as Vault does.
         auto d = find_issuer(ctx.txn, mount, "default");
         for (size_t k = 0; d && k < issuers.size(); ++k)
-            if (issuers[k].id == d->id && !issuers[k].key_id.empty() && issuers[k].can(IssuerUse::OcspSigning)) {
-                signer = &issuers[k];
+            if (issuers[k]->id == d->id && !issuers[k]->key_id.empty() && issuers[k]->can(IssuerUse::OcspSigning)) {
+                signer = issuers[k].get();
                 signer_cert = certs[k]->cert.get();
             }
         if (!signer)

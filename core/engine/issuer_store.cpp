@@ -180,6 +180,22 @@ std::vector<Issuer> all_issuers(const store::Txn& txn, const std::string& mount)
     return out;
 }
 
+std::vector<std::shared_ptr<const Issuer>> all_issuers_cached(const Context& ctx) {
+    std::vector<std::shared_ptr<const Issuer>> out;
+    ctx.txn.scan(rec_prefix(ctx.mount_name(), kIssuerKind), [&](std::string_view key, std::string_view value) {
+        // Its own cache key: signing_issuer's entries carry name constraints, these do not.
+        std::string cache_key = "listed/" + std::string(key);
+        auto hit = ctx.caches.issuers.get(cache_key, value);
+        if (!hit) {
+            hit = std::make_shared<const Issuer>(from_record(decode_record(key, value)));
+            ctx.caches.issuers.put(cache_key, value, hit);
+        }
+        out.push_back(std::move(hit));
+        return true;
+    });
+    return out;
+}
+
 std::string default_issuer_id(const store::Txn& txn, const std::string& mount) {
     auto cfg = load(txn, rec_key(mount, "config", "issuers"));
     return cfg ? cfg->value("default", "") : "";

@@ -44,6 +44,9 @@ struct SignerInfo {
 SignerInfo signer_info(const Issuer& issuer);
 
 std::vector<Issuer> all_issuers(const store::Txn& txn, const std::string& mount);
+// The same, each parsed once per stored version (the service's cache), for paths that read
+// every issuer on each request (OCSP). Without name_constraints: not for signing.
+std::vector<std::shared_ptr<const Issuer>> all_issuers_cached(const Context& ctx);
 std::optional<Issuer> find_issuer(const store::Txn& txn, const std::string& mount, const std::string& ref);
 Issuer require_issuer(const store::Txn& txn, const std::string& mount, const std::string& ref);
 std::string default_issuer_id(const store::Txn& txn, const std::string& mount);
