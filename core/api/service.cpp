@@ -75,6 +75,14 @@ Service::Resolved Service::resolve(const Request& request) const {
                     Hint{"list the paths a mount serves", "path-help", "", ""});
     }
     r.match = std::move(*match);
+    // A "*rest" parameter takes the path as given, slashes and all: the trailing ones that
+    // normalizing dropped belong to it (base64 in ocsp/*request may end in '/').
+    const auto& pat = r.match.spec->pattern;
+    if (auto slash = pat.rfind('/'); slash != std::string::npos && pat.compare(slash + 1, 1, "*") == 0) {
+        size_t trailing = 0;
+        while (trailing < request.path.size() && request.path[request.path.size() - 1 - trailing] == '/') ++trailing;
+        r.match.params[pat.substr(slash + 2)].append(trailing, '/');
+    }
     r.spec = r.match.spec->find(request.op);
     if (!r.spec) {
         if (r.match.spec->access != Access::Open) check_caller_of_unknown(request.token);

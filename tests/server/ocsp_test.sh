@@ -391,6 +391,18 @@ expect_eq "$CODE" 200 "GET with base64 not URL-encoded"
 check_resp raw raw.der ca.pem -issuer ca.pem -cert revoked.pem
 has "$OUT" "revoked.pem: revoked" "GET with base64 not URL-encoded"
 nonce_matches "GET with base64 not URL-encoded" raw.req raw.der ca.pem
+# Base64 that ends in '/' (no padding): the slash is the request's, not a trailing slash of the path.
+# Serials of 2, 3 and 4 bytes: one of the three request lengths is a multiple of 3 (no padding).
+for i in $(seq 1 3000); do
+  SER=$(( i % 3 == 0 ? 4096 + i : i % 3 == 1 ? 1048576 + i : 268435456 + i ))
+  openssl ocsp -issuer ca.pem -no_nonce -serial "$SER" -reqout slash.req > /dev/null 2>&1
+  SLASH=$(base64 -w 0 slash.req); case $SLASH in */) break ;; esac
+done
+case $SLASH in */) ok ;; *) fail "no request of 3000 had base64 ending in '/': $SLASH" ;; esac
+http_ocsp slash GET "pki/ocsp/$SLASH"
+expect_eq "$CODE" 200 "GET with base64 ending in '/', not URL-encoded"
+check_resp slash slash.der ca.pem -issuer ca.pem -serial "$SER"
+has "$OUT" ": unknown" "GET with base64 ending in '/' answered for its serial"
 openssl ocsp -issuer rsa-ca.pem -cert rrev.pem -reqout rget.req > /dev/null 2>&1
 http_ocsp rget GET "rsa/ocsp/$(urlenc "$(base64 -w 0 rget.req)")"
 expect_eq "$CODE" 200 "GET rsa/ocsp/<request>"
