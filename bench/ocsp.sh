@@ -13,17 +13,8 @@
 #   PKI=build/pki bench/ocsp.sh              # DURATION=20 seconds per load
 # Builds nothing. Needs wrk, curl, openssl, python3.
 set -euo pipefail
-: "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
-PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")
-DURATION=${DURATION:-20}
-CONNECTIONS=${CONNECTIONS:-64}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pki-bench-ocsp.XXXXXX")
-SERVER=""
-trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-export PKI_STATE_DIR="$WORK/state"
-unset PKI_FORMAT PKI_MOUNT PKI_ADDR VAULT_ADDR
-cd "$WORK"
+source "$(dirname "$0")/wrk_lib.sh"
+wrk_bench_setup ocsp
 
 "$PKI" secrets enable -max-lease-ttl=87600h pki >/dev/null
 "$PKI" write pki/root/generate/internal common_name="Bench Root" key_type=ec key_bits=256 ttl=8760h >/dev/null
@@ -31,7 +22,6 @@ cd "$WORK"
 "$PKI" read pki/ca/pem > ca.pem
 "$PKI" write -field=certificate pki/issue/web common_name=good.example.com > good.pem
 openssl ocsp -issuer ca.pem -cert good.pem -reqout req.der >/dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$PKI" serve --listen "127.0.0.1:$PORT" --root-token-file token --log-file access.log 2> serve.err &
 SERVER=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/sys/health" && break; sleep 0.1; done
@@ -39,13 +29,6 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/sys/heal
 openssl ocsp -url "http://127.0.0.1:$PORT/v1/pki/ocsp" -issuer ca.pem -cert good.pem -CAfile ca.pem 2>&1 | grep -q 'good.pem: good' ||
   { echo "the OCSP answer is not good" >&2; exit 1; }
 
-cat > report.lua <<'LUA'
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
-  io.write(string.format("REPORT %d %.3f %.2f %.2f %.2f %d\n", summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, errors))
-end
-LUA
 cat > post.lua <<'LUA'
 local f = io.open("req.der", "rb")
 wrk.method = "POST"

@@ -12,18 +12,9 @@
 #   PKI=build/pki bench/serve.sh              # DURATION=20 seconds per load, N=20000 for batch
 # Builds nothing. Needs wrk, curl, python3.
 set -euo pipefail
-: "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
-PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")
-DURATION=${DURATION:-20}
-CONNECTIONS=${CONNECTIONS:-64}
+source "$(dirname "$0")/wrk_lib.sh"
+wrk_bench_setup serve
 N=${N:-20000}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pki-bench-serve.XXXXXX")
-SERVER=""
-trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-export PKI_STATE_DIR="$WORK/state"
-unset PKI_FORMAT PKI_MOUNT PKI_ADDR VAULT_ADDR
-cd "$WORK"
 
 # ---- set-up (not timed) ------------------------------------------------------------------------
 "$PKI" secrets enable -max-lease-ttl=87600h pki >/dev/null
@@ -31,7 +22,6 @@ cd "$WORK"
 "$PKI" role write web --allowed-domains example.com --allow-subdomains --key-type ec --key-bits 256 --ttl 24h >/dev/null
 "$PKI" role write server --allowed-domains localhost --allow-bare-domains --allow-ip-sans --key-type ec --ttl 720h >/dev/null
 "$PKI" read pki/ca/pem > ca.pem
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$PKI" serve --listen "127.0.0.1:$PORT" --tls-role pki/server --tls-name localhost --tls-name 127.0.0.1 \
   --root-token-file token --log-file access.log 2> serve.err &
 SERVER=$!
@@ -49,13 +39,6 @@ local n = 0
 request = function()
   n = n + 1
   return wrk.format(nil, nil, nil, '{"common_name":"h' .. n .. '.example.com"}')
-end
-LUA
-cat > report.lua <<'LUA'
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
-  io.write(string.format("REPORT %d %.3f %.2f %.2f %.2f %d\n", summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, errors))
 end
 LUA
 cat issue.lua report.lua > issue_report.lua

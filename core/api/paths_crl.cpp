@@ -59,33 +59,29 @@ Response rotate_crls(Call& c) {
     return reply(Json{{"success", true}});
 }
 
-// cert/crl: the default issuer's CRL as PEM in "certificate", as cert/:serial shows certificates.
-Response read_crl_json(Call& c) { return reply(Json{{"certificate", engine::default_crl_pem(c.ctx)}, {"revocation_time", 0}}); }
+// The CRL reads, complete or delta: the default issuer's on the paths without :issuer_ref.
+std::string issuer_of(const Call& c) { return c.fields.has("issuer_ref") ? c.fields.str("issuer_ref") : "default"; }
 
-Response read_crl_der(Call& c) { return raw_reply(kCrlDer, engine::read_crl_der(c.ctx)); }
+template <engine::CrlKind K>
+Response read_crl_der(Call& c) { return raw_reply(kCrlDer, engine::read_crl_der(c.ctx, issuer_of(c), K)); }
 
-Response read_crl_pem(Call& c) { return raw_reply(kCrlPem, engine::default_crl_pem(c.ctx) + "\n"); }
+template <engine::CrlKind K>
+Response read_crl_pem(Call& c) { return raw_reply(kCrlPem, engine::read_crl_pem(c.ctx, issuer_of(c), K) + "\n"); }
 
-Response read_issuer_crl(Call& c) { return reply(Json{{"crl", engine::read_issuer_crl_pem(c.ctx, c.fields.str("issuer_ref"))}}); }
+// cert/crl and cert/delta-crl: PEM in "certificate", as cert/:serial shows certificates.
+template <engine::CrlKind K>
+Response read_crl_as_cert(Call& c) { return reply(Json{{"certificate", engine::read_crl_pem(c.ctx, "default", K)}, {"revocation_time", 0}}); }
 
-Response read_issuer_crl_der(Call& c) { return raw_reply(kCrlDer, engine::read_issuer_crl_der(c.ctx, c.fields.str("issuer_ref"))); }
+// issuer/:ref/crl and issuer/:ref/crl/delta: PEM in "crl".
+template <engine::CrlKind K>
+Response read_issuer_crl(Call& c) { return reply(Json{{"crl", engine::read_crl_pem(c.ctx, issuer_of(c), K)}}); }
 
-Response read_issuer_crl_pem(Call& c) {
-    return raw_reply(kCrlPem, engine::read_issuer_crl_pem(c.ctx, c.fields.str("issuer_ref")) + "\n");
-}
+constexpr auto kComplete = engine::CrlKind::Complete;
+constexpr auto kDelta = engine::CrlKind::Delta;
 
 Response rotate_delta_crls(Call& c) {
     engine::rotate_delta_crls(c.ctx);
     return reply(Json{{"success", true}});
-}
-
-Response read_delta_json(Call& c) { return reply(Json{{"certificate", engine::read_delta_crl_pem(c.ctx)}, {"revocation_time", 0}}); }
-Response read_delta_der(Call& c) { return raw_reply(kCrlDer, engine::read_delta_crl_der(c.ctx)); }
-Response read_delta_pem(Call& c) { return raw_reply(kCrlPem, engine::read_delta_crl_pem(c.ctx) + "\n"); }
-Response read_issuer_delta(Call& c) { return reply(Json{{"crl", engine::read_delta_crl_pem(c.ctx, c.fields.str("issuer_ref"))}}); }
-Response read_issuer_delta_der(Call& c) { return raw_reply(kCrlDer, engine::read_delta_crl_der(c.ctx, c.fields.str("issuer_ref"))); }
-Response read_issuer_delta_pem(Call& c) {
-    return raw_reply(kCrlPem, engine::read_delta_crl_pem(c.ctx, c.fields.str("issuer_ref")) + "\n");
 }
 
 // OCSP answers in OCSP's own terms, as Vault's responder: the response DER, or a bare OCSP status
@@ -99,23 +95,20 @@ Response ocsp_reply(int http_status, std::string der) {
 // The largest request answered: enough for dozens of certificates in one request.
 constexpr size_t kMaxOcspRequest = 16 * 1024;
 
-Response answer_ocsp(Call& c, const std::string& encoded) {
-    std::string der;
+Response ocsp(Call& c) {
+    std::string encoded = c.fields.str("request");
     // pki ocsp --serial: not OCSP's protocol, so its refusals are plain errors that say what is wrong.
     if (c.fields.has("serial_number") && encoded.empty()) return ocsp_reply(200, engine::answer_ocsp_serial(c.ctx, c.fields.str("serial_number")));
     try {
         if (encoded.empty() || encoded.size() > kMaxOcspRequest * 4 / 3 + 4)
             return ocsp_reply(400, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST));
-        der = util::base64_decode(encoded);
-        return ocsp_reply(200, engine::answer_ocsp(c.ctx, der));
+        return ocsp_reply(200, engine::answer_ocsp(c.ctx, util::base64_decode(encoded)));
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::Invalid) return ocsp_reply(400, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST));
         if (e.kind() == ErrorKind::Forbidden) return ocsp_reply(401, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED));
         return ocsp_reply(500, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_INTERNALERROR));
     }
 }
-
-Response ocsp(Call& c) { return answer_ocsp(c, c.fields.str("request")); }
 
 Json describe(const std::vector<engine::OcspResponder>& rs) {
     Json::array_t out;
@@ -236,26 +229,26 @@ void add_crl_paths(Table& t) {
     t.add(PathSpec{"crl/rotate-delta", "crl", "Rebuild every issuer's delta CRL.", {},
                    {{Op::Read, rotate_delta_crls, "Rebuild every delta CRL.", {"crl", "rotate-delta"}, nullptr, true},
                     {Op::Write, rotate_delta_crls, "Rebuild every delta CRL.", {}}}});
-    t.add(crl_read("cert/crl", "The default issuer's CRL, PEM in the certificate field.", {}, read_crl_json, "Show the default issuer's CRL.",
+    t.add(crl_read("cert/crl", "The default issuer's CRL, PEM in the certificate field.", {}, read_crl_as_cert<kComplete>, "Show the default issuer's CRL.",
                    {"crl", "read"}));
-    t.add(crl_read("crl", "The default issuer's CRL, DER.", {}, read_crl_der, "Write the CRL as DER.", {"crl", "der"}));
-    t.add(crl_read("crl/pem", "The default issuer's CRL, PEM.", {}, read_crl_pem, "Write the CRL as PEM.", {"crl", "pem"}));
-    t.add(crl_read("issuer/:issuer_ref/crl", "An issuer's CRL, PEM in the crl field.", {issuer_ref_field()}, read_issuer_crl,
+    t.add(crl_read("crl", "The default issuer's CRL, DER.", {}, read_crl_der<kComplete>, "Write the CRL as DER.", {"crl", "der"}));
+    t.add(crl_read("crl/pem", "The default issuer's CRL, PEM.", {}, read_crl_pem<kComplete>, "Write the CRL as PEM.", {"crl", "pem"}));
+    t.add(crl_read("issuer/:issuer_ref/crl", "An issuer's CRL, PEM in the crl field.", {issuer_ref_field()}, read_issuer_crl<kComplete>,
                    "Show an issuer's CRL.", {"issuer", "crl"}));
-    t.add(crl_read("issuer/:issuer_ref/crl/der", "An issuer's CRL, DER.", {issuer_ref_field()}, read_issuer_crl_der,
+    t.add(crl_read("issuer/:issuer_ref/crl/der", "An issuer's CRL, DER.", {issuer_ref_field()}, read_crl_der<kComplete>,
                    "Write an issuer's CRL as DER.", {"issuer", "crl-der"}));
-    t.add(crl_read("issuer/:issuer_ref/crl/pem", "An issuer's CRL, PEM.", {issuer_ref_field()}, read_issuer_crl_pem,
+    t.add(crl_read("issuer/:issuer_ref/crl/pem", "An issuer's CRL, PEM.", {issuer_ref_field()}, read_crl_pem<kComplete>,
                    "Write an issuer's CRL as PEM.", {"issuer", "crl-pem"}));
-    t.add(crl_read("cert/delta-crl", "The default issuer's delta CRL, PEM in the certificate field.", {}, read_delta_json,
+    t.add(crl_read("cert/delta-crl", "The default issuer's delta CRL, PEM in the certificate field.", {}, read_crl_as_cert<kDelta>,
                    "Show the default issuer's delta CRL.", {"crl", "delta"}));
-    t.add(crl_read("crl/delta", "The default issuer's delta CRL, DER.", {}, read_delta_der, "Write the delta CRL as DER.", {"crl", "delta-der"}));
-    t.add(crl_read("crl/delta/pem", "The default issuer's delta CRL, PEM.", {}, read_delta_pem, "Write the delta CRL as PEM.",
+    t.add(crl_read("crl/delta", "The default issuer's delta CRL, DER.", {}, read_crl_der<kDelta>, "Write the delta CRL as DER.", {"crl", "delta-der"}));
+    t.add(crl_read("crl/delta/pem", "The default issuer's delta CRL, PEM.", {}, read_crl_pem<kDelta>, "Write the delta CRL as PEM.",
                    {"crl", "delta-pem"}));
-    t.add(crl_read("issuer/:issuer_ref/crl/delta", "An issuer's delta CRL, PEM in the crl field.", {issuer_ref_field()}, read_issuer_delta,
+    t.add(crl_read("issuer/:issuer_ref/crl/delta", "An issuer's delta CRL, PEM in the crl field.", {issuer_ref_field()}, read_issuer_crl<kDelta>,
                    "Show an issuer's delta CRL.", {"issuer", "crl-delta"}));
-    t.add(crl_read("issuer/:issuer_ref/crl/delta/der", "An issuer's delta CRL, DER.", {issuer_ref_field()}, read_issuer_delta_der,
+    t.add(crl_read("issuer/:issuer_ref/crl/delta/der", "An issuer's delta CRL, DER.", {issuer_ref_field()}, read_crl_der<kDelta>,
                    "Write an issuer's delta CRL as DER.", {"issuer", "crl-delta-der"}));
-    t.add(crl_read("issuer/:issuer_ref/crl/delta/pem", "An issuer's delta CRL, PEM.", {issuer_ref_field()}, read_issuer_delta_pem,
+    t.add(crl_read("issuer/:issuer_ref/crl/delta/pem", "An issuer's delta CRL, PEM.", {issuer_ref_field()}, read_crl_pem<kDelta>,
                    "Write an issuer's delta CRL as PEM.", {"issuer", "crl-delta-pem"}));
     t.add(PathSpec{"config/ocsp", "crl",
                    "Delegated OCSP responders (RFC 6960 4.2.2.2): a certificate with the OCSPSigning extended key usage, issued by an "

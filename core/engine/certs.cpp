@@ -27,7 +27,7 @@ Json stored_cert(const Context& ctx, const std::string& serial_text) {
 StoredCert read_cert(Context& ctx, const std::string& serial) {
     const auto& mount = ctx.mount_name();
     if (serial == "ca") return StoredCert{default_issuer(ctx.txn, mount).certificate, std::nullopt, 0};
-    if (serial == "crl") return StoredCert{default_crl_pem(ctx), std::nullopt, 0};
+    if (serial == "crl") return StoredCert{read_crl_pem(ctx), std::nullopt, 0};
     if (serial == "ca_chain") {
         auto i = default_issuer(ctx.txn, mount);
         return StoredCert{util::join(i.ca_chain, "\n"), i.ca_chain, 0};

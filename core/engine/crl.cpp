@@ -54,7 +54,8 @@ bool can_sign_crls(const Issuer& i, X509* cert) {
 std::string label_of(const Issuer& i) { return i.name.empty() ? i.id : i.name; }
 
 // The CRL bytes an issuer serves; Error(NotFound) when it has none.
-std::string crl_der_for(const Context& ctx, const Issuer& issuer, bool delta = false) {
+std::string crl_der_for(const Context& ctx, const Issuer& issuer, CrlKind kind) {
+    bool delta = kind == CrlKind::Delta;
     auto cert = issuer.cert();
     std::string group = group_of(cert.get());
     std::string key = delta ? delta_key(ctx.mount_name(), group) : der_key(ctx.mount_name(), group);
@@ -70,8 +71,6 @@ std::string crl_der_for(const Context& ctx, const Issuer& issuer, bool delta = f
     const auto& bytes = j.get_binary();
     return std::string(bytes.begin(), bytes.end());
 }
-
-Issuer default_or_fail(const Context& ctx) { return require_issuer(ctx.txn, ctx.mount_name(), "default"); }
 
 }  // namespace
 
@@ -235,20 +234,22 @@ int64_t revocation_count(const store::Txn& txn, const std::string& mount, const 
 // The group's signer: the oldest issuer of the group that can sign CRLs.
 struct GroupSigner {
     std::string group;
+    std::string label;  // the issuer asked about, as warnings name it
     std::map<std::string, std::string> group_by_issuer;  // every issuer of the mount
     std::string default_group;
     std::optional<Issuer> signer;
     crypto::Cert signer_cert;
 };
 
-GroupSigner find_signer(const Context& ctx, const std::string& issuer_id, bool* found_issuer) {
+// Nothing when the mount has no such issuer.
+std::optional<GroupSigner> find_signer(const Context& ctx, const std::string& issuer_id) {
     const auto& mount = ctx.mount_name();
     auto issuers = all_issuers(ctx.txn, mount);
-    GroupSigner g;
     auto found = std::find_if(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.id == issuer_id; });
-    *found_issuer = found != issuers.end();
-    if (!*found_issuer) return g;
+    if (found == issuers.end()) return std::nullopt;
+    GroupSigner g;
     g.group = group_of(found->cert().get());
+    g.label = label_of(*found);
     std::sort(issuers.begin(), issuers.end(), [](const Issuer& a, const Issuer& b) { return a.created < b.created; });
     for (const auto& i : issuers) {
         auto c = i.cert();
@@ -293,32 +294,26 @@ void build_delta(Context& ctx, const GroupSigner& g, const CrlConfig& cfg, Json&
     meta["delta_revocations"] = revocation_count(ctx.txn, mount, g.group);
 }
 
-std::string label_for_warning(const Context& ctx, const std::string& issuer_id) {
-    auto i = find_issuer(ctx.txn, ctx.mount_name(), issuer_id);
-    return i ? label_of(*i) : issuer_id;
-}
-
 // No signer in the group: its CRLs stay as they are.
-bool warn_without_signer(const Context& ctx, const GroupSigner& g, const std::string& issuer_id, std::vector<std::string>* warnings) {
+bool warn_without_signer(const Context& ctx, const GroupSigner& g, std::vector<std::string>* warnings) {
     if (g.signer) return false;
     // Without crl-signing an issuer's CRL is frozen, as the reference describes retiring an
     // issuer: the last one it signed stays served, unchanged.
     if (warnings)
         warnings->push_back(fmt::format(
-            "issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); {}", label_for_warning(ctx, issuer_id),
+            "issuer {} cannot sign CRLs (it needs a key, crl-signing usage and the cRLSign key usage); {}", g.label,
             ctx.txn.get(der_key(ctx.mount_name(), g.group)) ? "its last CRL stays as it is (frozen) and does not list new revocations"
                                                             : "it has no CRL"));
     return true;
 }
 
 void rebuild_delta_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
-    bool found = false;
-    auto g = find_signer(ctx, issuer_id, &found);
-    if (!found || warn_without_signer(ctx, g, issuer_id, warnings)) return;
-    auto meta = load(ctx.txn, meta_key(ctx.mount_name(), g.group));
+    auto g = find_signer(ctx, issuer_id);
+    if (!g || warn_without_signer(ctx, *g, warnings)) return;
+    auto meta = load(ctx.txn, meta_key(ctx.mount_name(), g->group));
     if (!meta) return;  // no complete CRL yet: the delta comes with it
-    build_delta(ctx, g, load_crl_config(ctx.txn, ctx.mount_name()), *meta);
-    save(ctx.txn, meta_key(ctx.mount_name(), g.group), std::move(*meta));
+    build_delta(ctx, *g, load_crl_config(ctx.txn, ctx.mount_name()), *meta);
+    save(ctx.txn, meta_key(ctx.mount_name(), g->group), std::move(*meta));
 }
 
 // One issuer of each group: every CRL of the mount once.
@@ -337,9 +332,9 @@ void each_group(const Context& ctx, F&& f) {
 
 void rebuild_crl(Context& ctx, const std::string& issuer_id, std::vector<std::string>* warnings) {
     const auto& mount = ctx.mount_name();
-    bool found = false;
-    auto g = find_signer(ctx, issuer_id, &found);
-    if (!found || warn_without_signer(ctx, g, issuer_id, warnings)) return;
+    auto found = find_signer(ctx, issuer_id);
+    if (!found || warn_without_signer(ctx, *found, warnings)) return;
+    const GroupSigner& g = *found;
     auto cfg = load_crl_config(ctx.txn, mount);
 
     Json meta = Json::object();
@@ -457,21 +452,19 @@ Revoked revoke(Context& ctx, const RevokeRequest& req) {
     entry.revocation_time = ctx.now;
     std::string value = format_revoked(entry);
     ctx.txn.put(key, value);
-    std::string crl_issuer = entry.issuer_id;
-    const Issuer* of = nullptr;
-    for (const auto& i : issuers)
-        if (i.id == crl_issuer) of = &i;
-    if (!of) {
-        crl_issuer = default_issuer_id(ctx.txn, mount);
-        for (const auto& i : issuers)
-            if (i.id == crl_issuer) of = &i;
-    }
+    auto by_id = [&](const std::string& id) -> const Issuer* {
+        auto it = std::find_if(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.id == id; });
+        return it == issuers.end() ? nullptr : &*it;
+    };
+    // The CRL it goes on: its issuer's, or the default issuer's for an entry whose issuer is gone.
+    const Issuer* of = by_id(entry.issuer_id);
+    if (!of) of = by_id(default_issuer_id(ctx.txn, mount));
     if (of) {
         // Recorded for the group's delta CRL and counted, so both CRLs know they are stale.
         std::string group = group_of(of->cert().get());
         ctx.txn.put(since_prefix(mount, group) + entry.serial, value);
         save(ctx.txn, seq_key(mount, group), Json{{"revocations", revocation_count(ctx.txn, mount, group) + 1}});
-        if (!load_crl_config(ctx.txn, mount).auto_rebuild) rebuild_crl(ctx, crl_issuer, &ctx.warnings);
+        if (!load_crl_config(ctx.txn, mount).auto_rebuild) rebuild_crl(ctx, of->id, &ctx.warnings);
     }
     return Revoked{RevokeOutcome::Revoked, std::move(entry.serial), entry.revocation_time};
 }
@@ -558,24 +551,12 @@ void rebuild_due_crls(Context& ctx, bool on_read) {
     });
 }
 
-std::string read_crl_der(const Context& ctx) { return crl_der_for(ctx, default_or_fail(ctx)); }
-
-std::string default_crl_pem(const Context& ctx) { return x509::crl_der_to_pem(read_crl_der(ctx)); }
-
-std::string read_issuer_crl_der(const Context& ctx, const std::string& issuer_ref) {
-    return crl_der_for(ctx, require_issuer(ctx.txn, ctx.mount_name(), issuer_ref));
+std::string read_crl_der(const Context& ctx, const std::string& issuer_ref, CrlKind kind) {
+    return crl_der_for(ctx, require_issuer(ctx.txn, ctx.mount_name(), issuer_ref), kind);
 }
 
-std::string read_issuer_crl_pem(const Context& ctx, const std::string& issuer_ref) {
-    return x509::crl_der_to_pem(read_issuer_crl_der(ctx, issuer_ref));
-}
-
-std::string read_delta_crl_der(const Context& ctx, const std::string& issuer_ref) {
-    return crl_der_for(ctx, require_issuer(ctx.txn, ctx.mount_name(), issuer_ref), true);
-}
-
-std::string read_delta_crl_pem(const Context& ctx, const std::string& issuer_ref) {
-    return x509::crl_der_to_pem(read_delta_crl_der(ctx, issuer_ref));
+std::string read_crl_pem(const Context& ctx, const std::string& issuer_ref, CrlKind kind) {
+    return x509::crl_der_to_pem(read_crl_der(ctx, issuer_ref, kind));
 }
 
 std::vector<std::string> list_revoked(const Context& ctx) {
@@ -617,15 +598,16 @@ x509::OcspAnswer status_of(const Context& ctx, const std::string& serial, const 
 
 namespace {
 
-// An issuer's certificate and CRL group, worked out once per stored version of it.
-std::shared_ptr<const Caches::IssuerCert> cached_cert(const Context& ctx, const Issuer& i) {
-    std::string key = "ocsp-cert/" + ctx.mount_name() + "/" + i.id;
-    if (auto hit = ctx.caches.certs.get(key, i.certificate)) return hit;
-    auto cert = i.cert();
+// A certificate OCSP signs with or answers for (an issuer's, a delegated responder's), with its
+// CRL group and CertID hashes, worked out once per stored version of its PEM.
+std::shared_ptr<const Caches::IssuerCert> cached_cert(const Context& ctx, const std::string& name, const std::string& pem) {
+    std::string key = "ocsp-cert/" + ctx.mount_name() + "/" + name;
+    if (auto hit = ctx.caches.certs.get(key, pem)) return hit;
+    auto cert = x509::parse_cert(pem);
     std::string group = group_of(cert.get());
     auto hashes = x509::certid_hashes(cert.get());
     auto made = std::make_shared<const Caches::IssuerCert>(Caches::IssuerCert{std::move(cert), std::move(group), std::move(hashes)});
-    ctx.caches.certs.put(key, i.certificate, made);
+    ctx.caches.certs.put(key, pem, made);
     return made;
 }
 
@@ -654,7 +636,7 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     std::vector<std::shared_ptr<const Caches::IssuerCert>> certs;
     std::map<std::string, std::string> group_by_issuer;
     for (const auto& i : issuers) {
-        certs.push_back(cached_cert(ctx, *i));
+        certs.push_back(cached_cert(ctx, i->id, i->certificate));
         group_by_issuer[i->id] = certs.back()->crl_group;
     }
     // Each certificate asked about is answered for the issuer its CertID names; the response is
@@ -692,15 +674,11 @@ std::string answer_ocsp(const Context& ctx, std::string_view request_der) {
     // A delegated responder of the issuer's group signs instead, while it is valid and its key is here.
     std::shared_ptr<const Caches::IssuerCert> responder;
     std::shared_ptr<const Caches::OcspSigner> key;
-    std::string rkey = rec_key(mount, "ocsp-responder", group_by_issuer[signer->id]);
-    if (auto raw = ctx.txn.get(rkey)) {
-        auto r = load(ctx.txn, rkey);
+    const std::string& group = group_by_issuer[signer->id];
+    if (auto r = load(ctx.txn, rec_key(mount, "ocsp-responder", group))) {
         std::string key_id = r->value("key_id", "");
         if (r->value("not_after", int64_t{0}) > ctx.now && r->value("not_before", int64_t{0}) <= ctx.now && ctx.txn.get(rec_key(mount, "key", key_id))) {
-            Issuer as_issuer;  // the responder's certificate, parsed once per stored version
-            as_issuer.id = "responder-" + group_by_issuer[signer->id];
-            as_issuer.certificate = r->value("certificate", "");
-            responder = cached_cert(ctx, as_issuer);
+            responder = cached_cert(ctx, "responder/" + group, r->value("certificate", ""));
             key = ocsp_signer(ctx, key_id);
         }
     }

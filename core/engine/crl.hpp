@@ -93,15 +93,11 @@ void rotate_delta_crls(Context& ctx);
 bool crls_due(const Context& ctx, bool on_read);
 void rebuild_due_crls(Context& ctx, bool on_read);
 
-// The default issuer's CRL (cert/crl, crl, crl/pem); Error(NotFound) when it has none.
-std::string read_crl_der(const Context& ctx);
-std::string default_crl_pem(const Context& ctx);  // PEM, without a final newline
-// An issuer's CRL (issuer/:ref/crl...), the issuer by id, name or "default".
-std::string read_issuer_crl_der(const Context& ctx, const std::string& issuer_ref);
-std::string read_issuer_crl_pem(const Context& ctx, const std::string& issuer_ref);  // without a final newline
-// The delta CRLs, as the complete ones above (crl/delta ..., issuer/:ref/crl/delta ...).
-std::string read_delta_crl_der(const Context& ctx, const std::string& issuer_ref = "default");
-std::string read_delta_crl_pem(const Context& ctx, const std::string& issuer_ref = "default");
+// The complete CRL, or the delta CRL, an issuer signs: by id, name or "default" (cert/crl, crl,
+// crl/pem and their delta forms read the default issuer's). Error(NotFound) when it has none.
+enum class CrlKind { Complete, Delta };
+std::string read_crl_der(const Context& ctx, const std::string& issuer_ref = "default", CrlKind kind = CrlKind::Complete);
+std::string read_crl_pem(const Context& ctx, const std::string& issuer_ref = "default", CrlKind kind = CrlKind::Complete);  // no final newline
 
 // OCSP (RFC 6960): the DER response to a DER request, signed by the issuer of the certificates
 // asked about; a malformed request gets Error(Invalid), OCSP turned off Error(Forbidden).

@@ -308,24 +308,11 @@ std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const st
     return out;
 }
 
-std::string crl_pem(X509_CRL* crl) {
-    crypto::Bio bio(BIO_new(BIO_s_mem()));
-    PEM_write_bio_X509_CRL(bio.get(), crl);
-    return std::string(util::trim(crypto::bio_string(bio.get())));
-}
-
 std::string crl_der_to_pem(std::string_view der) {
     crypto::Bio bio(BIO_new(BIO_s_mem()));
     if (PEM_write_bio(bio.get(), PEM_STRING_X509_CRL, "", reinterpret_cast<const unsigned char*>(der.data()), static_cast<long>(der.size())) <= 0)
         fail(ErrorKind::Internal, "encoding the CRL as PEM failed: {}", openssl_error());
     return std::string(util::trim(crypto::bio_string(bio.get())));
-}
-
-crypto::Crl crl_from_der(std::string_view der) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    X509_CRL* c = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
-    if (!c) fail(ErrorKind::Storage, "a stored CRL is corrupt: {}", openssl_error());
-    return crypto::Crl(c);
 }
 
 }  // namespace pki::x509

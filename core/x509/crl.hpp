@@ -45,8 +45,7 @@ struct CrlSpec {
 using CrlBatch = std::vector<CrlEntry>;
 std::string build_crl(X509* issuer, EVP_PKEY* key, const CrlSpec& spec, const std::function<void(CrlBatch&)>& fill);
 
-std::string crl_pem(X509_CRL* crl);  // without a trailing newline
-std::string crl_der_to_pem(std::string_view der);  // the same, from DER, without decoding the entries
-crypto::Crl crl_from_der(std::string_view der);
+// The PEM of a CRL's DER, without decoding its entries; without a trailing newline.
+std::string crl_der_to_pem(std::string_view der);
 
 }  // namespace pki::x509

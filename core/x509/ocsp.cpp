@@ -46,15 +46,6 @@ std::string OcspRequest::serial_hex(int i) const {
     return serial ? x509::serial_hex(serial) : std::string();
 }
 
-bool OcspRequest::issued_by(int i, X509* issuer) const {
-    ASN1_OBJECT* md_obj = nullptr;
-    OCSP_id_get0_info(nullptr, &md_obj, nullptr, nullptr, id(i));
-    const EVP_MD* md = md_obj ? EVP_get_digestbyobj(md_obj) : nullptr;
-    if (!md) return false;
-    CertId mine(OCSP_cert_to_id(md, nullptr, issuer));
-    return mine && OCSP_id_issuer_cmp(mine.get(), id(i)) == 0;
-}
-
 std::vector<CertIdHashes> certid_hashes(X509* issuer) {
     std::vector<CertIdHashes> out;
     const ASN1_BIT_STRING* key = X509_get0_pubkey_bitstr(issuer);

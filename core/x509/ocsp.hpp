@@ -30,8 +30,7 @@ public:
     explicit OcspRequest(std::string_view der);
     int count() const;                       // how many certificates it asks about
     std::string serial_hex(int i) const;     // "1d:2e:..."
-    bool issued_by(int i, X509* issuer) const;  // the CertID's issuer hashes are `issuer`'s
-    bool issued_by(int i, const std::vector<CertIdHashes>& issuer) const;  // the same, from certid_hashes
+    bool issued_by(int i, const std::vector<CertIdHashes>& issuer) const;  // the CertID names that issuer
     OCSP_CERTID* id(int i) const;
     OCSP_REQUEST* get() const { return req_.get(); }
 

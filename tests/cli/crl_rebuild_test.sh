@@ -12,25 +12,11 @@ source "$(dirname "$0")/../server/serve_lib.sh"
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-# crl_text CRL_PEM: openssl crl -text (never aborts).
-crl_text() { openssl crl -in "$1" -noout -text 2>&1 || true; }
-# crl_number CRL_PEM: the CRL Number as a decimal integer ("" when absent or unreadable).
-crl_number() {
-  local h; h=$(openssl crl -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2 | sed 's/^0x//') || true
-  [[ $h =~ ^[0-9A-Fa-f]+$ ]] && echo $((16#$h)) || echo ""
-}
 # delta_base CRL_PEM: the value of the Delta CRL Indicator (decimal; "" when it has none).
 delta_base() {
   local v; v=$(crl_text "$1" | grep -A1 'Delta CRL Indicator' | sed -n '2p' | tr -d ' :') || true
   if [ -z "$v" ]; then echo ""; elif [[ $v =~ ^[0-9]+$ ]]; then echo "$v"; else echo $((16#$v)); fi
 }
-this_update() { epoch "$(openssl crl -in "$1" -noout -lastupdate | cut -d= -f2)"; }
-next_update() { epoch "$(openssl crl -in "$1" -noout -nextupdate | cut -d= -f2)"; }
-# crl_serials CRL_PEM: the revoked serials it lists, bare upper-case hex, one a line, sorted.
-crl_serials() { crl_text "$1" | sed -n 's/^ *Serial Number: *//p' | sort; }
-crl_has() { if crl_serials "$1" | grep -qx "$(bare "$2")"; then ok; else fail "${3:-CRL} does not list $2: $(crl_serials "$1" | tr '\n' ' ')"; fi; }
-crl_lacks() { if crl_serials "$1" | grep -qx "$(bare "$2")"; then fail "${3:-CRL} lists $2"; else ok; fi; }
-crl_count() { crl_serials "$1" | grep -c . || true; }
 # crl_entry CRL_PEM SERIAL: the lines of openssl's -text for that one entry.
 crl_entry() {
   crl_text "$1" | awk -v s="$(bare "$2")" '
@@ -41,7 +27,6 @@ crl_entry() {
 }
 is_delta() { if crl_text "$1" | grep -q 'X509v3 Delta CRL Indicator: critical'; then ok; else fail "${2:-CRL} has no critical Delta CRL Indicator: $(crl_text "$1" | head -20)"; fi; }
 signed_by() { if openssl crl -in "$1" -CAfile "$2" -noout 2>&1 | grep -q "verify OK"; then ok; else fail "${3:-CRL} $1 does not verify with $2"; fi; }
-is_int() { if [[ "$1" =~ ^[0-9]+$ ]]; then ok; else fail "${2:-value} is not a whole number: '$1'"; fi; }
 list_of() { "$PKI" list -format=json "$1" 2>/dev/null | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["data"]["keys"]))' 2>/dev/null || true; }
 in_list() { if grep -qx -- "$2" <<<"$1"; then ok; else fail "${3:-list} lacks $2: $(tr '\n' ' ' <<<"$1" | head -c 600)"; fi; }
 not_in_list() { if grep -qx -- "$2" <<<"$1"; then fail "${3:-list} has $2"; else ok; fi; }

@@ -265,6 +265,23 @@ serial_of() {
   tr 'A-F' 'a-f' <<<"$s" | sed 's/../&:/g; s/:$//'
 }
 bare() { tr -d ':-' <<<"$1" | tr 'a-f' 'A-F'; }
+# CRLs as openssl reads them. crl_text CRL_PEM: openssl crl -text (never aborts).
+crl_text() { openssl crl -in "$1" -noout -text 2>&1 || true; }
+# crl_number CRL_PEM: the CRL Number as a decimal integer ("" when absent or unreadable).
+crl_number() {
+  local h; h=$(openssl crl -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2 | sed 's/^0x//') || true
+  [[ $h =~ ^[0-9A-Fa-f]+$ ]] && echo $((16#$h)) || echo ""
+}
+this_update() { epoch "$(openssl crl -in "$1" -noout -lastupdate | cut -d= -f2)"; }
+next_update() { epoch "$(openssl crl -in "$1" -noout -nextupdate | cut -d= -f2)"; }
+# crl_serials CRL_PEM: the revoked serials it lists, bare upper-case hex, one a line, sorted.
+crl_serials() { crl_text "$1" | sed -n 's/^ *Serial Number: *//p' | sort; }
+# crl_has / crl_lacks CRL_PEM SERIAL [WHAT]: checks that the CRL lists, or does not list, SERIAL.
+crl_has() { if crl_serials "$1" | grep -qx "$(bare "$2")"; then ok; else fail "${3:-CRL} does not list $2: $(crl_serials "$1" | tr '\n' ' ')"; fi; }
+crl_lacks() { if crl_serials "$1" | grep -qx "$(bare "$2")"; then fail "${3:-CRL} lists $2"; else ok; fi; }
+crl_count() { crl_serials "$1" | grep -c . || true; }
+# is_int VALUE [WHAT]: checks that VALUE is a whole number.
+is_int() { if [[ "$1" =~ ^[0-9]+$ ]]; then ok; else fail "${2:-value} is not a whole number: '$1'"; fi; }
 # akid CERT: its authority key identifier (hex, no colons); a certificate without one fails.
 akid() {
   local e id; e=$(ext "$1" authorityKeyIdentifier) || return 1

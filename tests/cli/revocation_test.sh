@@ -8,22 +8,6 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-is_int() { if [[ "$1" =~ ^[0-9]+$ ]]; then ok; else fail "${2:-value} is not a whole number: '$1'"; fi; }
-
-# crl_text CRL_PEM: openssl crl -text (never aborts).
-crl_text() { openssl crl -in "$1" -noout -text 2>&1 || true; }
-# crl_number CRL_PEM: the CRL Number as a decimal integer ("" when absent).
-crl_number() {
-  local h; h=$(openssl crl -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2 | sed 's/^0x//')
-  [ -n "$h" ] && echo $((16#$h)) || echo ""
-}
-this_update() { epoch "$(openssl crl -in "$1" -noout -lastupdate | cut -d= -f2)"; }
-next_update() { epoch "$(openssl crl -in "$1" -noout -nextupdate | cut -d= -f2)"; }
-# crl_serials CRL_PEM: the revoked serials it lists, bare upper-case hex, one a line, sorted.
-crl_serials() { crl_text "$1" | sed -n 's/^ *Serial Number: *//p' | sort; }
-crl_has() { if crl_serials "$1" | grep -qx "$(bare "$2")"; then ok; else fail "${3:-CRL} does not list $2: $(crl_serials "$1" | tr '\n' ' ')"; fi; }
-crl_lacks() { if crl_serials "$1" | grep -qx "$(bare "$2")"; then fail "${3:-CRL} lists $2"; else ok; fi; }
-crl_count() { crl_serials "$1" | grep -c . || true; }
 skid() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier 2>/dev/null | sed -n '2p' | tr -d ' :'; }
 crl_akid() { crl_text "$1" | grep -A1 'Authority Key Identifier' | sed -n '2p' | tr -d ' :' | sed 's/^keyid//'; }
 # grew OLD NEW WHAT: NEW is OLD + 1 (every build adds one).

@@ -8,13 +8,7 @@
 # stopped in the middle of its batches).
 source "$(dirname "$0")/lib.sh"
 
-
 epoch() { date -u -d "$1" +%s 2>/dev/null || echo 0; }
-crl_serials() { openssl crl -in "$1" -noout -text 2>/dev/null | sed -n 's/^ *Serial Number: *//p' | sort; }
-crl_number() {
-  local h; h=$(openssl crl -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2 | sed 's/^0x//')
-  [ -n "$h" ] && echo $((16#$h)) || echo ""
-}
 list_of() { "$PKI" list -format=json "$1" 2>/dev/null | python3 -c 'import json,sys; print("\n".join(sorted(json.load(sys.stdin)["data"]["keys"])))' 2>/dev/null || true; }
 sorted() { printf '%s\n' "$@" | grep . | sort; }
 without() { # without LIST ITEM...: LIST (lines) minus the items

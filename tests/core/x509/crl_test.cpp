@@ -6,12 +6,14 @@
 #include <doctest/doctest.h>
 
 #include <openssl/ocsp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <string>
 #include <vector>
 
 #include "crypto/handles.hpp"
+#include "test_ca.hpp"
 #include "crypto/keys.hpp"
 #include "util/error.hpp"
 #include "x509/build.hpp"
@@ -26,24 +28,8 @@ using pki::ErrorKind;
 
 namespace {
 
-struct TestCa {
-    crypto::PKey key;
-    crypto::Name name;
-    crypto::Cert cert;
-    TestCa(const std::string& type, int bits) : key(crypto::generate_key(crypto::normalize_key_spec(type, bits))) {
-        x509::Subject s;
-        s.common_name = "CRL Test Root " + type;
-        name = x509::build_name(s);
-        x509::CertSpec spec;
-        spec.subject = name.get();
-        spec.public_key = key.get();
-        spec.serial = {0x01};
-        spec.not_before = 1700000000;
-        spec.not_after = 1900000000;
-        spec.ca = true;
-        spec.key_usage = {"keyCertSign", "cRLSign"};
-        cert = x509::sign_certificate(spec, x509::Signer{}, key.get());
-    }
+struct TestCa : pki::test::SelfSignedCa {
+    TestCa(const std::string& type, int bits) : SelfSignedCa("CRL Test Root " + type, type, bits) {}
 };
 
 std::vector<x509::CrlEntry> entries(size_t n) {
@@ -179,7 +165,11 @@ TEST_CASE("crl_test: PEM from DER without decoding matches OpenSSL's own PEM of 
     TestCa ca("ec", 256);
     std::string der = build(ca, x509::CrlSpec{1, 1800000000, 1800003600, std::nullopt, {}}, entries(50));
     auto crl = parse(der);
-    CHECK(x509::crl_der_to_pem(der) == x509::crl_pem(crl.get()));
+    crypto::Bio bio(BIO_new(BIO_s_mem()));
+    PEM_write_bio_X509_CRL(bio.get(), crl.get());  // OpenSSL's own PEM of the decoded CRL
+    std::string pem = crypto::bio_string(bio.get());
+    while (!pem.empty() && pem.back() == '\n') pem.pop_back();
+    CHECK(x509::crl_der_to_pem(der) == pem);
 }
 
 TEST_CASE("crl_test: OCSP requests: read and answered with nonce and every certificate; garbage refused") {
@@ -189,8 +179,6 @@ TEST_CASE("crl_test: OCSP requests: read and answered with nonce and every certi
     x509::OcspRequest req(req_der);
     REQUIRE(req.count() == 1);
     CHECK(req.serial_hex(0) == "0a:0b");
-    CHECK(req.issued_by(0, ca.cert.get()));
-    CHECK_FALSE(req.issued_by(0, other.cert.get()));
     CHECK(req.issued_by(0, x509::certid_hashes(ca.cert.get())));  // the precomputed hashes agree with OpenSSL's CertID
     CHECK_FALSE(req.issued_by(0, x509::certid_hashes(other.cert.get())));
 
