@@ -519,6 +519,16 @@ ask undelegated pki ca.pem -issuer ca.pem -cert good.pem
 has "$OUT" "Responder Id: CN = EC Root" "without a responder the issuer signs again"
 expect_status 200 GET pki/config/ocsp
 expect_eq "$(jq -r '.data.responders | length' <<<"$LAST")" 0 "no responder left"
+# The ergonomic commands of the same path.
+expect_ok "$PKI" ocsp-responder write --certificate @responder.pem -format=json
+expect_eq "$(jq -r '.data.responders[0].key_id' "$WORK/out")" "$("$PKI" read -field=key_id pki/key/ocsp-responder)" "pki ocsp-responder write: the responder's key"
+expect_ok "$PKI" ocsp-responder read -format=json
+expect_eq "$(jq -r '.data.responders | length' "$WORK/out")" 1 "pki ocsp-responder read"
+expect_refused 1 "$PKI" ocsp-responder write --certificate @good.pem
+expect_err_contains "OCSPSigning"
+expect_ok "$PKI" ocsp-responder delete
+ask ergonomic-undelegated pki ca.pem -issuer ca.pem -cert good.pem
+has "$OUT" "Responder Id: CN = EC Root" "pki ocsp-responder delete: the issuer signs again"
 
 health_ok "the whole test"
 finish

@@ -381,6 +381,10 @@ expect_refused 2 timeout 10 "$PKI" serve --listen "127.0.0.1:$P" --idle-timeout 
 expect_err_contains "--idle-timeout"
 expect_refused 2 timeout 10 "$PKI" serve --listen "127.0.0.1:$P" --max-connections 0
 expect_err_contains "--max-connections"
+expect_refused 2 timeout 10 "$PKI" serve --listen "127.0.0.1:$P" --crl-check-interval 0s
+expect_err_contains "--crl-check-interval"
+expect_refused 2 timeout 10 "$PKI" serve --listen "127.0.0.1:$P" --crl-check-interval soon
+expect_err_contains "--crl-check-interval"
 # plain HTTP on 0.0.0.0 with --insecure-plain-http: starts, with a warning naming the address
 PKI_STATE_DIR=$WORK/insecure-state
 P=$(free_port)
