@@ -3,6 +3,7 @@
 // exists both as a flag and as key=value.
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "cli/session.hpp"
 #include "util/error.hpp"
@@ -15,6 +16,14 @@ namespace {
 std::string flag_name(const std::string& field) {
     if (field == "format") return "encoding";
     return util::dashed(field);
+}
+
+// Vault's CLI spellings of a few fields (vault token create -policy=web -use-limit=3 -orphan).
+std::string vault_spelling(const std::string& field) {
+    if (field == "policies") return ",--policy";
+    if (field == "num_uses") return ",--use-limit";
+    if (field == "no_parent") return ",--orphan";
+    return "";
 }
 
 std::string option_help(const api::FieldSpec& f) {
@@ -81,6 +90,7 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
             // Shorter spellings for the mount TTLs (pki mount create pki_int --max-ttl 43800h).
             if (f.name == "max_lease_ttl") name += ",--max-ttl";
             if (f.name == "default_lease_ttl") name += ",--default-ttl";
+            name += vault_spelling(f.name);
             if (f.type == api::FieldType::Bool) {
                 o = cmd->add_option(name, store, option_help(f))->expected(0, 1)->allow_extra_args(false)->type_name("BOOL");
             } else if (f.type == api::FieldType::List) {
@@ -94,13 +104,16 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
             if (!f.choices.empty()) s.choices[o] = f.choices;
             else if (f.type == api::FieldType::Bool) s.choices[o] = {"true", "false"};
         }
-        cmd->add_option("fields", g->extra, "More fields as key=value, key=@file or key=-.")->type_name("KEY=VALUE...");
+        std::string more = "More fields as key=value, key=@file or key=-.";
+        if (!op.file_arg.empty()) more = "FILE (or - for standard input) holding the " + op.file_arg + ", then " + more;
+        cmd->add_option("fields", g->extra, more)->type_name(op.file_arg.empty() ? "KEY=VALUE..." : "[FILE] KEY=VALUE...");
     }
 
     const api::PathSpec* sp = &spec;
     api::Op o = op.op;
-    cmd->callback([&s, g, sp, o] {
-        s.action = [&s, g, sp, o] {
+    std::string file_arg = op.file_arg;
+    cmd->callback([&s, g, sp, o, file_arg] {
+        s.action = [&s, g, sp, o, file_arg] {
             // Each parameter is one segment of the path: a '/' inside one would route elsewhere.
             auto segment = [](const std::string& what, std::string value) {
                 while (value.size() > 1 && value.back() == '/') value.pop_back();
@@ -131,6 +144,12 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
                 return f;
             };
             std::vector<std::string> extra = g->extra;
+            // `pki policy write NAME FILE`: a first word that is not key=value is the file.
+            std::optional<std::string> file_value;
+            if (!file_arg.empty() && !extra.empty() && extra.front().find('=') == std::string::npos) {
+                file_value = read_value(extra.front() == "-" ? std::string("-") : "@" + extra.front(), s.in);
+                extra.erase(extra.begin());
+            }
             std::map<std::string, std::string> bools;
             for (const auto& [name, opt] : g->options) {
                 if (opt->count() == 0 || spec_of(name)->type != api::FieldType::Bool) continue;
@@ -142,6 +161,11 @@ void add_command(CLI::App& root, Session& s, std::map<std::string, CLI::App*>& m
                 bools[name] = v;
             }
             api::Json data = parse_kv_args(extra, s.in);
+            if (file_value) {
+                if (data.contains(file_arg))
+                    fail(ErrorKind::Usage, "field \"{}\" is given both as FILE and as {}=...; give it once", file_arg, file_arg);
+                data[file_arg] = *file_value;
+            }
             for (const auto& [name, opt] : g->options) {
                 if (opt->count() == 0) continue;
                 if (data.contains(name))

@@ -143,12 +143,13 @@ HttpOut to_http(const api::Response& r, api::Op op, std::string_view request_id)
 HttpOut error_http(const Error& e, std::string_view request_id) {
     api::Json body = error_body(e);
     body["request_id"] = request_id;
-    return HttpOut{http_status(e.kind()), "application/json", body.dump(-1, ' ', false, api::Json::error_handler_t::replace) + "\n"};
+    return HttpOut{http_status(e.kind()), "application/json", body.dump(-1, ' ', false, api::Json::error_handler_t::replace) + "\n",
+                   util::printable(e.what(), 300)};
 }
 
 HttpOut error_http(int status, std::string_view message, std::string_view request_id) {
     api::Json body{{"errors", api::Json::array({std::string(message)})}, {"request_id", request_id}};
-    return HttpOut{status, "application/json", body.dump() + "\n"};
+    return HttpOut{status, "application/json", body.dump() + "\n", util::printable(message, 300)};
 }
 
 }  // namespace pki::server

@@ -22,6 +22,7 @@ struct HttpOut {
     int status = 200;
     std::string content_type;  // empty for 204
     std::string body;
+    std::string error{};       // the refusal's message (for the access log); "" on success
 };
 
 // The request `in` asks for; Error(NotFound) outside /v1/, Error(Unsupported) for a method Vault's

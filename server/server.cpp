@@ -240,8 +240,8 @@ HttpOut outcome(const std::exception_ptr& e, std::string_view request_id) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
 public:
-    Session(Stream&& stream, Shared& sh, std::string remote, std::shared_ptr<ssl::context> tls)
-        : stream_(std::move(stream)), sh_(sh), remote_(std::move(remote)), tls_(std::move(tls)) {}
+    Session(Stream&& stream, Shared& sh, std::string remote, std::string address, std::shared_ptr<ssl::context> tls)
+        : stream_(std::move(stream)), sh_(sh), remote_(std::move(remote)), address_(std::move(address)), tls_(std::move(tls)) {}
     ~Session() { sh_.connections.fetch_sub(1); }
 
     void start() {
@@ -353,6 +353,7 @@ private:
             return respond(outcome(std::current_exception(), request_id_));
         }
         op_ = request.op;
+        request.remote = address_;
         if (!api::op_writes(request.op)) {
             // Reads on this thread, in a snapshot (a mutating read such as crl/rotate writes in its
             // own transaction).
@@ -411,6 +412,7 @@ private:
         bool keep = keep_alive_ && !sh_.stopping;
         res_.keep_alive(keep);
         status_ = out.status;
+        error_ = std::move(out.error);
         res_.body() = std::move(out.body);
         res_.prepare_payload();
         if (head_) {  // the headers a GET would have had, and no body (RFC 9110 9.3.2)
@@ -433,6 +435,7 @@ private:
         request_id_.clear();
         token_.clear();
         accessor_.clear();
+        error_.clear();
         head_ = false;
         method_.clear();
         path_.clear();
@@ -444,6 +447,7 @@ private:
                   {"path", path_},                  {"status", status_}, {"duration_ms", std::round(ms * 1000) / 1000},
                   {"request_id", request_id_}};
         if (!accessor_.empty()) line["accessor"] = accessor_;
+        if (!error_.empty()) line["error"] = error_;  // the refusal's one line, as in the body (never a secret)
         sh_.log.line(line);
     }
 
@@ -461,6 +465,8 @@ private:
     Stream stream_;
     Shared& sh_;
     std::string remote_;
+    std::string address_;  // the peer's IP address alone (bound CIDRs)
+    std::string error_;    // the refusal of the current request, for the access log
     std::shared_ptr<ssl::context> tls_;  // keeps the context of this connection alive
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -511,6 +517,8 @@ private:
         beast::error_code ec;
         auto peer = socket.remote_endpoint(ec);
         std::string remote = ec ? std::string("-") : endpoint_text(peer);
+        // "unknown" lies in no CIDR block ("" would be the local operator's loopback).
+        std::string address = ec ? std::string("unknown") : peer.address().to_string();
         if (sh_.connections.fetch_add(1) >= sh_.opt.max_connections) {
             sh_.connections.fetch_sub(1);
             refuse(std::move(socket), remote);
@@ -520,10 +528,10 @@ private:
         if (tls_) {
             auto ctx = sh_.current_tls();
             auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-                beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ctx), sh_, remote, ctx);
+                beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ctx), sh_, remote, address, ctx);
             s->start();
         } else {
-            auto s = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), sh_, remote, nullptr);
+            auto s = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), sh_, remote, address, nullptr);
             s->start();
         }
     }

@@ -26,6 +26,7 @@ struct Request {
     // every path; set (even to "") for a caller over pki serve, who needs a valid token for every
     // path that is not open (PathSpec::access).
     std::optional<std::string> token{};
+    std::string remote{};  // the caller's IP address over pki serve (bound CIDRs); "" for the local operator
 };
 
 struct RawBody {

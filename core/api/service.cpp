@@ -6,7 +6,9 @@
 #include "engine/cache.hpp"
 #include "engine/crl.hpp"
 #include "engine/mounts.hpp"
+#include "engine/policies.hpp"
 #include "engine/tokens.hpp"
+#include "policy/acl.hpp"
 #include "store/overlay.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -25,7 +27,27 @@ struct Service::Resolved {
     bool writes = false;
     bool creates = false;  // enables a mount: the one request that may create the store
     std::optional<std::string> token;  // the caller's (Request::token)
+    std::string remote;                // the caller's address (Request::remote)
 };
+
+namespace {
+
+// A use-limited token met a read-only transaction: its use must be counted, so the request runs
+// again in a write transaction.
+struct NeedsWrite {};
+
+uint32_t capability_for(Op op, bool creates) {
+    switch (op) {
+        case Op::Read: return policy::kRead;
+        case Op::List: return policy::kList;
+        case Op::Delete: return policy::kDelete;
+        case Op::Patch: return policy::kPatch;
+        case Op::Write: return creates ? policy::kCreate : policy::kUpdate;
+    }
+    return policy::kUpdate;
+}
+
+}  // namespace
 
 struct Prepared::State {
     Service::Resolved resolved;
@@ -68,6 +90,7 @@ Service::Resolved Service::resolve(const Request& request) const {
     r.sub = std::move(parts.sub);
 
     r.token = request.token;
+    r.remote = request.remote;
     auto match = table_.match(r.sub, parts.root);
     if (!match) {
         check_caller_of_unknown(request.token);
@@ -108,20 +131,46 @@ Service::Resolved Service::resolve(const Request& request) const {
 Response Service::run(const Resolved& r, store::Txn& txn) const {
     engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
     ctx.token = r.token.value_or("");
+    ctx.remote = r.remote;
+    Call call{ctx, r.fields, *r.match.spec, r.op};
     // In the request's own transaction: a token revoked by a request committed before this one is
     // refused, even in a group commit (the read is validated like any other).
-    authorize(r, txn, ctx.now);
+    auto caller = authorize(r, txn, ctx.now, &call);
+    if (caller) ctx.caller = &*caller;
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
-    Call call{ctx, r.fields, *r.match.spec, r.op};
     Response out = r.spec->handler(call);
     out.warnings.insert(out.warnings.begin(), std::make_move_iterator(ctx.warnings.begin()), std::make_move_iterator(ctx.warnings.end()));
     return out;
 }
 
-void Service::authorize(const Resolved& r, const store::Txn& txn, int64_t now) const {
-    if (!r.token || r.match.spec->access == Access::Open) return;
-    auto caller = engine::authenticate(txn, *r.token, now);
-    if (!caller.info.root() && r.match.spec->access != Access::Self) fail(ErrorKind::Forbidden, "permission denied");
+std::optional<engine::Caller> Service::authorize(const Resolved& r, store::Txn& txn, int64_t now, Call* call) const {
+    if (!r.token || r.match.spec->access == Access::Open) return std::nullopt;
+    auto caller = engine::authenticate(txn, *r.token, now, r.remote);
+    if (caller.info.root()) {
+        caller.sudo = true;
+    } else {
+        // Vault's ACL: the policies must grant the operation's capability on the full path (a
+        // LIST's with a trailing '/'), and sudo on the root-protected paths; deny beats all.
+        bool list = r.op == Op::List;
+        std::string path = list ? r.path + "/" : r.path;
+        uint32_t caps = engine::acl_for(txn, caller.info.policies).capabilities(path, list);
+        bool creates = r.op == Op::Write && r.match.spec->exists && call && !r.match.spec->exists(*call);
+        uint32_t need = capability_for(r.op, creates);
+        auto cap_name = policy::capability_names(need).front();
+        if (caps & policy::kDeny)
+            fail(ErrorKind::Forbidden, "permission denied: a policy of this token denies \"{}\"", util::printable(path, 200));
+        if (!(caps & need))
+            fail(ErrorKind::Forbidden, "permission denied: no policy of this token grants \"{}\" on \"{}\"", cap_name,
+                 util::printable(path, 200));
+        if (r.match.spec->sudo && !(caps & policy::kSudo))
+            fail(ErrorKind::Forbidden, "permission denied: \"{}\" also needs the \"sudo\" capability", util::printable(path, 200));
+        caller.sudo = caps & policy::kSudo;
+    }
+    if (caller.info.num_uses > 0) {
+        if (!txn.writable()) throw NeedsWrite{};
+        engine::use_token(txn, caller);
+    }
+    return caller;
 }
 
 void Service::check_caller_of_unknown(const std::optional<std::string>& token) const {
@@ -187,10 +236,17 @@ std::vector<std::string> Service::rebuild_due_crls() const {
 
 Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::MountInfo mi;
-    backend_->read([&](store::Txn& txn) {
-        authorize(r, txn, now());
-        mi = engine::require_mount(txn, r.mount);
-    });
+    try {
+        backend_->read([&](store::Txn& txn) {
+            authorize(r, txn, now(), nullptr);
+            mi = engine::require_mount(txn, r.mount);
+        });
+    } catch (const NeedsWrite&) {
+        backend_->write([&](store::Txn& txn) {
+            authorize(r, txn, now(), nullptr);
+            mi = engine::require_mount(txn, r.mount);
+        });
+    }
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
     engine::BatchContext bctx{*backend_, mi, now(), *keys_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
     BatchCall call{bctx, r.fields};
@@ -265,11 +321,18 @@ Response Service::execute(const Request& request, const Scope& scope, const Deli
                                 if (deliver) deliver(response);
                             });
         } else {
-            backend_->read([&](store::Txn& txn) {
-                response = run(r, txn);
-                if (stale) response.warnings.push_back(*stale);
-                if (deliver) deliver(response);
-            });
+            try {
+                backend_->read([&](store::Txn& txn) {
+                    response = run(r, txn);
+                    if (stale) response.warnings.push_back(*stale);
+                    if (deliver) deliver(response);
+                });
+            } catch (const NeedsWrite&) {  // a use-limited token: its use is written with the request
+                backend_->write([&](store::Txn& txn) { response = run(r, txn); },
+                                [&] {
+                                    if (deliver) deliver(response);
+                                });
+            }
         }
     } catch (...) {
         if (fresh) backend_->abandon();

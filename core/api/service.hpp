@@ -20,6 +20,7 @@
 #include "api/table.hpp"
 #include "keys/keystore.hpp"
 #include "engine/engine.hpp"
+#include "engine/tokens.hpp"
 #include "store/store.hpp"
 
 namespace pki::api {
@@ -124,8 +125,11 @@ private:
     Resolved resolve(const Request& request) const;
     Response run(const Resolved& r, store::Txn& txn) const;
     Response run_standalone(const Resolved& r, const Scope& scope) const;
-    // Error(Forbidden) unless the caller may call r's path (PathSpec::access); the local operator may.
-    void authorize(const Resolved& r, const store::Txn& txn, int64_t now) const;
+    // The caller over pki serve, once its token is valid and its policies allow the operation on
+    // r's path (Error(Forbidden) otherwise); a use of a use-limited token is counted in `txn`.
+    // nullopt for the local operator (who may do everything) and for open paths. `call` answers
+    // the path's existence check (create or update); null for batch operations.
+    std::optional<engine::Caller> authorize(const Resolved& r, store::Txn& txn, int64_t now, Call* call) const;
     void check_caller_of_unknown(const std::optional<std::string>& token) const;
     // Rebuild a mount's due CRLs (`on_read`: for a local reader); true when something was rebuilt.
     bool rebuild_due_crls(const std::string& mount, bool on_read) const;

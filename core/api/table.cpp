@@ -129,6 +129,8 @@ Table build_table() {
     add_role_paths(t);
     add_crl_paths(t);
     add_auth_paths(t);
+    add_approle_paths(t);
+    add_policy_paths(t);
     return t;
 }
 

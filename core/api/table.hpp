@@ -46,14 +46,20 @@ struct OpSpec {
     BatchHandler batch = nullptr;       // set instead of handler for batch operations
     bool mutates = false;               // a read that changes state (crl/rotate): runs in a write transaction
     bool fresh_crls = false;            // a read of a CRL: for the local operator, due CRLs are rebuilt first
+    // A field the ergonomic command also takes as a last positional FILE (its contents; "-" for
+    // standard input): `pki policy write NAME FILE`.
+    std::string file_arg{};
 };
 
 // Who may call a path over pki serve (the local operator may call every path).
 enum class Access {
-    Token,  // a valid token with the root policy
-    Open,   // anyone: the certificates and CRLs Vault serves unauthenticated
-    Self,   // any valid token: what Vault's default policy allows (a token's own lookup, renew, revoke)
+    Token,  // a valid token whose policies grant the operation's capability on the path
+    Open,   // anyone: the certificates and CRLs Vault serves unauthenticated, logins
 };
+
+// Whether the object a write names exists already: a write of a new one needs the "create"
+// capability, of an existing one "update" (Vault's existence check). Paths without one: update.
+using ExistenceCheck = bool (*)(Call&);
 
 struct PathSpec {
     // "issuer/:issuer_ref/sign/:role"; under sys/ when `sys`. A last part "*name" takes the rest
@@ -68,6 +74,8 @@ struct PathSpec {
     std::string root{};
     bool sys() const { return !root.empty(); }
     Access access = Access::Token;
+    bool sudo = false;                 // Vault's root-protected paths: the sudo capability is needed too
+    ExistenceCheck exists = nullptr;
 
     const OpSpec* find(Op op) const;
     std::vector<std::string> params() const;  // the ":name" and "*name" parts, in order

@@ -28,6 +28,8 @@ struct MountInfo {
 
 // What an operation gets beside its typed parameters: the open transaction, the mount, the time,
 // the service's key store, key generator and caches, and the request's warnings.
+struct Caller;  // engine/tokens.hpp
+
 struct Context {
     store::Txn& txn;
     std::optional<MountInfo> mount;   // absent for sys/ paths
@@ -37,6 +39,8 @@ struct Context {
     const Caches& caches;                 // parsed roles and issuers, shared by the service's requests
     std::vector<std::string> warnings{};  // said to the caller with the result
     std::string token{};                  // the caller's token (pki serve); empty for the local operator
+    Caller* caller = nullptr;             // what the store says of that token (null for the local operator)
+    std::string remote{};                 // the caller's IP address over pki serve; "" for the local operator
 
     const MountInfo& m() const { return *mount; }
     const std::string& mount_name() const { return mount->name; }

@@ -5,6 +5,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/random.hpp"
 #include "engine/records.hpp"
+#include "util/cidr.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 
@@ -25,13 +26,12 @@ std::string random_base62(size_t n) {
     return out;
 }
 
-std::string token_key(std::string_view token) { return std::string(kTokenPrefix) + crypto::sha256_hex(token); }
-
 Json to_record(const TokenInfo& t) {
     return Json{{"accessor", t.accessor},         {"display_name", t.display_name}, {"policies", t.policies},
                 {"creation_time", t.creation_time}, {"creation_ttl", t.creation_ttl}, {"expire_time", t.expire_time},
                 {"explicit_max_ttl", t.explicit_max_ttl}, {"renewable", t.renewable}, {"orphan", t.orphan},
-                {"parent_accessor", t.parent_accessor}, {"path", t.path}, {"meta", t.meta}};
+                {"parent_accessor", t.parent_accessor}, {"path", t.path}, {"meta", t.meta},
+                {"num_uses", t.num_uses}, {"bound_cidrs", t.bound_cidrs}};
 }
 
 TokenInfo from_record(const Json& r) {
@@ -47,6 +47,8 @@ TokenInfo from_record(const Json& r) {
     t.orphan = r.value("orphan", true);
     t.parent_accessor = r.value("parent_accessor", "");
     t.path = r.value("path", "auth/token/create");
+    t.num_uses = r.value("num_uses", int64_t{0});
+    t.bound_cidrs = r.value("bound_cidrs", std::vector<std::string>{});
     if (r.contains("meta") && r["meta"].is_object())
         for (const auto& [k, v] : r["meta"].items())
             if (v.is_string()) t.meta[k] = v.get<std::string>();
@@ -66,14 +68,24 @@ CreatedToken store_new(store::Txn& txn, TokenInfo info) {
     return out;
 }
 
-// The policies a token may carry while policies themselves are not yet kept.
-void check_policies(const std::vector<std::string>& policies) {
-    for (const auto& p : policies)
-        if (p != "root" && p != "default")
-            fail(ErrorKind::Invalid,
-                 "policy \"{}\" does not exist; this version knows the policies \"root\" (everything) and \"default\" "
-                 "(a token's own lookup, renew and revoke)",
-                 p);
+// The lifetime a new token gets: `ttl` (0: the system default), capped by the system maximum and
+// by an explicit maximum.
+int64_t effective_ttl(Context& ctx, std::optional<int64_t> given, int64_t explicit_max) {
+    if (given && *given < 0) fail(ErrorKind::Invalid, "ttl cannot be negative");
+    if (explicit_max < 0) fail(ErrorKind::Invalid, "explicit_max_ttl cannot be negative");
+    int64_t ttl = given && *given > 0 ? *given : kDefaultTokenTtl;
+    if (ttl > kDefaultTokenTtl) {
+        ctx.warnings.push_back(fmt::format("ttl of {} is above the system maximum of {}; the token has {}", util::format_duration(ttl),
+                                           util::format_duration(kDefaultTokenTtl), util::format_duration(kDefaultTokenTtl)));
+        ttl = kDefaultTokenTtl;
+    }
+    if (explicit_max > 0 && ttl > explicit_max) ttl = explicit_max;
+    return ttl;
+}
+
+void check_limits(const NewToken& req) {
+    if (req.num_uses < 0) fail(ErrorKind::Invalid, "num_uses cannot be negative (0 is unlimited)");
+    util::check_cidrs(req.bound_cidrs, "bound_cidrs");
 }
 
 }  // namespace
@@ -92,22 +104,19 @@ CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* paren
     if (req.policies && !given_root && !req.no_default_policy) t.policies.push_back("default");
     if (t.policies.empty()) t.policies = {"default"};
     t.meta = req.meta;
-    check_policies(t.policies);
+    check_limits(req);
     bool parent_root = !parent || parent->info.root();
-    if (!parent_root)
+    bool privileged = parent_root || parent->sudo;
+    if (parent && parent->info.num_uses > 0)
+        fail(ErrorKind::Forbidden, "a use-limited token cannot create tokens; use a token without num_uses");
+    if (!parent_root && given_root) fail(ErrorKind::Forbidden, "root tokens may be created only by a root token");
+    if (!privileged)
         for (const auto& p : t.policies)
-            if (std::find(parent_policies.begin(), parent_policies.end(), p) == parent_policies.end())
+            if (p != "default" && std::find(parent_policies.begin(), parent_policies.end(), p) == parent_policies.end())
                 fail(ErrorKind::Forbidden, "child policies must be a subset of the parent's: the caller lacks \"{}\"", p);
-    if (req.no_parent && !parent_root) fail(ErrorKind::Forbidden, "only a root token may create an orphan token (no_parent)");
-    if (req.ttl && *req.ttl < 0) fail(ErrorKind::Invalid, "ttl cannot be negative");
-    if (req.explicit_max_ttl < 0) fail(ErrorKind::Invalid, "explicit_max_ttl cannot be negative");
-    int64_t ttl = req.ttl && *req.ttl > 0 ? *req.ttl : kDefaultTokenTtl;
-    if (ttl > kDefaultTokenTtl) {
-        ctx.warnings.push_back(fmt::format("ttl of {} is above the system maximum of {}; the token has {}", util::format_duration(ttl),
-                                           util::format_duration(kDefaultTokenTtl), util::format_duration(kDefaultTokenTtl)));
-        ttl = kDefaultTokenTtl;
-    }
-    if (req.explicit_max_ttl > 0 && ttl > req.explicit_max_ttl) ttl = req.explicit_max_ttl;
+    if (req.no_parent && !privileged)
+        fail(ErrorKind::Forbidden, "root or sudo privileges are required to create an orphan token (no_parent); use auth/token/create-orphan");
+    int64_t ttl = effective_ttl(ctx, req.ttl, req.explicit_max_ttl);
     if (parent && !parent->info.root() && parent->info.expire_time && ctx.now + ttl > parent->info.expire_time) {
         ttl = parent->info.expire_time - ctx.now;
         ctx.warnings.push_back(fmt::format("the token's TTL is cut to {} so it does not outlive its parent", util::format_duration(ttl)));
@@ -118,6 +127,28 @@ CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* paren
     t.renewable = req.renewable;
     t.orphan = !parent || req.no_parent;
     if (!t.orphan) t.parent_accessor = parent->info.accessor;
+    t.num_uses = req.num_uses;
+    t.bound_cidrs = req.bound_cidrs;
+    t.path = req.path;
+    return store_new(ctx.txn, std::move(t));
+}
+
+CreatedToken create_login_token(Context& ctx, const NewToken& req) {
+    check_limits(req);
+    TokenInfo t;
+    t.creation_time = ctx.now;
+    t.display_name = req.display_name;
+    t.policies = req.policies.value_or(std::vector<std::string>{});
+    if (!req.no_default_policy) t.policies.push_back("default");
+    t.meta = req.meta;
+    t.creation_ttl = effective_ttl(ctx, req.ttl, req.explicit_max_ttl);
+    t.expire_time = ctx.now + t.creation_ttl;
+    t.explicit_max_ttl = req.explicit_max_ttl;
+    t.renewable = req.renewable;
+    t.orphan = true;
+    t.num_uses = req.num_uses;
+    t.bound_cidrs = req.bound_cidrs;
+    t.path = req.path;
     return store_new(ctx.txn, std::move(t));
 }
 
@@ -134,14 +165,49 @@ std::optional<CreatedToken> create_root_token_once(store::Txn& txn, int64_t now)
     return created;
 }
 
-Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now) {
+Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now, std::string_view remote) {
     if (!token.empty() && token.size() <= 256) {
-        if (auto r = load(txn, token_key(token))) {
+        std::string hash = crypto::sha256_hex(token);
+        if (auto r = load(txn, std::string(kTokenPrefix) + hash)) {
             TokenInfo info = from_record(*r);
-            if (info.expire_time == 0 || info.expire_time > now) return Caller{std::string(token), std::move(info)};
+            bool live = info.expire_time == 0 || info.expire_time > now;
+            bool from_here = info.bound_cidrs.empty() || util::address_in(remote.empty() ? "127.0.0.1" : remote, info.bound_cidrs);
+            if (live && from_here) return Caller{std::string(token), std::move(hash), std::move(info)};
         }
     }
     fail(ErrorKind::Forbidden, "permission denied");
+}
+
+void use_token(store::Txn& txn, Caller& caller) {
+    if (caller.info.num_uses <= 0) return;
+    if (--caller.info.num_uses > 0) {
+        save(txn, std::string(kTokenPrefix) + caller.hash, to_record(caller.info));
+        return;
+    }
+    revoke_token_hash(txn, caller.hash);
+}
+
+Caller by_accessor(const store::Txn& txn, std::string_view accessor, int64_t now) {
+    if (!accessor.empty() && accessor.size() <= 64 && accessor.find('/') == std::string_view::npos)
+        if (auto a = load(txn, std::string(kAccessorPrefix) + std::string(accessor))) {
+            std::string hash = a->value("hash", "");
+            if (auto r = load(txn, std::string(kTokenPrefix) + hash)) {
+                TokenInfo info = from_record(*r);
+                if (info.expire_time == 0 || info.expire_time > now) return Caller{"", std::move(hash), std::move(info)};
+            }
+        }
+    fail(ErrorKind::Invalid, "invalid accessor: no valid token has it");
+}
+
+std::vector<std::string> list_accessors(const store::Txn& txn, int64_t now) {
+    std::vector<std::string> out;
+    txn.scan(kTokenPrefix, [&](std::string_view key, std::string_view value) {
+        TokenInfo t = from_record(decode_record(key, value));
+        if (t.expire_time == 0 || t.expire_time > now) out.push_back(t.accessor);
+        return true;
+    });
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 TokenInfo renew_token(Context& ctx, const Caller& caller, std::optional<int64_t> increment) {
@@ -156,27 +222,30 @@ TokenInfo renew_token(Context& ctx, const Caller& caller, std::optional<int64_t>
         ctx.warnings.push_back(fmt::format("TTL of {} exceeded the effective max_ttl of {}; TTL value is capped accordingly",
                                            util::format_duration(inc), util::format_duration(std::max<int64_t>(0, max_end - ctx.now))));
     t.expire_time = std::max(end, ctx.now);
-    save(ctx.txn, token_key(caller.token), to_record(t));
+    save(ctx.txn, std::string(kTokenPrefix) + caller.hash, to_record(t));
     return t;
 }
 
-void revoke_token(Context& ctx, std::string_view token) {
-    auto r = load(ctx.txn, token_key(token));
+void revoke_token(Context& ctx, std::string_view token) { revoke_token_hash(ctx.txn, crypto::sha256_hex(token)); }
+
+void revoke_token_hash(store::Txn& txn, std::string_view hash) {
+    std::string first = std::string(kTokenPrefix) + std::string(hash);
+    auto r = load(txn, first);
     if (!r) return;
     TokenInfo t = from_record(*r);
     // Children go with their parent, as in Vault; collect first, then delete.
-    std::vector<std::pair<std::string, std::string>> doomed{{std::string(kTokenPrefix) + crypto::sha256_hex(token), t.accessor}};
+    std::vector<std::pair<std::string, std::string>> doomed{{first, t.accessor}};
     for (size_t i = 0; i < doomed.size(); ++i) {
         std::string parent = doomed[i].second;
-        ctx.txn.scan(kTokenPrefix, [&](std::string_view key, std::string_view value) {
+        txn.scan(kTokenPrefix, [&](std::string_view key, std::string_view value) {
             Json c = decode_record(key, value);
             if (c.value("parent_accessor", "") == parent) doomed.emplace_back(std::string(key), c.at("accessor").get<std::string>());
             return true;
         });
     }
     for (const auto& [key, accessor] : doomed) {
-        ctx.txn.del(key);
-        ctx.txn.del(std::string(kAccessorPrefix) + accessor);
+        txn.del(key);
+        txn.del(std::string(kAccessorPrefix) + accessor);
     }
 }
 

@@ -57,10 +57,11 @@ expect_error() {
   if [ -n "$id" ] && [ "$id" = "$RID" ]; then ok; else fail "$what: the error body's request_id '$id' is not the X-Request-Id '$RID': $(body)"; fi
   if [ -n "$text" ]; then has "$(jq -r '.errors[]?' "$WORK/body" 2>/dev/null || true)" "$text" "$what: errors"; fi
 }
-# expect_denied WHAT: 403 {"errors":["permission denied"]}.
+# expect_denied WHAT [MESSAGE]: 403 {"errors":[MESSAGE]}, by default Vault's "permission denied" (a
+# token that is not valid learns nothing more; a valid one is told what its policies lack).
 expect_denied() {
   expect_error 403 "$1"
-  expect_eq "$(jq -c '.errors' "$WORK/body" 2>/dev/null || true)" '["permission denied"]' "$1: errors"
+  expect_eq "$(jq -r '.errors | @json' "$WORK/body" 2>/dev/null || true)" "$(jq -nc --arg m "${2:-permission denied}" '[$m]')" "$1: errors"
 }
 ENVELOPE='["auth","data","lease_duration","lease_id","renewable","request_id","warnings","wrap_info"]'
 # expect_envelope WHAT: the last body is Vault's response envelope, its request_id the header's.
@@ -538,13 +539,13 @@ expect_eq "$(j '.data.policies | @json')" '["default"]' "lookup-self of the defa
 req_as "$DEF" POST auth/token/renew-self '{}'
 expect_code 200 "a default token can renew-self"
 req_as "$DEF" GET pki/roles/web
-expect_denied "a default token reads a role"
+expect_denied "a default token reads a role" 'permission denied: no policy of this token grants "read" on "pki/roles/web"'
 req_as "$DEF" POST pki/issue/web '{"common_name":"def.example.com"}'
-expect_denied "a default token issues"
+expect_denied "a default token issues" 'permission denied: no policy of this token grants "update" on "pki/issue/web"'
 req_as "$DEF" POST auth/token/create '{}'
-expect_denied "a default token creates a token"
+expect_denied "a default token creates a token" 'permission denied: no policy of this token grants "update" on "auth/token/create"'
 req_as "$DEF" GET sys/mounts
-expect_denied "a default token reads sys/mounts"
+expect_denied "a default token reads sys/mounts" 'permission denied: no policy of this token grants "read" on "sys/mounts"'
 
 req_as "$CI" POST auth/token/revoke-self
 expect_code 204 "revoke-self"

@@ -578,6 +578,98 @@ def _():
     eq(client.is_authenticated(), True, "the parent (root) token after the child revoked itself")
 
 
+# ---- policies and AppRole: a machine logs in and issues from its one role ---------------------------
+
+AGENT_POLICY = """
+# the agent may issue from its role on pki_int, and nothing else there
+path "pki_int/issue/agent" {
+  capabilities = ["update"]
+}
+path "pki_int/*" {
+  capabilities = ["deny"]
+}
+"""
+
+
+@step("sys.create_or_update_policy agent + read_policy + list_policies")
+def _():
+    ok_status(client.sys.create_or_update_policy("agent", AGENT_POLICY), "create_or_update_policy")
+    d = data(client.sys.read_policy("agent"), "read_policy")
+    eq(d.get("rules"), AGENT_POLICY, "the policy text reads back as written")
+    names = data(client.sys.list_policies(), "list_policies").get("policies")
+    eq(names, ["agent", "default", "root"], "policies")
+    S["policy"] = True
+
+
+@step("sys.enable_auth_method approle + list_auth_methods")
+def _():
+    ok_status(client.sys.enable_auth_method("approle"), "enable_auth_method")
+    methods = data(client.sys.list_auth_methods(), "list_auth_methods")
+    eq(sorted(methods), ["approle/", "token/"], "auth methods")
+    eq(methods["approle/"]["type"], "approle", "type of approle/")
+    S["approle"] = True
+
+
+@step("auth.approle.create_or_update_approle + read_role_id + generate_secret_id")
+def _():
+    need("approle")
+    need("int_set")
+    ok_status(pki.create_or_update_role("agent", {"allowed_domains": "example.com", "allow_subdomains": True, "max_ttl": "24h"},
+                                        mount_point="pki_int"), "pki role agent")
+    ok_status(client.auth.approle.create_or_update_approle("agent", token_policies=["agent"], token_ttl="20m", token_max_ttl="1h",
+                                                           secret_id_num_uses=2, secret_id_ttl="10m"), "create_or_update_approle")
+    role = data(client.auth.approle.read_role("agent"), "read_role")
+    eq(role.get("token_policies"), ["agent"], "token_policies")
+    eq(role.get("token_ttl"), 1200, "token_ttl in seconds")
+    eq(role.get("secret_id_num_uses"), 2, "secret_id_num_uses")
+    role_id = data(client.auth.approle.read_role_id("agent"), "read_role_id")["role_id"]
+    check(re.fullmatch(r"[0-9a-f-]{36}", role_id), f"role_id is a UUID: {role_id!r}")
+    sec = data(client.auth.approle.generate_secret_id("agent", metadata={"host": "web1"}), "generate_secret_id")
+    eq(sec.get("secret_id_num_uses"), 2, "secret_id_num_uses of the secret ID")
+    eq(sec.get("secret_id_ttl"), 600, "secret_id_ttl of the secret ID")
+    accessors = data(client.auth.approle.list_secret_id_accessors("agent"), "list_secret_id_accessors")["keys"]
+    eq(accessors, [sec["secret_id_accessor"]], "the secret ID's accessor is listed")
+    S["role_id"], S["secret_id"] = role_id, sec["secret_id"]
+
+
+@step("auth.approle.login: a token with the role's policies issues, and may do nothing else")
+def _():
+    machine = hvac.Client(url=ADDR)
+    resp = machine.auth.approle.login(need("role_id"), need("secret_id"))
+    auth = resp.get("auth") or {}
+    eq(auth.get("policies"), ["agent", "default"], "policies of the login token")
+    eq(auth.get("metadata"), {"role_name": "agent", "host": "web1"}, "metadata of the login token")
+    check(1190 <= auth.get("lease_duration", 0) <= 1200, f"lease_duration is token_ttl: {auth.get('lease_duration')!r}")
+    eq(machine.is_authenticated(), True, "the login token is authenticated")
+    d = data(machine.secrets.pki.generate_certificate("agent", "web1.example.com", mount_point="pki_int"), "issue with the login token")
+    leaf = write("agent-leaf.pem", d["certificate"])
+    verify(need("root"), leaf, untrusted=S["int"])
+    eq(subject_cn(leaf), "web1.example.com", "CN")
+    expect_refused((hvac.exceptions.Forbidden,), lambda: machine.secrets.pki.read_role("agent", mount_point="pki_int"),
+                   "the login token reads the role")
+    expect_refused((hvac.exceptions.Forbidden,), lambda: machine.secrets.pki.generate_root("internal", "evil", mount_point="pki"),
+                   "the login token generates a root")
+    expect_refused((hvac.exceptions.Forbidden,), lambda: machine.sys.list_mounted_secrets_engines(), "the login token reads sys/mounts")
+    r = machine.auth.token.renew_self()
+    check(1190 <= (r.get("auth") or {}).get("lease_duration", 0) <= 1200, f"renew_self: {r.get('auth')!r:.200}")
+    S["machine"] = machine
+
+
+@step("auth.approle.login: the secret ID's second use is its last; a wrong one is refused")
+def _():
+    machine = hvac.Client(url=ADDR)
+    machine.auth.approle.login(need("role_id"), need("secret_id"))
+    eq(machine.is_authenticated(), True, "the second login")
+    expect_refused((hvac.exceptions.InvalidRequest,), lambda: hvac.Client(url=ADDR).auth.approle.login(S["role_id"], S["secret_id"]),
+                   "a third login with a two-use secret ID")
+    expect_refused((hvac.exceptions.InvalidRequest,),
+                   lambda: hvac.Client(url=ADDR).auth.approle.login(S["role_id"], "00000000-0000-0000-0000-000000000000"),
+                   "a login with a wrong secret ID")
+    # The used-up secret ID is gone: a LIST with nothing under it is Vault's 404, hvac's InvalidPath.
+    expect_refused((hvac.exceptions.InvalidPath,), lambda: client.auth.approle.list_secret_id_accessors("agent"),
+                   "listing the secret IDs once the only one is used up")
+
+
 print(f"steps: {STEPS}, failed: {len(FAILED)}")
 if FAILED:
     print("failed steps: " + "; ".join(FAILED))

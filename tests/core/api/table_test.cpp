@@ -150,7 +150,9 @@ TEST_CASE("the real table: foundation paths are there") {
     CHECK(t.match("health", "sys")->spec->access == pki::api::Access::Open);
     CHECK(t.match("ca/pem", "")->spec->access == pki::api::Access::Open);
     CHECK(t.match("issue/web", "")->spec->access == pki::api::Access::Token);
-    CHECK(t.match("token/renew-self", "auth")->spec->access == pki::api::Access::Self);
+    CHECK(t.match("token/renew-self", "auth")->spec->access == pki::api::Access::Token);  // the default policy allows it
+    CHECK(t.match("approle/login", "auth")->spec->access == pki::api::Access::Open);
+    CHECK(t.match("auth/approle", "sys")->spec->sudo);
     CHECK(pki::api::split_path("/auth/token/create/").root == "auth");
     CHECK(pki::api::split_path("pki/roles/web").mount == "pki");
     CHECK(pki::api::split_path("pki/roles/web").sub == "roles/web");
