@@ -49,7 +49,10 @@ CLI::App* subcommand(CLI::App& root, const api::Table& table, std::map<std::stri
         key += "/" + words[i];
         auto it = made.find(key);
         if (it == made.end()) {
-            CLI::App* sub = parent->add_subcommand(words[i], table.group_help(words[i]));
+            // A group under another is described by its words together ("approle role"), a top one by its word.
+            std::string help = i > 0 ? table.group_help(key.substr(1)) : "";
+            if (help.empty()) help = table.group_help(words[i]);
+            CLI::App* sub = parent->add_subcommand(words[i], help);
             if (parent == &root) sub->group("Commands");
             sub->fallthrough();
             if (i + 1 < words.size()) sub->require_subcommand(1);

@@ -171,14 +171,59 @@ std::vector<Page> pages() {
          ".EX\npki write pki/tidy tidy_cert_store=true tidy_revoked_certs=true safety_buffer=24h\npki read pki/tidy-status\n.EE"},
         {"pki-token", {"token"}, "tokens for pki serve",
          "Every request to \\fBpki serve\\fR needs a token (X-Vault-Token, or Authorization: Bearer), except reads of the CA "
-         "certificates, the CRLs and stored certificates, and sys/health, which are open as in Vault. The first \\fBpki serve\\fR "
-         "on a state directory creates a root token and shows it once. \\fBpki token create\\fR, run on the state directory, "
-         "and \\fBauth/token/create\\fR over HTTP mint more; a token is shown once and only its SHA-256 hash is stored. A token "
-         "carries a TTL (768h by default, the system maximum) and policies: \\fBroot\\fR (everything) or \\fBdefault\\fR "
-         "(its own lookup-self, renew-self and revoke-self only); named policies come with a later release. Revoking a token "
-         "revokes the tokens it created.",
-         ".EX\npki token create -ttl=24h -display-name=deploy -field=token > deploy.token\n"
-         "curl -H \"X-Vault-Token: $(cat deploy.token)\" http://127.0.0.1:8200/v1/auth/token/lookup-self\n.EE"},
+         "certificates, the CRLs and stored certificates, OCSP, sys/health and AppRole login, which are open as in Vault. The "
+         "first \\fBpki serve\\fR on a state directory creates a root token and shows it once. \\fBpki token create\\fR, run on "
+         "the state directory, and \\fBauth/token/create\\fR over HTTP mint more; a token is shown once and only its SHA-256 "
+         "hash is stored, beside an accessor that may be shown and logged. A token carries policies (see \\fBpki-policy\\fR(1); "
+         "\\fBdefault\\fR is added unless \\fB-no-default-policy\\fR), a TTL (768h by default, the system maximum) and maximum, "
+         "\\fBrenewable\\fR, a use limit (\\fB-use-limit\\fR, Vault's num_uses: the last use revokes it) and \\fBbound_cidrs\\fR "
+         "(the addresses it may be used from). A child gets only policies its parent has (unless the parent has sudo on "
+         "auth/token/create), never outlives it, and is revoked with it; \\fBno_parent\\fR needs sudo, "
+         "\\fBauth/token/create-orphan\\fR only its own capability. A use-limited token cannot create tokens. "
+         "\\fBlookup-accessor\\fR, \\fBrenew-accessor\\fR and \\fBrevoke-accessor\\fR act on a token known by its accessor; "
+         "\\fBsys/capabilities-self\\fR and \\fBpki token capabilities\\fR say what a token may do on a path.",
+         ".EX\npki token create -policy=web -ttl=24h -display-name=deploy -field=token > deploy.token\n"
+         "pki token create -policy=web -use-limit=1 -format=json\n"
+         "curl -H \"X-Vault-Token: $(cat deploy.token)\" http://127.0.0.1:8200/v1/auth/token/lookup-self\n"
+         "pki token revoke-accessor --accessor 1hG3...\n.EE"},
+        {"pki-policy", {"policy"}, "ACL policies: who may do what over pki serve",
+         "Policies are Vault's: path blocks, each with capabilities \\fBcreate\\fR, \\fBread\\fR, \\fBupdate\\fR, "
+         "\\fBpatch\\fR, \\fBdelete\\fR, \\fBlist\\fR, \\fBsudo\\fR and \\fBdeny\\fR, in the HCL form Vault's documentation "
+         "writes (comments with #, // and /* */; several blocks; the older \\fBpolicy = \"write\"\\fR form) or in Vault's JSON "
+         "form. A path is exact, ends in \\fB*\\fR (a prefix, matching inside a segment too), or has \\fB+\\fR segments "
+         "(exactly one segment each). For a request the most specific rule decides, in Vault's order: an exact path first; "
+         "then, among the matching prefixes and + paths, the one whose first wildcard comes latest, then one that is not a "
+         "prefix, then fewer + segments, then the longer. Rules for the same path in several policies add up, and \\fBdeny\\fR "
+         "in any of them leaves only deny. Operations need the capability Vault maps them to: read, list, delete, patch, and "
+         "for writes update, or create for a new AppRole role (the only path with Vault's existence check; every pki path takes "
+         "update, as in Vault). \\fBsys/auth/*\\fR and \\fBauth/token/accessors\\fR need sudo too. A refusal is HTTP 403 with one "
+         "line naming the capability and the path; a token that is not valid learns nothing beyond \"permission denied\". "
+         "\\fBroot\\fR is built in and grants everything; \\fBdefault\\fR (lookup-self, renew-self, revoke-self, "
+         "sys/capabilities-self) may be rewritten but not deleted. A policy that does not parse is refused with its line and "
+         "column. Differences from Vault: allowed_parameters, denied_parameters, required_parameters, the wrapping TTLs, "
+         "mfa_methods and control_group are refused (they would not be enforced), identity templating has no identities to "
+         "fill in, and heredoc strings are not read.",
+         ".EX\ncat > web.hcl <<'EOF'\npath \"pki/issue/web\" {\n  capabilities = [\"update\"]\n}\nEOF\n"
+         "pki policy write web web.hcl\npki policy list\npki token create -policy=web -ttl=24h\n"
+         "curl -X PUT -H \"X-Vault-Token: $VAULT_TOKEN\" --data @policy.json http://127.0.0.1:8200/v1/sys/policies/acl/web\n.EE"},
+        {"pki-approle", {"approle", "auth"}, "AppRole logins for machines",
+         "AppRole is Vault's login for machines (Vault Agent, cert-manager, scripts). Enable it once with \\fBpki auth enable "
+         "approle\\fR (or POST sys/auth/approle with type approle; it lives at auth/approle only). A role names the policies "
+         "and limits of the tokens its logins get: \\fBtoken_policies\\fR, \\fBtoken_ttl\\fR, \\fBtoken_max_ttl\\fR, "
+         "\\fBtoken_explicit_max_ttl\\fR, \\fBtoken_num_uses\\fR, \\fBtoken_bound_cidrs\\fR, \\fBtoken_no_default_policy\\fR; "
+         "and of its secret IDs: \\fBbind_secret_id\\fR, \\fBsecret_id_ttl\\fR, \\fBsecret_id_num_uses\\fR, "
+         "\\fBsecret_id_bound_cidrs\\fR. A write changes only the fields given. A machine logs in at \\fBauth/approle/login\\fR "
+         "(open, as in Vault) with the role's \\fBrole_id\\fR and one of its \\fBsecret_id\\fRs, and gets an orphan token "
+         "with the role's policies (plus default) and metadata role_name. Secret IDs are returned once and stored as SHA-256 "
+         "hashes, each with an accessor for listing, lookup and destroying; a use-limited one is deleted by its last login. "
+         "A wrong role ID or secret ID, an expired or used-up secret ID, or an address outside the bound CIDRs is refused "
+         "(HTTP 400, one line, never the secret) and changes nothing. Local requests count as coming from 127.0.0.1. Periodic "
+         "and batch tokens are not supported.",
+         ".EX\npki auth enable approle\npki approle role write agent --token-policies web --token-ttl 20m --secret-id-num-uses 1\n"
+         "pki approle role-id read agent -field=role_id > role_id\n"
+         "pki approle secret-id generate agent -field=secret_id > secret_id\n"
+         "curl -s -d \"{\\\"role_id\\\":\\\"$(cat role_id)\\\",\\\"secret_id\\\":\\\"$(cat secret_id)\\\"}\" "
+         "http://127.0.0.1:8200/v1/auth/approle/login | jq -r .auth.client_token\n.EE"},
     };
 }
 

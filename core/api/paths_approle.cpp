@@ -224,6 +224,9 @@ std::vector<FieldSpec> secret_id_fields() {
 
 void add_approle_paths(Table& t) {
     t.describe_group("approle", "AppRole: roles, role IDs and secret IDs for machines that log in to pki serve.");
+    t.describe_group("approle/role", "Create, read, list and delete AppRole roles (the policies and limits of their logins).");
+    t.describe_group("approle/role-id", "Read or set the role_id of an AppRole role.");
+    t.describe_group("approle/secret-id", "Generate, list, look up and destroy the secret IDs of an AppRole role.");
     t.add(PathSpec{"approle/role", "approle", "The AppRole roles.", {},
                    {{Op::List, list_roles, "List the roles.", {"approle", "role", "list"}}},
                    "auth"});

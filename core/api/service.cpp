@@ -47,6 +47,25 @@ uint32_t capability_for(Op op, bool creates) {
     return policy::kUpdate;
 }
 
+// Vault's ACL: unless the caller is root, its policies must grant `need` on the full path (a
+// LIST's with a trailing '/'), and sudo on the root-protected paths; deny beats all. Returns
+// whether the caller has sudo there.
+bool check_acl(const store::Txn& txn, const engine::Caller& caller, Op op, const std::string& request_path, uint32_t need,
+               bool needs_sudo) {
+    if (caller.info.root()) return true;
+    bool list = op == Op::List;
+    std::string path = list ? request_path + "/" : request_path;
+    uint32_t caps = engine::acl_for(txn, caller.info.policies).capabilities(path, list);
+    if (caps & policy::kDeny)
+        fail(ErrorKind::Forbidden, "permission denied: a policy of this token denies \"{}\"", util::printable(path, 200));
+    if (!(caps & need))
+        fail(ErrorKind::Forbidden, "permission denied: no policy of this token grants \"{}\" on \"{}\"",
+             policy::capability_names(need).front(), util::printable(path, 200));
+    if (needs_sudo && !(caps & policy::kSudo))
+        fail(ErrorKind::Forbidden, "permission denied: \"{}\" also needs the \"sudo\" capability", util::printable(path, 200));
+    return caps & policy::kSudo;
+}
+
 }  // namespace
 
 struct Prepared::State {
@@ -93,7 +112,7 @@ Service::Resolved Service::resolve(const Request& request) const {
     r.remote = request.remote;
     auto match = table_.match(r.sub, parts.root);
     if (!match) {
-        check_caller_of_unknown(request.token);
+        check_caller_of_unknown(request, r.path);
         throw Error(ErrorKind::NotFound, fmt::format("unknown path \"{}\"", r.path), "",
                     Hint{"list the paths a mount serves", "path-help", "", ""});
     }
@@ -108,7 +127,7 @@ Service::Resolved Service::resolve(const Request& request) const {
     }
     r.spec = r.match.spec->find(request.op);
     if (!r.spec) {
-        if (r.match.spec->access != Access::Open) check_caller_of_unknown(request.token);
+        if (r.match.spec->access != Access::Open) check_caller_of_unknown(request, r.path);
         std::vector<std::string> ops;
         for (const auto& o : r.match.spec->ops) ops.emplace_back(op_name(o.op));
         fail(ErrorKind::Unsupported, "{} does not support {}; it supports: {}", r.path, op_name(request.op), util::join(ops, ", "));
@@ -120,7 +139,7 @@ Service::Resolved Service::resolve(const Request& request) const {
     try {
         r.fields = Fields(r.match.spec->fields, data, r.path);
     } catch (const Error&) {
-        if (r.match.spec->access != Access::Open) check_caller_of_unknown(request.token);  // 403 before 400
+        if (r.match.spec->access != Access::Open) check_caller_of_unknown(request, r.path);  // 403 before 400
         throw;
     }
     r.writes = op_writes(request.op) || r.spec->mutates;
@@ -146,26 +165,8 @@ Response Service::run(const Resolved& r, store::Txn& txn) const {
 std::optional<engine::Caller> Service::authorize(const Resolved& r, store::Txn& txn, int64_t now, Call* call) const {
     if (!r.token || r.match.spec->access == Access::Open) return std::nullopt;
     auto caller = engine::authenticate(txn, *r.token, now, r.remote);
-    if (caller.info.root()) {
-        caller.sudo = true;
-    } else {
-        // Vault's ACL: the policies must grant the operation's capability on the full path (a
-        // LIST's with a trailing '/'), and sudo on the root-protected paths; deny beats all.
-        bool list = r.op == Op::List;
-        std::string path = list ? r.path + "/" : r.path;
-        uint32_t caps = engine::acl_for(txn, caller.info.policies).capabilities(path, list);
-        bool creates = r.op == Op::Write && r.match.spec->exists && call && !r.match.spec->exists(*call);
-        uint32_t need = capability_for(r.op, creates);
-        auto cap_name = policy::capability_names(need).front();
-        if (caps & policy::kDeny)
-            fail(ErrorKind::Forbidden, "permission denied: a policy of this token denies \"{}\"", util::printable(path, 200));
-        if (!(caps & need))
-            fail(ErrorKind::Forbidden, "permission denied: no policy of this token grants \"{}\" on \"{}\"", cap_name,
-                 util::printable(path, 200));
-        if (r.match.spec->sudo && !(caps & policy::kSudo))
-            fail(ErrorKind::Forbidden, "permission denied: \"{}\" also needs the \"sudo\" capability", util::printable(path, 200));
-        caller.sudo = caps & policy::kSudo;
-    }
+    bool creates = r.op == Op::Write && r.match.spec->exists && call && !r.match.spec->exists(*call);
+    caller.sudo = check_acl(txn, caller, r.op, r.path, capability_for(r.op, creates), r.match.spec->sudo);
     if (caller.info.num_uses > 0) {
         if (!txn.writable()) throw NeedsWrite{};
         engine::use_token(txn, caller);
@@ -173,13 +174,15 @@ std::optional<engine::Caller> Service::authorize(const Resolved& r, store::Txn& 
     return caller;
 }
 
-void Service::check_caller_of_unknown(const std::optional<std::string>& token) const {
-    // Without a valid token, an unknown path or operation is "permission denied", as in Vault: a
-    // caller without a token learns nothing of what exists.
-    if (!token) return;
+void Service::check_caller_of_unknown(const Request& request, const std::string& path) const {
+    // Without a valid token, or with one whose policies grant nothing there, an unknown path or
+    // operation is "permission denied", as in Vault: the caller learns nothing of what exists.
+    if (!request.token) return;
     auto snap = backend_->snapshot();
     if (!snap) fail(ErrorKind::Forbidden, "permission denied");
-    engine::authenticate(*snap, *token, now());
+    auto caller = engine::authenticate(*snap, *request.token, now(), request.remote);
+    uint32_t need = request.op == Op::Write ? (policy::kCreate | policy::kUpdate) : capability_for(request.op, false);
+    check_acl(*snap, caller, request.op, path, need, false);
 }
 
 std::optional<std::string> Service::create_root_token_once() const {

@@ -130,7 +130,7 @@ private:
     // nullopt for the local operator (who may do everything) and for open paths. `call` answers
     // the path's existence check (create or update); null for batch operations.
     std::optional<engine::Caller> authorize(const Resolved& r, store::Txn& txn, int64_t now, Call* call) const;
-    void check_caller_of_unknown(const std::optional<std::string>& token) const;
+    void check_caller_of_unknown(const Request& request, const std::string& path) const;
     // Rebuild a mount's due CRLs (`on_read`: for a local reader); true when something was rebuilt.
     bool rebuild_due_crls(const std::string& mount, bool on_read) const;
 

@@ -106,7 +106,8 @@ public:
     void add(PathSpec spec);
     std::optional<Match> match(std::string_view subpath, std::string_view root) const;  // root "" for a mount's paths
     const std::vector<PathSpec>& paths() const { return paths_; }
-    // One-line help for a command word that groups others ("key", "role", "config" ...).
+    // One-line help for a command word that groups others ("key", "role", "config" ...); a group
+    // under another is named by its words joined with '/' ("approle/role").
     void describe_group(std::string word, std::string help) { groups_[std::move(word)] = std::move(help); }
     std::string group_help(const std::string& word) const;
 

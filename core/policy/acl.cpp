@@ -1,5 +1,8 @@
 #include "policy/acl.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
@@ -172,6 +175,7 @@ private:
     Value value() {
         Value v;
         v.pos = pos_;
+        Depth guard(*this, pos_);
         char c = peek();
         if (c == '"') {
             v.text = quoted();
@@ -207,9 +211,19 @@ private:
         return v;
     }
 
+    // Nesting is bounded so no input can exhaust the stack (a policy needs two levels).
+    struct Depth {
+        Hcl& h;
+        explicit Depth(Hcl& hcl, Pos p) : h(hcl) {
+            if (++h.depth_ > 32) parse_fail(p, "nesting is deeper than 32 levels");
+        }
+        ~Depth() { --h.depth_; }
+    };
+
     std::string_view s_;
     size_t i_ = 0;
     Pos pos_;
+    int depth_ = 0;
 };
 
 // ---- from the parsed document to rules ----
@@ -297,7 +311,29 @@ Policy from_hcl(std::string_view text) {
     return p;
 }
 
+// The deepest nesting of JSON text (strings skipped), so a hostile one is refused before the
+// parser builds a tree whose destruction would recurse that deep.
+size_t json_depth(std::string_view text) {
+    size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
 Policy from_json(std::string_view text) {
+    if (json_depth(text) > 32) fail(ErrorKind::Invalid, "policy does not parse: the JSON nests deeper than 32 levels");
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(text.begin(), text.end());

@@ -146,3 +146,10 @@ TEST_CASE("acl_test: capability names come in Vault's order; nothing granted rea
     CHECK(capability_names(0) == std::vector<std::string>{"deny"});
     CHECK(capability_names(p::kDeny) == std::vector<std::string>{"deny"});
 }
+
+TEST_CASE("acl_test: hostile nesting is refused, not followed down the stack") {
+    CHECK(parse_error("path \"a\" { capabilities = " + std::string(100000, '[') + " }").find("nesting is deeper than 32 levels") !=
+          std::string::npos);
+    CHECK(parse_error("{\"path\": " + std::string(100000, '[') + "}") ==
+          "policy does not parse: the JSON nests deeper than 32 levels");
+}

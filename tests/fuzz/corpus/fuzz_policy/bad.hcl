@@ -1,0 +1,2 @@
+path "a" { capabilities = ["reed"] }
+path "b" { allowed_parameters = { "x" = [] } }

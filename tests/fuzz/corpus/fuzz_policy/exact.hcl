@@ -1,0 +1,3 @@
+path "pki/issue/web" {
+  capabilities = ["update"]
+}
