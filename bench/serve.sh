@@ -5,6 +5,8 @@
 #           certificate per request, each stored durably (group commit) before its response,
 #           every request logged to the access log              target >= 8,000/s, p99 < 50 ms
 #   ca/pem  wrk, 64 keep-alive TLS connections: GET /v1/pki/ca/pem   target >= 30,000/s
+#   policy  the cost of an ACL policy: GET /v1/pki/roles/web with the root token and with a token
+#           of a policy that allows it (among four path blocks), and the issue load with that token
 #   batch   `pki batch` issuing N certificates in one process (no HTTP, no TLS)
 # and the server's RSS at rest and its peak under the issue load. Vault's published figure for
 # stored EC P-256 issuance is 2,200/s.
@@ -62,6 +64,23 @@ load "POST /v1/pki/issue/web" issue_report.lua /v1/pki/issue/web
 stored_after=$("$PKI" list -format=json pki/certs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
 echo "  certificates stored during the issue load: $((stored_after - stored_before))"
 load "GET /v1/pki/ca/pem" report.lua /v1/pki/ca/pem
+# A policy of the shape users write: the one path it needs, beside a glob, a '+' path and a deny.
+cat > web.hcl <<'HCL'
+path "pki/issue/web" { capabilities = ["update"] }
+path "pki/roles/web" { capabilities = ["read"] }
+path "pki/+/db" { capabilities = ["read"] }
+path "pki/root/*" { capabilities = ["deny"] }
+HCL
+curl -s --cacert ca.pem -X PUT -H "X-Vault-Token: $TOKEN" --data "$(python3 -c 'import json; print(json.dumps({"policy": open("web.hcl").read()}))')" \
+  "https://127.0.0.1:$PORT/v1/sys/policies/acl/web" >/dev/null
+WEB_TOKEN=$(curl -s --cacert ca.pem -X POST -H "X-Vault-Token: $TOKEN" --data '{"policies":["web"]}' \
+  "https://127.0.0.1:$PORT/v1/auth/token/create" | python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])')
+sed "s/^wrk.headers\[\"X-Vault-Token\"\] = .*/wrk.headers[\"X-Vault-Token\"] = \"$WEB_TOKEN\"/" issue_report.lua > issue_policy.lua
+printf 'wrk.headers["X-Vault-Token"] = "%s"\n' "$TOKEN" | cat - report.lua > read_root.lua
+printf 'wrk.headers["X-Vault-Token"] = "%s"\n' "$WEB_TOKEN" | cat - report.lua > read_policy.lua
+load "GET roles/web (root token)" read_root.lua /v1/pki/roles/web
+load "GET roles/web (policy token)" read_policy.lua /v1/pki/roles/web
+load "POST issue/web (policy token)" issue_policy.lua /v1/pki/issue/web
 echo "  RSS after the loads: $(rss) MiB (anonymous $(anon) MiB; the rest is the mapped store)"
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=""
 

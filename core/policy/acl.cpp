@@ -349,6 +349,8 @@ Policy from_json(std::string_view text) {
             }
         }
         parse_fail(pos, "this is not valid JSON");
+    } catch (const nlohmann::json::exception&) {  // a number beyond what a double holds
+        fail(ErrorKind::Invalid, "policy does not parse: a number in the JSON is out of range");
     }
     if (!doc.is_object()) fail(ErrorKind::Invalid, "policy does not parse: a JSON policy is an object with \"path\"");
     Policy p;

@@ -153,3 +153,7 @@ TEST_CASE("acl_test: hostile nesting is refused, not followed down the stack") {
     CHECK(parse_error("{\"path\": " + std::string(100000, '[') + "}") ==
           "policy does not parse: the JSON nests deeper than 32 levels");
 }
+
+TEST_CASE("acl_test: a JSON number beyond a double is refused as input (a fuzzer's finding)") {
+    CHECK(parse_error("{\"path\": 1" + std::string(400, '5') + "e999999}") == "policy does not parse: a number in the JSON is out of range");
+}
