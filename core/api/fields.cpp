@@ -1,5 +1,6 @@
 #include "api/fields.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -121,6 +122,10 @@ Json parse_list(const FieldSpec& spec, const Json& raw, std::string_view path) {
     Json out = Json::array();
     if (raw.is_array()) {
         for (const auto& item : raw) {
+            if (item.is_object() && spec.object_items) {  // policy_identifiers: {"oid": ..., "cps": ..., "notice": ...}
+                out.push_back(item.dump());
+                continue;
+            }
             if (!item.is_string()) bad(spec, raw, path, "a list of strings");
             auto s = util::trim(item.get_ref<const std::string&>());
             if (!s.empty()) out.push_back(std::string(s));
@@ -203,13 +208,10 @@ Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string
         for (const auto& s : specs)
             if (s.name == name) spec = &s;
         if (!spec) {
-            std::vector<std::string> known;
-            for (const auto& s : specs)
-                if (!s.in_path) known.push_back(s.name);
-            throw Error(ErrorKind::Invalid,
-                        fmt::format("unknown field \"{}\" for {}; accepted fields: {}", name, path,
-                                    known.empty() ? std::string("none") : util::join(known, ", ")),
-                        name);
+            // As Vault: a parameter the path does not know is ignored, and the response says so
+            // (unknown_field_warnings). Its value is never read.
+            unknown_.push_back(name);
+            continue;
         }
         try {
             values_[name] = parse_field(*spec, value, path);
@@ -219,6 +221,54 @@ Fields::Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string
         }
         given_.insert(name);
     }
+}
+
+namespace {
+
+// Levenshtein distance, for suggesting the field a misspelt one meant.
+size_t distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+}  // namespace
+
+std::optional<std::string> closest_field(const std::vector<FieldSpec>& specs, std::string_view name) {
+    if (name.size() > 128) return std::nullopt;
+    std::optional<std::string> best;
+    size_t best_d = 0;
+    size_t limit = name.size() < 6 ? 1 : 2;  // a short name is close only to a near twin
+    for (const auto& s : specs) {
+        if (s.in_path) continue;
+        size_t d = distance(name, s.name);
+        if (d <= limit && (!best || d < best_d)) {
+            best = s.name;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> unknown_field_warnings(const Fields& f, const std::vector<FieldSpec>& specs) {
+    std::vector<std::string> out;
+    if (f.unknown().empty()) return out;
+    std::vector<std::string> shown;
+    for (const auto& n : f.unknown()) shown.push_back(util::printable(n, 64));
+    out.push_back(fmt::format("Endpoint ignored these unrecognized parameters: [{}]", util::join(shown, " ")));
+    for (size_t i = 0; i < shown.size(); ++i)
+        if (auto near = closest_field(specs, f.unknown()[i]))
+            out.push_back(fmt::format("parameter \"{}\" was ignored: did you mean \"{}\"?", shown[i], *near));
+    return out;
 }
 
 std::string default_text(const FieldSpec& f) {

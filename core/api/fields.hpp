@@ -5,6 +5,7 @@
 // true/false/1/0, integers as numbers or digit strings.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,13 +25,14 @@ struct FieldSpec {
     std::vector<std::string> choices;    // fixed set of accepted values, when there is one
     bool in_path = false;                // part of the path (":name"), not of the body
     bool sensitive = false;              // never echoed in errors
+    bool object_items = false;           // a list whose items may also be JSON objects, kept as their compact JSON text
 };
 
 class Fields {
 public:
     Fields() = default;
-    // Parse `raw` (an object) against `specs`. Unknown names and malformed values throw
-    // Error(Invalid) naming the field and `path`.
+    // Parse `raw` (an object) against `specs`. Malformed values throw Error(Invalid) naming the
+    // field and `path`; names the path does not know are ignored (unknown()), as Vault does.
     Fields(const std::vector<FieldSpec>& specs, const Json& raw, std::string_view path);
 
     bool has(const std::string& name) const { return given_.count(name) > 0; }
@@ -41,11 +43,20 @@ public:
     int64_t duration(const std::string& name) const;  // seconds
     std::vector<std::string> list(const std::string& name) const;
     void set(const std::string& name, Json v) { values_[name] = std::move(v); }
+    // The names given that no field of the path has, in the order given.
+    const std::vector<std::string>& unknown() const { return unknown_; }
 
 private:
     std::map<std::string, Json> values_;
     std::set<std::string> given_;
+    std::vector<std::string> unknown_;
 };
+
+// The field of `specs` a misspelt `name` most likely meant (allowed_domain: allowed_domains).
+std::optional<std::string> closest_field(const std::vector<FieldSpec>& specs, std::string_view name);
+// Vault's warning for ignored parameters ("Endpoint ignored these unrecognized parameters: [a b]"),
+// then one naming the closest field for each that has one; empty when nothing was ignored.
+std::vector<std::string> unknown_field_warnings(const Fields& f, const std::vector<FieldSpec>& specs);
 
 // A field's default as help text shows it ("" when there is none; lists comma-separated).
 std::string default_text(const FieldSpec& f);

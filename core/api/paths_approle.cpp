@@ -159,7 +159,7 @@ Response lookup_accessor(Call& c) {
     engine::require_approle(c.ctx.txn);
     std::string accessor = c.fields.str("secret_id_accessor");
     auto s = engine::lookup_secret_id_accessor(c.ctx.txn, role_name(c.fields), accessor, c.ctx.now);
-    if (!s) fail(ErrorKind::Invalid, "failed to find accessor entry for secret_id_accessor: \"{}\"", util::printable(accessor, 64));
+    if (!s) fail(ErrorKind::NotFound, "failed to find accessor entry for secret_id_accessor: \"{}\"", util::printable(accessor, 64));
     return reply(secret_data(*s));
 }
 

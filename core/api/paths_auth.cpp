@@ -86,7 +86,7 @@ Response create_common(Call& c, bool orphan) {
     if (c.ctx.caller) parent = *c.ctx.caller;
     if (orphan) {
         req.no_parent = true;
-        if (parent) parent->sudo = true;  // create-orphan: the path's own capability is enough
+        req.orphan_path = true;  // create-orphan: the path's own capability is enough for no parent (not for more policies)
     }
     if (req.policies) warn_missing(c, *req.policies);
     auto made = engine::create_token(c.ctx, req, parent ? &*parent : nullptr);
@@ -122,14 +122,8 @@ Response revoke_self(Call& c) {
     return reply(nullptr);
 }
 
-// A token named by the request (lookup, renew): Vault's 400 "bad token" when it is not valid.
-engine::Caller named(Call& c, const std::string& token) {
-    try {
-        return engine::authenticate(c.ctx.txn, token, c.ctx.now, "");
-    } catch (const Error&) {
-        fail(ErrorKind::Invalid, "bad token: it is unknown, expired or revoked");
-    }
-}
+// A token named by the request (lookup, renew): Vault's 403 "bad token" when it is not valid.
+engine::Caller named(Call& c, const std::string& token) { return engine::named_token(c.ctx.txn, token, c.ctx.now); }
 
 Response lookup(Call& c) {
     std::string token = c.fields.str("token");
@@ -167,8 +161,21 @@ Response renew_accessor(Call& c) {
 }
 
 Response revoke_accessor(Call& c) {
-    auto t = engine::by_accessor(c.ctx.txn, c.fields.str("accessor"), c.ctx.now);
-    engine::revoke_token_hash(c.ctx.txn, t.hash);
+    std::optional<engine::Caller> t;
+    try {
+        t = engine::by_accessor(c.ctx.txn, c.fields.str("accessor"), c.ctx.now);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Invalid) throw;
+        return reply(nullptr, {"No token found with this accessor"});  // as Vault: nothing to revoke is not an error
+    }
+    engine::revoke_token_hash(c.ctx.txn, t->hash);
+    return reply(nullptr);
+}
+
+Response revoke_orphan(Call& c) {
+    std::string token = c.fields.str("token");
+    if (token.empty()) fail(ErrorKind::Invalid, "missing token to revoke; give token=...");
+    engine::revoke_orphan(c.ctx.txn, token);
     return reply(nullptr);
 }
 
@@ -223,8 +230,8 @@ void add_auth_paths(Table& t) {
     t.add(PathSpec{"token/revoke-self", "token", "Revoke the calling token and its children.", {},
                    {{Op::Write, revoke_self, "Revoke the calling token.", {}}},
                    "auth"});
-    t.add(PathSpec{"token/lookup", "token", "A token's properties.", {token_field("The token to look up.")},
-                   {{Op::Write, lookup, "Show a token.", {"token", "lookup"}}},
+    t.add(PathSpec{"token/lookup", "token", "A token's properties (GET: the calling token's).", {token_field("The token to look up.")},
+                   {{Op::Write, lookup, "Show a token.", {"token", "lookup"}}, {Op::Read, lookup_self, "Show the calling token.", {}}},
                    "auth"});
     t.add(PathSpec{"token/renew", "token", "Extend a token's TTL.", {token_field("The token to renew."), increment_field()},
                    {{Op::Write, renew, "Renew a token.", {"token", "renew"}}},
@@ -241,6 +248,12 @@ void add_auth_paths(Table& t) {
     t.add(PathSpec{"token/revoke-accessor", "token", "Revoke a token and its children, by its accessor.", {accessor_field()},
                    {{Op::Write, revoke_accessor, "Revoke a token by accessor.", {"token", "revoke-accessor"}}},
                    "auth"});
+    PathSpec orphan{"token/revoke-orphan", "token", "Revoke a token, leaving its children as orphans (sudo).",
+                    {token_field("The token to revoke.")},
+                    {{Op::Write, revoke_orphan, "Revoke a token, not its children.", {"token", "revoke-orphan"}}},
+                    "auth"};
+    orphan.sudo = true;
+    t.add(std::move(orphan));
     PathSpec accessors{"token/accessors", "token", "The accessors of every valid token (sudo).", {},
                        {{Op::List, list_accessors, "List token accessors.", {"token", "list-accessors"}}},
                        "auth"};

@@ -7,13 +7,30 @@
 #include "api/table.hpp"
 #include "crypto/keys.hpp"
 #include "engine/ca.hpp"
+#include "engine/issuers.hpp"
 #include "util/duration.hpp"
+#include "util/error.hpp"
 #include "util/strings.hpp"
 #include "x509/cert.hpp"
 
 namespace pki::api {
 
 namespace {
+
+// signature_bits and Vault's managed-key fields, shared by root/generate and intermediate/generate.
+std::vector<FieldSpec> signing_fields(const std::string& what) {
+    return {int_field("signature_bits", "RSA hash of " + what + ": 256, 384 or 512 (0: SHA-256); ECDSA uses its curve's.", 0),
+            string_field("managed_key_name", "Vault's managed key (type kms) by name; managed keys are not available in this version."),
+            string_field("managed_key_id", "Vault's managed key (type kms) by id; managed keys are not available in this version.")};
+}
+
+// managed_key_* mean something only with type kms (refused as a type of its own).
+void warn_managed_key(Call& c) {
+    for (const char* name : {"managed_key_name", "managed_key_id"})
+        if (!c.fields.str(name).empty())
+            c.ctx.warnings.push_back(fmt::format("{} is used only with type kms; ignored for type {}", name,
+                                                 c.fields.has("type") ? c.fields.str("type") : std::string("existing")));
+}
 
 std::vector<FieldSpec> root_fields(bool with_type) {
     std::vector<FieldSpec> f;
@@ -30,6 +47,7 @@ std::vector<FieldSpec> root_fields(bool with_type) {
     f.push_back(private_key_format_field());
     f.push_back(FieldSpec{"key_usage", FieldType::List, Json::array({"CertSign", "CRLSign"}),
                           "Key usages of the root: CertSign (required), CRLSign, DigitalSignature (to sign OCSP responses itself).", {}});
+    append(f, signing_fields("the root's self-signature"));
     return f;
 }
 
@@ -46,6 +64,9 @@ std::vector<FieldSpec> csr_fields(bool with_type) {
     f.push_back(bool_field("add_basic_constraints", "Add a CA:TRUE basic constraints extension to the CSR.", false));
     f.push_back(list_field("key_usage", "Key usages the CSR asks for: CertSign (required when given), CRLSign, DigitalSignature; empty: none (the signer sets them)."));
     f.push_back(duration_field("ttl", "Accepted for compatibility with the Vault guide; a CSR has no lifetime, the signer sets it."));
+    f.push_back(string_field("not_after", "Accepted as Vault does; a CSR has no lifetime, the signer sets it."));
+    f.push_back(duration_field("not_before_duration", "Accepted as Vault does; a CSR has no lifetime, the signer sets it."));
+    append(f, signing_fields("the CSR's signature"));
     return f;
 }
 
@@ -61,6 +82,11 @@ std::vector<FieldSpec> sign_intermediate_fields(bool with_ref) {
     f.push_back(format_field());
     f.push_back(bool_field("use_csr_values", "Take the subject, SANs, key usages and extensions from the CSR as they are.", false));
     f.push_back(int_field("signature_bits", "RSA signature hash: 256, 384 or 512 (0: SHA-256).", 0));
+    // In Vault's schema of this path, with nothing to act on: the signed CA's key is not here,
+    // and it becomes an issuer only where its certificate is imported (set-signed, issuer_name there).
+    f.push_back(string_field("private_key_format", "Accepted as Vault does; no effect (the signed CA's key is not here).", "",
+                             {"", "der", "pem", "pkcs8"}));
+    f.push_back(string_field("issuer_name", "Accepted as Vault does; no effect (name the issuer where the certificate is imported)."));
     return f;
 }
 
@@ -104,11 +130,17 @@ Response generate_root(Call& c) {
     engine::RootRequest req;
     req.key = ca_key_request(f, f.str("type"));
     req.issuer_name = f.str("issuer_name");
+    // root/rotate: a new root beside the current one, named "next" unless that name is taken (as
+    // Vault); root/replace then makes it the default.
+    if (util::starts_with(c.spec.pattern, "root/rotate/") && req.issuer_name.empty() && !engine::find_issuer(c.ctx.txn, c.ctx.mount_name(), "next"))
+        req.issuer_name = "next";
     req.subject = subject(f);
     req.sans = san_request(f);
     req.validity = validity_request(f);
     req.constraints = ca_constraints(f);
     req.key_usage = f.list("key_usage");
+    req.signature_bits = static_cast<int>(f.integer("signature_bits"));
+    warn_managed_key(c);
     auto root = engine::generate_root(c.ctx, req);
     X509* cert = root.certificate.get();
     std::string certificate = encode_cert(cert, out.format);
@@ -134,7 +166,9 @@ Response generate_intermediate(Call& c) {
     req.sans = san_request(f);
     req.add_basic_constraints = f.boolean("add_basic_constraints");
     req.key_usage = f.list("key_usage");
-    req.ttl_given = f.has("ttl");
+    req.ttl_given = f.has("ttl") || f.has("not_after") || f.has("not_before_duration");
+    req.signature_bits = static_cast<int>(f.integer("signature_bits"));
+    warn_managed_key(c);
     auto csr = engine::generate_intermediate(c.ctx, req);
     Json data{{"csr", encode_csr(csr.csr.get(), out.format)}, {"key_id", csr.key.id}, {"key_name", csr.key.name}, {"key_type", csr.key.type}};
     if (csr.exported) add_exported_key(data, "csr", csr.exported.get(), csr.key.type, out);
@@ -209,6 +243,10 @@ void add_ca_paths(Table& t) {
 
     t.add(PathSpec{"root/generate/:type", "root", "Generate a self-signed root CA (a new issuer) and, unless existing, its key.",
                    root_fields(true), {{Op::Write, generate_root, "Generate a root CA.", {"root", "generate"}}}});
+    t.add(PathSpec{"root/rotate/:type", "root",
+                   "Generate a new root beside the current one (named next unless that is taken); the default issuer stays until "
+                   "root/replace.",
+                   root_fields(true), {{Op::Write, generate_root, "Generate the next root CA.", {"root", "rotate"}}}});
     t.add(PathSpec{"issuers/generate/root/:type", "root", "Generate a self-signed root CA; same as root/generate/:type.",
                    root_fields(true), {{Op::Write, generate_root, "Generate a root CA.", {}}}});
     t.add(PathSpec{"root", "root", "Every issuer and key of the mount.", {},

@@ -185,7 +185,9 @@ Json describe(const engine::TidyStatus& s) {
 
 Response tidy(BatchCall& c) {
     const Fields& f = c.fields;
-    engine::TidyOptions options{f.boolean("tidy_cert_store"), f.boolean("tidy_revoked_certs"), f.duration("safety_buffer")};
+    // tidy_revocation_list: Vault's older name for tidy_revoked_certs.
+    engine::TidyOptions options{f.boolean("tidy_cert_store"), f.boolean("tidy_revoked_certs") || f.boolean("tidy_revocation_list"),
+                                f.duration("safety_buffer")};
     auto result = engine::tidy(c.ctx, options);
     return reply(describe(result.status), std::move(result.warnings));
 }
@@ -279,6 +281,7 @@ void add_crl_paths(Table& t) {
     t.add(PathSpec{"tidy", "tidy", "Remove certificates and revoked entries expired longer than safety_buffer ago, then rebuild CRLs.",
                    {bool_field("tidy_cert_store", "Remove expired certificates from the store.", false),
                     bool_field("tidy_revoked_certs", "Remove expired revoked entries (and their CRL entries).", false),
+                    bool_field("tidy_revocation_list", "Vault's older name for tidy_revoked_certs.", false),
                     duration_field("safety_buffer", "How long past expiry an entry is kept (must be positive).", "72h")},
                    {{Op::Write, nullptr, "Tidy the store.", {"tidy", "run"}, tidy}}});
     t.add(PathSpec{"tidy-status", "tidy", "The state of the running or last tidy.", {},

@@ -63,9 +63,10 @@ engine::IssuerUpdate issuer_update(const Fields& f, bool patch) {
 
 Response list_issuers(Call& c) {
     Json keys = Json::array(), info = Json::object();
+    std::string def = engine::default_issuer_id(c.ctx.txn, c.ctx.mount_name());
     for (const auto& i : engine::list_issuers(c.ctx)) {
         keys.push_back(i.id);
-        info[i.id] = Json{{"issuer_name", i.name}};
+        info[i.id] = Json{{"issuer_name", i.name}, {"is_default", i.id == def}};
     }
     return reply(Json{{"keys", keys}, {"key_info", info}});
 }
@@ -168,6 +169,10 @@ void add_issuer_paths(Table& t) {
                    {string_field("default", "Issuer (id or name) to make the default.")},
                    {{Op::Read, read_issuers_config, "Show the default issuer.", {"config", "issuers", "read"}},
                     {Op::Write, write_issuers_config, "Set the default issuer.", {"config", "issuers", "write"}}}});
+    // Vault's alias of config/issuers for rotating roots: the default issuer becomes "next" unless told.
+    t.add(PathSpec{"root/replace", "root", "Make an issuer the default (default: the one named next, as root/rotate names it).",
+                   {string_field("default", "Issuer (id or name) to make the default.", "next")},
+                   {{Op::Write, write_issuers_config, "Make an issuer the default.", {"root", "replace"}}}});
     t.add(PathSpec{"config/urls", "config", "URLs written into issued certificates (AIA issuing certificates, CRL distribution points, OCSP).",
                    {list_field("issuing_certificates", "Issuing certificate (CA) URLs."),
                     list_field("crl_distribution_points", "CRL distribution point URLs."),

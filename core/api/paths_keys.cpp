@@ -31,9 +31,10 @@ Response import_key(Call& c) { return reply(describe(engine::import_key(c.ctx, c
 
 Response list_keys(Call& c) {
     Json keys = Json::array(), info = Json::object();
+    std::string def = engine::default_key(c.ctx);
     for (const auto& e : engine::list_keys(c.ctx)) {
         keys.push_back(e.id);
-        info[e.id] = Json{{"key_name", e.name}};
+        info[e.id] = Json{{"key_name", e.name}, {"is_default", e.id == def}};
     }
     return reply(Json{{"keys", keys}, {"key_info", info}});
 }

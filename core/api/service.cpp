@@ -159,6 +159,8 @@ Response Service::run(const Resolved& r, store::Txn& txn) const {
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
     Response out = r.spec->handler(call);
     out.warnings.insert(out.warnings.begin(), std::make_move_iterator(ctx.warnings.begin()), std::make_move_iterator(ctx.warnings.end()));
+    auto ignored = unknown_field_warnings(r.fields, r.match.spec->fields);
+    out.warnings.insert(out.warnings.begin(), ignored.begin(), ignored.end());
     return out;
 }
 
@@ -253,7 +255,10 @@ Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
     engine::BatchContext bctx{*backend_, mi, now(), *keys_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
     BatchCall call{bctx, r.fields};
-    return r.spec->batch(call);
+    Response out = r.spec->batch(call);
+    auto ignored = unknown_field_warnings(r.fields, r.match.spec->fields);
+    out.warnings.insert(out.warnings.begin(), ignored.begin(), ignored.end());
+    return out;
 }
 
 namespace {

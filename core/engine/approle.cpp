@@ -101,12 +101,8 @@ void delete_secret(store::Txn& txn, std::string_view role, std::string_view hash
 // Every CIDR of `inner` must lie within one of `outer` (a secret ID's token_bound_cidrs within the
 // role's), as Vault checks; compared by their addresses and prefix lengths.
 void check_subset(const std::vector<std::string>& inner, const std::vector<std::string>& outer, std::string_view what) {
-    if (outer.empty()) return;
-    for (const auto& c : inner) {
-        std::string addr = c.substr(0, c.find('/'));
-        if (!util::address_in(addr, outer))
-            fail(ErrorKind::Invalid, "{}: \"{}\" is not within the role's bound CIDRs", what, c);
-    }
+    if (!util::cidrs_within(inner, outer))
+        fail(ErrorKind::Invalid, "{}: every block must lie within the role's bound CIDRs ({})", what, util::join(outer, ", "));
 }
 
 }  // namespace
@@ -145,6 +141,7 @@ void disable_auth_method(Context& ctx, std::string_view given) {
     if (!ctx.txn.get(std::string(kAuthPrefix) + path)) return;  // as Vault: disabling what is not there succeeds
     ctx.txn.del(std::string(kAuthPrefix) + path);
     for (auto prefix : {kRolePrefix, kRoleIdPrefix, kSecretPrefix, kSecretAccessorPrefix}) ctx.txn.erase_prefix(prefix);
+    revoke_tokens_of(ctx.txn, "auth/approle/login");  // as Vault: the method's tokens go with it
 }
 
 void require_approle(const store::Txn& txn) {
@@ -195,9 +192,11 @@ AppRole write_approle(Context& ctx, AppRole role) {
         fail(ErrorKind::Invalid, "token_ttl should not be greater than token_max_ttl");
     if (role.token_type != "default" && role.token_type != "service")
         fail(ErrorKind::Invalid, "token_type \"{}\" is not supported; pki issues service tokens (default or service)", role.token_type);
+    for (auto& p : role.token_policies) p = util::to_lower(util::trim(p));
     std::sort(role.token_policies.begin(), role.token_policies.end());
     role.token_policies.erase(std::unique(role.token_policies.begin(), role.token_policies.end()), role.token_policies.end());
-    for (auto& p : role.token_policies) p = util::to_lower(p);
+    if (std::find(role.token_policies.begin(), role.token_policies.end(), "root") != role.token_policies.end())
+        fail(ErrorKind::Invalid, "auth methods cannot create root tokens; remove \"root\" from token_policies");
     auto before = find_approle(ctx.txn, role.name);
     if (role.role_id.empty()) role.role_id = before ? before->role_id : crypto::random_uuid();
     if (!before || before->role_id != role.role_id) {

@@ -37,14 +37,12 @@ ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
     }
     if (*req.source == KeySource::Existing) {
         std::string ref = req.key_ref.empty() ? "default" : req.key_ref;
+        // As Vault 1.11: the existing key is what it is, so asking for a type or size is refused.
+        if (req.key_type_given || req.key_bits_given)
+            fail(ErrorKind::Invalid, "{} cannot be given with type existing: the key {} is used as it is; drop {}",
+                 req.key_type_given ? "key_type" : "key_bits", ref, req.key_type_given && req.key_bits_given ? "both" : "it");
         KeyEntry e = require_key(ctx.txn, ctx.mount_name(), ref);
-        ChosenKey chosen{load_private_key(ctx, e.id), e, false};
-        auto ignored = [&](const char* field) {  // as in Vault: ignored, but said so
-            ctx.warnings.push_back(fmt::format("{} is ignored for type existing: key {} is used as it is", field, e.id));
-        };
-        if (req.key_type_given) ignored("key_type");
-        if (req.key_bits_given) ignored("key_bits");
-        return chosen;
+        return ChosenKey{load_private_key(ctx, e.id), e, false};
     }
     bool exported = *req.source == KeySource::Exported;
     auto spec = crypto::normalize_key_spec(req.spec.type, req.spec.bits);
@@ -54,6 +52,11 @@ ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
     auto generated = ctx.keys.generate(spec);
     KeyEntry e = store_key(ctx, generated.key.get(), req.key_name, nullptr, generated.stored);
     return {std::move(generated.key), e, exported};
+}
+
+void check_signature_bits(int bits) {
+    if (bits != 0 && bits != 256 && bits != 384 && bits != 512)
+        fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", bits);
 }
 
 std::string require_common_name(const x509::Subject& s) {
@@ -85,18 +88,6 @@ std::vector<std::string> permitted_dns_domains(const CaConstraints& c) {
 void check_path_length(int64_t v) {
     if (v < -1 || v > 1000000)
         fail(ErrorKind::Invalid, "max_path_length {} is not allowed; use -1 (no limit) or 0 to 1000000", v);
-}
-
-// Apply the issuer's leaf_not_after_behavior to a requested notAfter.
-int64_t fit_to_issuer(const Issuer& issuer, X509* issuer_cert, int64_t not_after) {
-    int64_t limit = x509::not_after(issuer_cert);
-    if (not_after <= limit) return not_after;
-    if (issuer.leaf_not_after_behavior == LeafNotAfter::Permit) return not_after;
-    if (issuer.leaf_not_after_behavior == LeafNotAfter::Truncate) return limit;
-    fail(ErrorKind::Denied,
-         "the requested expiry {} is after the expiry {} of issuer {}; ask for a shorter ttl, or set the issuer's "
-         "leaf_not_after_behavior to truncate or permit",
-         util::format_utc_time(not_after), util::format_utc_time(limit), issuer.name.empty() ? issuer.id : issuer.name);
 }
 
 // A CA's key usages (key_usage of root/generate and intermediate/generate) in OpenSSL's names:
@@ -138,7 +129,8 @@ GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
     spec.sans = sans;
     spec.permitted_dns_domains = permitted_dns_domains(req.constraints);
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
-    auto cert = x509::sign_certificate(spec, x509::Signer{}, chosen.key.get());
+    check_signature_bits(req.signature_bits);
+    auto cert = x509::sign_certificate(spec, x509::Signer{}, chosen.key.get(), req.signature_bits);
     Issuer issuer = add_issuer(ctx, cert.get(), chosen.entry.id, req.issuer_name);
     store_certificate(ctx, cert.get(), issuer.id);
     GeneratedCa out{std::move(issuer), std::move(cert), chosen.entry, nullptr};
@@ -157,9 +149,12 @@ GeneratedCsr generate_intermediate(Context& ctx, const CsrRequest& req) {
     spec.sans = sans;
     spec.add_basic_constraints = req.add_basic_constraints;
     if (!req.key_usage.empty()) spec.key_usage = ca_key_usage(req.key_usage);
-    GeneratedCsr out{x509::make_csr(spec, chosen.key.get()), chosen.entry, nullptr};
+    check_signature_bits(req.signature_bits);
+    GeneratedCsr out{x509::make_csr(spec, chosen.key.get(), req.signature_bits), chosen.entry, nullptr};
     if (chosen.exported) out.exported = std::move(chosen.key);
-    if (req.ttl_given) ctx.warnings.push_back("ttl does not apply to a CSR; give it when the CSR is signed (sign-intermediate ttl=...)");
+    if (req.ttl_given)
+        ctx.warnings.push_back("a CSR has no lifetime: ttl, not_after and not_before_duration are ignored; give them when the CSR is "
+                               "signed (sign-intermediate ttl=...)");
     return out;
 }
 
@@ -202,23 +197,39 @@ SignedCa sign_intermediate(Context& ctx, const SignIntermediateRequest& req) {
             if (std::find(spec.key_usage.begin(), spec.key_usage.end(), ku) == spec.key_usage.end()) spec.key_usage.push_back(ku);
     } else {
         auto subject = req.subject;
-        if (subject.common_name.empty()) subject.common_name = x509::common_name(X509_REQ_get_subject_name(csr.get()));
-        require_common_name(subject);
+        X509_NAME* csr_subject = X509_REQ_get_subject_name(csr.get());
+        if (subject.common_name.empty()) subject.common_name = x509::common_name(csr_subject);
         subject.common_name = ascii_host_name(subject.common_name);
         built = x509::build_name(subject);
         spec.subject = built.get();
+        // No CN anywhere, as Vault allows: the request's other subject fields, or else the CSR's
+        // subject as it is. A CA with no subject at all is refused (it could not name itself).
+        if (X509_NAME_entry_count(built.get()) == 0) {
+            if (X509_NAME_entry_count(csr_subject) == 0)
+                fail(ErrorKind::Invalid,
+                     "the CSR has an empty subject and the request gives none; give common_name (or organization, ou ...)");
+            spec.subject = csr_subject;
+            ctx.warnings.push_back("the CSR has no common name: the certificate takes the CSR's subject as it is");
+        }
         spec.sans = sans_from_request(req.sans, subject.common_name);
     }
     auto validity = ca_validity(ctx, req.validity);
     spec.public_key = pub;
     spec.serial = new_serial(ctx);
     spec.not_before = validity.not_before;
-    spec.not_after = fit_to_issuer(issuer, issuer_cert.get(), validity.not_after);
+    // As Vault: an intermediate may outlive its signer whatever leaf_not_after_behavior says, and
+    // the response warns that it does.
+    spec.not_after = validity.not_after;
+    if (spec.not_after > x509::not_after(issuer_cert.get()))
+        ctx.warnings.push_back(
+            "The expiration time for the signed certificate is after the CA's expiration time. If the new certificate is not treated "
+            "as a root, validation paths with the certificate past the issuing CA's expiration time will fail.");
     spec.ca = true;
     spec.max_path_len = mpl;
     spec.permitted_dns_domains = permitted_dns_domains(req.constraints);
     spec.urls = load_urls(ctx.txn, mount);
     auto signer = load_private_key(ctx, issuer.key_id);
+    check_signature_bits(req.signature_bits);
     auto cert = x509::sign_certificate(spec, x509::signer_of(issuer_cert.get()), signer.get(), req.signature_bits);
     store_certificate(ctx, cert.get(), issuer.id);
     return SignedCa{std::move(cert), issuer.certificate, issuer.ca_chain};

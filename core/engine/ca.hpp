@@ -41,6 +41,7 @@ struct RootRequest {
     // Key usages of the root (reference names): CertSign required; CRLSign and DigitalSignature
     // (for signing OCSP responses itself) allowed.
     std::vector<std::string> key_usage{"CertSign", "CRLSign"};
+    int signature_bits = 0;  // RSA: 256, 384, 512 (0: SHA-256); ECDSA follows its curve
 };
 struct GeneratedCa {
     Issuer issuer;
@@ -60,6 +61,7 @@ struct CsrRequest {
     // Key usages the CSR asks for (reference names), when given: CertSign required, CRLSign and
     // DigitalSignature allowed. Empty: the CSR asks for none (the signer sets them).
     std::vector<std::string> key_usage;
+    int signature_bits = 0;  // the CSR's own signature, as for RootRequest
 };
 struct GeneratedCsr {
     crypto::Req csr;

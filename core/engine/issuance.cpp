@@ -37,6 +37,13 @@ void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode) {
         fail(ErrorKind::Invalid, "alt_names: \"{}\" is neither a host name nor an e-mail address; give DNS names or user@host", name);
 }
 
+void sort_name_sans(x509::Sans& sans) {
+    for (auto* v : {&sans.dns, &sans.email}) {
+        std::sort(v->begin(), v->end());
+        v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+}
+
 std::string ascii_host_name(const std::string& name) {
     // A host name has a dot: a one-word CN ("José", "Zürich") is a name, not a host.
     if (name.find('@') != std::string::npos || name.find('.') == std::string::npos) return name;
@@ -55,6 +62,7 @@ x509::Sans sans_from_request(const SanRequest& r, const std::string& common_name
         if (!parsed) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
         sans.other.emplace_back(parsed->oid, parsed->value);
     }
+    sort_name_sans(sans);
     return sans;
 }
 

@@ -33,6 +33,8 @@ enum class SanMode {
     AsGiven,     // as Vault does for alt_names under a role: the role's policy judges it afterwards
 };
 void add_name_san(x509::Sans& sans, const std::string& name, SanMode mode);
+// DNS and e-mail SANs in Vault's order: sorted byte-wise, each once (its RemoveDuplicates).
+void sort_name_sans(x509::Sans& sans);
 // A common name that is a host name, in its IDNA A-label form ("bücher.example.com" ->
 // "xn--bcher-kva.example.com"); any other name as it is.
 std::string ascii_host_name(const std::string& name);

@@ -136,7 +136,9 @@ Issuer add_issuer(Context& ctx, X509* cert, const std::string& key_id, const std
     i.key_identifier = x509::key_identifier(cert);
     i.not_after = x509::not_after(cert);
     save_issuer(ctx.txn, mount, i);
-    if (default_issuer_id(ctx.txn, mount).empty()) set_default_issuer(ctx.txn, mount, i.id);
+    // As Vault: an issuer becomes the default only when its key is in the mount (a keyless root
+    // imported beside its intermediate cannot sign).
+    if (!key_id.empty() && default_issuer_id(ctx.txn, mount).empty()) set_default_issuer(ctx.txn, mount, i.id);
     rebuild_chains(ctx.txn, mount);
     rebuild_crl(ctx, i.id, nullptr);
     return require_issuer(ctx.txn, mount, i.id);
@@ -145,9 +147,16 @@ Issuer add_issuer(Context& ctx, X509* cert, const std::string& key_id, const std
 
 Issuer default_issuer(const store::Txn& txn, const std::string& mount) {
     std::string id = default_issuer_id(txn, mount);
-    if (id.empty())
+    if (id.empty()) {
+        // Issuers without their key never become the default (as Vault): say so when that is why.
+        if (!list_kind(txn, mount, kIssuerKind).empty())
+            fail_hint(ErrorKind::NotFound, Hint{"choose one", "write", mount + "/config/issuers", "default=..."},
+                      "mount {} has no default issuer: its issuers have no key here (an issuer becomes the default once its "
+                      "key is imported with keys/import)",
+                      mount);
         fail_hint(ErrorKind::NotFound, Hint{"generate a root", "write", mount + "/root/generate/internal", "common_name=..."},
                   "mount {} has no default issuer", mount);
+    }
     return require_issuer(txn, mount, id);
 }
 
@@ -266,6 +275,7 @@ void link_issuer_keys(Context& ctx) {
         if (auto k = find_key_by_public(ctx.txn, mount, x509::public_key_der(i.cert().get()))) {
             i.key_id = k->id;
             save_issuer(ctx.txn, mount, i);
+            if (default_issuer_id(ctx.txn, mount).empty()) set_default_issuer(ctx.txn, mount, i.id);
         }
     }
 }

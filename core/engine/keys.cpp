@@ -30,8 +30,8 @@ void set_default_key(store::Txn& txn, std::string_view mount, const std::string&
 }  // namespace
 
 void check_object_name(std::string_view what, std::string_view name) {
-    if (name == "default")
-        fail(ErrorKind::Invalid, "{} \"default\" is reserved; choose another name", what);
+    if (util::iequals(name, "default"))  // as Vault: whatever its case
+        fail(ErrorKind::Invalid, "{} \"{}\" is reserved (\"default\" in any case); choose another name", what, name);
     bool ok = name.size() <= 128 && name != "." && name != "..";  // path segments of their own
     for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
     if (!ok)

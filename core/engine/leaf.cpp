@@ -176,6 +176,7 @@ IssuedCert sign_leaf(Context& ctx, const policy::Role& role, const Issuer& issue
     spec.ext_key_usage_critical = time_stamping;
     spec.ocsp_no_check = ocsp;
     spec.sans = sans;
+    sort_name_sans(spec.sans);
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
     // An OCSP responder's certificate is not checked for revocation (RFC 6960 4.2.2.2.1): it
     // carries id-pkix-ocsp-nocheck and no CRL distribution point.
@@ -293,9 +294,16 @@ IssuedCert sign_verbatim(Context& ctx, const VerbatimRequest& req) {
         X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
         int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
         if (nid == NID_basic_constraints) {
+            // As Vault: the leaf is issued without the CSR's basic constraints (a CA:TRUE there
+            // would make a CA), and the response says so.
             crypto::Handle<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free> bc(static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext)));
-            if (bc && bc->ca)
-                fail(ErrorKind::Denied, "sign-verbatim does not issue CA certificates and the CSR asks for CA:TRUE; use root/sign-intermediate");
+            if (!bc || bc->ca) {
+                ctx.warnings.push_back("the CSR asks for CA:TRUE; sign-verbatim issues leaves, so the certificate has no CA basic "
+                                       "constraint (use root/sign-intermediate for a CA)");
+                X509_EXTENSION_free(sk_X509_EXTENSION_delete(exts.get(), i));
+                --i;
+                continue;
+            }
         }
         // What only a CA certificate may carry (RFC 5280 4.2.1.3, 4.2.1.10) has no place in a leaf.
         if (nid == NID_key_usage) {
@@ -329,8 +337,38 @@ IssuedCert sign_verbatim(Context& ctx, const VerbatimRequest& req) {
             eku.push_back(o);
         }
     }
+    // The CSR's subject, with Vault's additions: a common name when it has none, a serialNumber
+    // when it has none.
+    const X509_NAME* subject = X509_REQ_get_subject_name(csr.get());
+    crypto::Name adjusted;
+    auto add_entry = [&](int nid, const std::string& value) {
+        if (!adjusted) adjusted.reset(X509_NAME_dup(subject));
+        if (!X509_NAME_add_entry_by_NID(adjusted.get(), nid, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
+                                        static_cast<int>(value.size()), -1, 0))
+            fail(ErrorKind::Invalid, "\"{}\" cannot be a subject attribute (too long, or not valid text)", util::printable(value, 80));
+    };
+    X509_NAME* csr_subject = X509_REQ_get_subject_name(csr.get());
+    if (!req.common_name.empty() && x509::common_name(csr_subject).empty()) add_entry(NID_commonName, req.common_name);
+    if (!req.serial_number.empty() && x509::subject_serial_number(csr_subject).empty()) add_entry(NID_serialNumber, req.serial_number);
+    if (adjusted) subject = adjusted.get();
+    // other_sans join the CSR's names (its SAN extension is then written anew from them).
+    x509::Sans sans;
+    if (!req.other_sans.empty()) {
+        auto s = x509::csr_sans(csr.get());
+        sans.dns = s.dns;
+        sans.email = s.email;
+        sans.ip = s.ip;
+        sans.uri = s.uri;
+        for (const auto& o : s.other)
+            if (auto p = policy::parse_other_san(o)) sans.other.emplace_back(p->oid, p->value);
+        for (const auto& o : req.other_sans) {
+            auto p = policy::parse_other_san(o);
+            if (!p) fail(ErrorKind::Invalid, "other_sans: \"{}\" is not of the form OID;UTF8:value", o);
+            sans.other.emplace_back(p->oid, p->value);
+        }
+    }
     // The pseudo-role has no not_after, so whether a ttl was given does not matter.
-    return sign_leaf(ctx, role, issuer, X509_REQ_get_subject_name(csr.get()), pub, {}, exts.get(), ku, eku, req.validity, false);
+    return sign_leaf(ctx, role, issuer, subject, pub, sans, exts.get(), ku, eku, req.validity, false);
 }
 
 }  // namespace pki::engine

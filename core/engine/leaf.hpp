@@ -38,6 +38,10 @@ struct VerbatimRequest {
     // Used only when the CSR asks for no key usage (extended key usage) of its own.
     std::vector<std::string> key_usage, ext_key_usage, ext_key_usage_oids;
     ValidityRequest validity;  // ttl and not_after, as in IssueRequest
+    // What Vault 1.11 honours beside the CSR: a common name when the CSR has none, a subject
+    // serialNumber when it has none, and other SANs added to the CSR's.
+    std::string common_name, serial_number;
+    std::vector<std::string> other_sans;  // "oid;UTF8:value"
 };
 
 // A certificate issued under a role, with what the response returns beside it.

@@ -41,6 +41,12 @@ std::string key_of(std::string_view name) { return std::string(kPolicyPrefix) + 
 std::string policy_name(std::string_view given) {
     std::string name = util::to_lower(util::trim(given));
     if (name.empty()) fail(ErrorKind::Invalid, "missing policy name");
+    // Vault lower-cases and trims the name after its ACL check has seen the path as given, so a
+    // policy denied at sys/policies/acl/admin could be rewritten as .../ADMIN; here only the
+    // stored spelling names a policy.
+    if (name != given)
+        fail(ErrorKind::Invalid, "policy name \"{}\" must be written as it is stored: \"{}\" (lower-case, no surrounding spaces)",
+             util::printable(given, 64), util::printable(name, 64));
     if (name.size() > 128) fail(ErrorKind::Invalid, "policy name is longer than 128 characters");
     for (unsigned char c : name)
         if (c == '/' || c < 0x21 || c == 0x7f)
@@ -114,7 +120,9 @@ namespace pki::engine {
 std::vector<std::string> token_capabilities(const store::Txn& txn, const TokenInfo& token, std::string_view path) {
     if (token.root()) return {"root"};
     while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-    return policy::capability_names(acl_for(txn, token.policies).capabilities(path));
+    // A path ending in '/' is asked as a LIST is (Vault's exact-rule fallback without the '/').
+    bool list = !path.empty() && path.back() == '/';
+    return policy::capability_names(acl_for(txn, token.policies).capabilities(path, list));
 }
 
 }  // namespace pki::engine

@@ -12,8 +12,9 @@
 
 namespace pki::engine {
 
-// The name as stored: trimmed and lower-cased as Vault does; Error(Invalid) for a name that is
-// empty, too long or not path-safe.
+// The name as stored (lower-case, trimmed, as Vault stores it); Error(Invalid) for a name that is
+// empty, too long, not path-safe, or not written as stored ("Web", " web": Vault would rewrite
+// them after its ACL check, here they are refused so the path checked is the policy's).
 std::string policy_name(std::string_view given);
 // Parse `text` (Error(Invalid) with line and column when it does not parse) and store it.
 // "root" cannot be written.

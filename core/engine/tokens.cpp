@@ -7,6 +7,7 @@
 #include "engine/records.hpp"
 #include "util/cidr.hpp"
 #include "util/duration.hpp"
+#include "util/strings.hpp"
 #include "util/error.hpp"
 
 namespace pki::engine {
@@ -99,22 +100,27 @@ CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* paren
     t.creation_time = ctx.now;
     t.display_name = req.display_name.empty() ? "token" : "token-" + req.display_name;
     std::vector<std::string> parent_policies = parent ? parent->info.policies : std::vector<std::string>{"root"};
-    t.policies = req.policies ? *req.policies : parent_policies;
-    bool given_root = std::find(t.policies.begin(), t.policies.end(), "root") != t.policies.end();
-    if (req.policies && !given_root && !req.no_default_policy) t.policies.push_back("default");
-    if (t.policies.empty()) t.policies = {"default"};
-    t.meta = req.meta;
-    check_limits(req);
+    auto has = [](const std::vector<std::string>& v, const std::string& p) { return std::find(v.begin(), v.end(), p) != v.end(); };
     bool parent_root = !parent || parent->info.root();
     bool privileged = parent_root || parent->sudo;
-    if (parent && parent->info.num_uses > 0)
+    t.policies = req.policies ? *req.policies : parent_policies;
+    for (auto& p : t.policies) p = util::to_lower(util::trim(p));
+    bool given_root = has(t.policies, "root");
+    // "default" comes beside explicit policies, unless asked not to, or the parent (without sudo)
+    // lacks it itself, as in Vault.
+    bool add_default = req.policies && !given_root && !req.no_default_policy && (privileged || has(parent_policies, "default"));
+    if (add_default && !has(t.policies, "default")) t.policies.push_back("default");
+    if (t.policies.empty() && (privileged || has(parent_policies, "default"))) t.policies = {"default"};
+    t.meta = req.meta;
+    check_limits(req);
+    if (parent && parent->use_limited)
         fail(ErrorKind::Forbidden, "a use-limited token cannot create tokens; use a token without num_uses");
     if (!parent_root && given_root) fail(ErrorKind::Forbidden, "root tokens may be created only by a root token");
     if (!privileged)
         for (const auto& p : t.policies)
-            if (p != "default" && std::find(parent_policies.begin(), parent_policies.end(), p) == parent_policies.end())
+            if (!has(parent_policies, p))
                 fail(ErrorKind::Forbidden, "child policies must be a subset of the parent's: the caller lacks \"{}\"", p);
-    if (req.no_parent && !privileged)
+    if (req.no_parent && !privileged && !req.orphan_path)
         fail(ErrorKind::Forbidden, "root or sudo privileges are required to create an orphan token (no_parent); use auth/token/create-orphan");
     int64_t ttl = effective_ttl(ctx, req.ttl, req.explicit_max_ttl);
     if (parent && !parent->info.root() && parent->info.expire_time && ctx.now + ttl > parent->info.expire_time) {
@@ -129,6 +135,12 @@ CreatedToken create_token(Context& ctx, const NewToken& req, const Caller* paren
     if (!t.orphan) t.parent_accessor = parent->info.accessor;
     t.num_uses = req.num_uses;
     t.bound_cidrs = req.bound_cidrs;
+    // A child is used from no more places than its parent (Vault copies the parent's blocks).
+    if (parent && !parent->info.bound_cidrs.empty()) {
+        if (t.bound_cidrs.empty()) t.bound_cidrs = parent->info.bound_cidrs;
+        else if (!util::cidrs_within(t.bound_cidrs, parent->info.bound_cidrs))
+            fail(ErrorKind::Forbidden, "bound_cidrs must lie within the parent token's bound CIDRs");
+    }
     t.path = req.path;
     return store_new(ctx.txn, std::move(t));
 }
@@ -139,6 +151,9 @@ CreatedToken create_login_token(Context& ctx, const NewToken& req) {
     t.creation_time = ctx.now;
     t.display_name = req.display_name;
     t.policies = req.policies.value_or(std::vector<std::string>{});
+    for (auto& p : t.policies) p = util::to_lower(util::trim(p));
+    if (std::find(t.policies.begin(), t.policies.end(), "root") != t.policies.end())
+        fail(ErrorKind::Invalid, "auth methods cannot create root tokens; remove \"root\" from the role's token_policies");
     if (!req.no_default_policy) t.policies.push_back("default");
     t.meta = req.meta;
     t.creation_ttl = effective_ttl(ctx, req.ttl, req.explicit_max_ttl);
@@ -172,10 +187,54 @@ Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now, 
             TokenInfo info = from_record(*r);
             bool live = info.expire_time == 0 || info.expire_time > now;
             bool from_here = info.bound_cidrs.empty() || util::address_in(remote.empty() ? "127.0.0.1" : remote, info.bound_cidrs);
-            if (live && from_here) return Caller{std::string(token), std::move(hash), std::move(info)};
+            if (live && from_here) {
+                Caller c{std::string(token), std::move(hash), std::move(info)};
+                c.use_limited = c.info.num_uses > 0;
+                return c;
+            }
         }
     }
     fail(ErrorKind::Forbidden, "permission denied");
+}
+
+Caller named_token(const store::Txn& txn, std::string_view token, int64_t now) {
+    if (!token.empty() && token.size() <= 256) {
+        std::string hash = crypto::sha256_hex(token);
+        if (auto r = load(txn, std::string(kTokenPrefix) + hash)) {
+            TokenInfo info = from_record(*r);
+            if (info.expire_time == 0 || info.expire_time > now) return Caller{std::string(token), std::move(hash), std::move(info)};
+        }
+    }
+    fail(ErrorKind::Forbidden, "bad token");
+}
+
+void revoke_orphan(store::Txn& txn, std::string_view token) {
+    std::string hash = crypto::sha256_hex(token);
+    auto r = load(txn, std::string(kTokenPrefix) + hash);
+    if (!r) return;
+    TokenInfo t = from_record(*r);
+    std::vector<std::pair<std::string, Json>> children;  // collected first: no writes while scanning
+    txn.scan(kTokenPrefix, [&](std::string_view key, std::string_view value) {
+        Json c = decode_record(key, value);
+        if (c.value("parent_accessor", "") == t.accessor) children.emplace_back(std::string(key), std::move(c));
+        return true;
+    });
+    for (auto& [key, c] : children) {
+        c["parent_accessor"] = "";
+        c["orphan"] = true;
+        save(txn, key, std::move(c));
+    }
+    txn.del(std::string(kTokenPrefix) + hash);
+    txn.del(std::string(kAccessorPrefix) + t.accessor);
+}
+
+void revoke_tokens_of(store::Txn& txn, std::string_view path) {
+    std::vector<std::string> hashes;
+    txn.scan(kTokenPrefix, [&](std::string_view key, std::string_view value) {
+        if (decode_record(key, value).value("path", "") == path) hashes.emplace_back(key.substr(kTokenPrefix.size()));
+        return true;
+    });
+    for (const auto& h : hashes) revoke_token_hash(txn, h);
 }
 
 void use_token(store::Txn& txn, Caller& caller) {
@@ -184,6 +243,7 @@ void use_token(store::Txn& txn, Caller& caller) {
         save(txn, std::string(kTokenPrefix) + caller.hash, to_record(caller.info));
         return;
     }
+    caller.spent = true;
     revoke_token_hash(txn, caller.hash);
 }
 
@@ -222,7 +282,8 @@ TokenInfo renew_token(Context& ctx, const Caller& caller, std::optional<int64_t>
         ctx.warnings.push_back(fmt::format("TTL of {} exceeded the effective max_ttl of {}; TTL value is capped accordingly",
                                            util::format_duration(inc), util::format_duration(std::max<int64_t>(0, max_end - ctx.now))));
     t.expire_time = std::max(end, ctx.now);
-    save(ctx.txn, std::string(kTokenPrefix) + caller.hash, to_record(t));
+    // A token whose last use this request was is gone: a renewal must not bring it back.
+    if (!caller.spent && ctx.txn.get(std::string(kTokenPrefix) + caller.hash)) save(ctx.txn, std::string(kTokenPrefix) + caller.hash, to_record(t));
     return t;
 }
 

@@ -47,6 +47,7 @@ struct NewToken {
     int64_t num_uses = 0;
     std::vector<std::string> bound_cidrs;
     std::string path = "auth/token/create";  // what lookup shows as the token's origin
+    bool orphan_path = false;                 // auth/token/create-orphan: no parent, without sudo
 };
 
 struct CreatedToken {
@@ -60,6 +61,8 @@ struct Caller {
     std::string hash;   // what the store keeps: SHA-256 of the token, hex
     TokenInfo info;
     bool sudo = false;  // the request's path grants sudo to it (set by the service's policy check)
+    bool use_limited = false;  // it had a use limit when the request began (a last use leaves 0)
+    bool spent = false;        // this request was its last use: it is revoked, and nothing may write it back
 };
 
 // Mint a token. `parent` is the caller (absent for the local operator, whose tokens are orphans
@@ -76,6 +79,13 @@ std::optional<CreatedToken> create_root_token_once(store::Txn& txn, int64_t now)
 // expired or used from an address outside its bound CIDRs (`remote`: "" for the local operator,
 // who counts as loopback). Vault says nothing more, so a guess learns nothing.
 Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now, std::string_view remote = "");
+// A token a request names (lookup, renew, capabilities): valid and unexpired, wherever it may be
+// used from; Error(Forbidden, "bad token") otherwise, as Vault answers.
+Caller named_token(const store::Txn& txn, std::string_view token, int64_t now);
+// Revoke a token, its children becoming orphans (auth/token/revoke-orphan).
+void revoke_orphan(store::Txn& txn, std::string_view token);
+// Revoke every token a login path made (disabling an auth method: "auth/approle/login").
+void revoke_tokens_of(store::Txn& txn, std::string_view path);
 // One use of a use-limited token (num_uses > 0), in the transaction of the request it allows; the
 // last use revokes it (the request itself still runs). No effect on a token without a limit.
 void use_token(store::Txn& txn, Caller& caller);

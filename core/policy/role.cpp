@@ -95,6 +95,9 @@ void validate_role(Role& r) {
     int sig = r.signature_bits;
     if (sig != 0 && sig != 256 && sig != 384 && sig != 512)
         fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", sig);
+    // As Vault stores it: RSA's 0 is SHA-256, Ed25519 and "any" sign without a chosen hash.
+    if (sig == 0 && r.key_type == "rsa") r.signature_bits = 256;
+    if (r.key_type == "ed25519" || r.key_type == "any") r.signature_bits = 0;
     if (auto ca_usage = x509::ca_only_usage(x509::key_usage_names(r.key_usage)))
         fail(ErrorKind::Invalid,
              "key_usage {} is only for CA certificates, and a role issues leaves (which would be rejected without CA:TRUE); "
@@ -107,7 +110,15 @@ void validate_role(Role& r) {
             if (!valid_oid(oid)) fail(ErrorKind::Invalid, "{}: \"{}\" is not a dotted OID such as 1.3.6.1.4.1.311.21.8", field, oid);
     };
     check_oids("ext_key_usage_oids", r.ext_key_usage_oids);
-    check_oids("policy_identifiers", r.policy_identifiers);
+    for (auto& p : r.policy_identifiers) {
+        if (!p.empty() && p.front() == '{') {
+            p = x509::canonical_policy_identifier(p);  // Error(Invalid) naming what is wrong
+            continue;
+        }
+        if (!valid_oid(p))
+            fail(ErrorKind::Invalid, "policy_identifiers: \"{}\" is not a dotted OID such as 1.3.6.1.4.1.311.21.8, nor an object with "
+                                     "\"oid\" (and \"cps\", \"notice\")", p);
+    }
     for (const auto& o : r.allowed_other_sans)
         if (o != "*" && !parse_other_san(o))
             fail(ErrorKind::Invalid, "allowed_other_sans: \"{}\" is not of the form OID;UTF8:value (UTF8 is the only type; the value may be a glob), or *", o);
@@ -125,6 +136,8 @@ void validate_role(Json& record) {
         record["key_type"] = role.key_type;
         record["key_bits"] = role.key_bits;
     }
+    record["signature_bits"] = role.signature_bits;
+    record["policy_identifiers"] = role.policy_identifiers;
 }
 
 }  // namespace pki::policy

@@ -34,6 +34,8 @@ struct Role {
     bool basic_constraints_valid_for_non_ca = false;
     int64_t not_before_duration = 30;
     std::string not_after;
+    std::string backend;                   // Vault's; stored, no effect
+    bool allow_token_displayname = false;  // Vault's; stored, no effect
 };
 
 // Every setting of a role, by the name of its field (what roles/:name takes, stores and shows),
@@ -85,6 +87,8 @@ void for_each_setting(R& role, F&& f) {
     f("basic_constraints_valid_for_non_ca", role.basic_constraints_valid_for_non_ca);
     f("not_before_duration", role.not_before_duration);
     f("not_after", role.not_after);
+    f("backend", role.backend);
+    f("allow_token_displayname", role.allow_token_displayname);
 }
 
 // A role from its stored record (settings absent or null keep their defaults).

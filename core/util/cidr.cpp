@@ -78,6 +78,20 @@ void check_cidrs(const std::vector<std::string>& cidrs, std::string_view field) 
                         std::string(field));
 }
 
+bool cidrs_within(const std::vector<std::string>& inner, const std::vector<std::string>& outer) {
+    if (outer.empty()) return true;
+    for (const auto& i : inner) {
+        auto in = parse_block(i);
+        if (!in) return false;
+        bool inside = false;
+        for (const auto& o : outer)
+            if (auto out = parse_block(o); out && out->base.bits == in->base.bits && in->prefix >= out->prefix && contains(*out, in->base))
+                inside = true;
+        if (!inside) return false;
+    }
+    return true;
+}
+
 bool address_in(std::string_view address, const std::vector<std::string>& cidrs) {
     auto a = parse_address(address);
     if (!a) return false;

@@ -12,5 +12,8 @@ void check_cidrs(const std::vector<std::string>& cidrs, std::string_view field);
 // Whether `address` (an IPv4 or IPv6 literal; an IPv4-mapped IPv6 address counts as IPv4) lies in
 // one of `cidrs`. An empty or unparsable address lies in none.
 bool address_in(std::string_view address, const std::vector<std::string>& cidrs);
+// Whether every block of `inner` lies wholly within one block of `outer` (same family, a prefix at
+// least as long, its network inside), as Vault's cidrutil.SubsetBlocks. Empty `outer`: true.
+bool cidrs_within(const std::vector<std::string>& inner, const std::vector<std::string>& outer);
 
 }  // namespace pki::util

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/keys.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -152,6 +154,53 @@ crypto::GeneralNames build_general_names(const Sans& sans) {
     return names;
 }
 
+namespace {
+
+struct PolicyEntry {
+    std::string oid, cps, notice;
+};
+
+PolicyEntry policy_entry(std::string_view text) {
+    if (text.empty() || text.front() != '{') return PolicyEntry{std::string(text), "", ""};
+    nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        fail(ErrorKind::Invalid, "policy_identifiers: {} is not a JSON object with \"oid\"", util::printable(text, 80));
+    PolicyEntry p;
+    for (const auto& [k, v] : j.items()) {
+        if (k != "oid" && k != "cps" && k != "notice")
+            fail(ErrorKind::Invalid, "policy_identifiers: unknown member \"{}\" (an entry has oid, cps and notice)", util::printable(k, 40));
+        if (!v.is_string()) fail(ErrorKind::Invalid, "policy_identifiers: \"{}\" must be a string", k);
+    }
+    p.oid = j.value("oid", "");
+    p.cps = j.value("cps", "");
+    p.notice = j.value("notice", "");
+    return p;
+}
+
+}  // namespace
+
+std::string canonical_policy_identifier(std::string_view json_text) {
+    PolicyEntry p = policy_entry(json_text);
+    crypto::Handle<ASN1_OBJECT, ASN1_OBJECT_free> obj(p.oid.empty() ? nullptr : OBJ_txt2obj(p.oid.c_str(), 1));
+    bool dotted = !p.oid.empty() && p.oid.find_first_not_of("0123456789.") == std::string::npos && p.oid.front() >= '0' &&
+                  p.oid.front() <= '2' && p.oid.find("..") == std::string::npos && p.oid.back() != '.';
+    if (!obj || !dotted) fail(ErrorKind::Invalid, "policy_identifiers: \"oid\" \"{}\" is not a dotted OID", util::printable(p.oid, 80));
+    for (unsigned char ch : p.cps)
+        if (ch < 0x21 || ch > 0x7e)
+            fail(ErrorKind::Invalid, "policy_identifiers: \"cps\" must be a URI in printable ASCII (an IA5String), such as https://example.com/cps");
+    if (!p.cps.empty() && p.cps.find(':') == std::string::npos)
+        fail(ErrorKind::Invalid, "policy_identifiers: \"cps\" \"{}\" is not a URI (it has no scheme)", util::printable(p.cps, 80));
+    size_t chars = 0;
+    for (unsigned char ch : p.notice) chars += (ch & 0xC0) != 0x80;
+    if (chars > 200)
+        fail(ErrorKind::Invalid, "policy_identifiers: \"notice\" is longer than the 200 characters RFC 5280 allows");
+    nlohmann::ordered_json out;
+    out["oid"] = p.oid;
+    if (!p.cps.empty()) out["cps"] = p.cps;
+    if (!p.notice.empty()) out["notice"] = p.notice;
+    return out.dump();
+}
+
 const EVP_MD* digest_for(EVP_PKEY* signer, int signature_bits) {
     switch (EVP_PKEY_get_base_id(signer)) {
         case EVP_PKEY_RSA:
@@ -159,6 +208,8 @@ const EVP_MD* digest_for(EVP_PKEY* signer, int signature_bits) {
             if (signature_bits == 512) return EVP_sha512();
             return EVP_sha256();
         case EVP_PKEY_EC: {
+            // The curve decides, whatever signature_bits says (the reference's note, and Vault
+            // 1.11's code: a hash longer than the curve would be truncated).
             int bits = EVP_PKEY_get_bits(signer);
             if (bits > 384) return EVP_sha512();
             if (bits > 256) return EVP_sha384();
@@ -272,13 +323,33 @@ crypto::Cert sign_certificate(const CertSpec& spec, const Signer& issuer, EVP_PK
     add_distribution_points(c, &ctx, spec.urls);
     if (!spec.policy_oids.empty()) {
         crypto::Handle<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free> policies(sk_POLICYINFO_new_null());
-        for (const auto& oid : spec.policy_oids) {
-            ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
-            if (!obj) fail(ErrorKind::Invalid, "policy identifier \"{}\" is not a valid OID", oid);
+        for (const auto& entry : spec.policy_oids) {
+            PolicyEntry p = policy_entry(entry);
+            ASN1_OBJECT* obj = OBJ_txt2obj(p.oid.c_str(), 1);
+            if (!obj) fail(ErrorKind::Invalid, "policy identifier \"{}\" is not a valid OID", p.oid);
             POLICYINFO* info = POLICYINFO_new();
+            sk_POLICYINFO_push(policies.get(), info);  // owned by the list from here
             ASN1_OBJECT_free(info->policyid);
             info->policyid = obj;
-            sk_POLICYINFO_push(policies.get(), info);
+            // RFC 5280 4.2.1.4: a CPS pointer (IA5String URI) and a user notice (explicitText, UTF8String).
+            auto qualifier = [&](int nid) {
+                if (!info->qualifiers) info->qualifiers = sk_POLICYQUALINFO_new_null();
+                POLICYQUALINFO* q = POLICYQUALINFO_new();
+                sk_POLICYQUALINFO_push(info->qualifiers, q);
+                q->pqualid = OBJ_nid2obj(nid);
+                return q;
+            };
+            if (!p.cps.empty()) {
+                POLICYQUALINFO* q = qualifier(NID_id_qt_cps);
+                q->d.cpsuri = ASN1_IA5STRING_new();
+                ASN1_STRING_set(q->d.cpsuri, p.cps.data(), static_cast<int>(p.cps.size()));
+            }
+            if (!p.notice.empty()) {
+                POLICYQUALINFO* q = qualifier(NID_id_qt_unotice);
+                q->d.usernotice = USERNOTICE_new();
+                q->d.usernotice->exptext = ASN1_UTF8STRING_new();
+                ASN1_STRING_set(q->d.usernotice->exptext, p.notice.data(), static_cast<int>(p.notice.size()));
+            }
         }
         add_ext(c, crypto::Ext(X509V3_EXT_i2d(NID_certificate_policies, 0, policies.get())).get());
     }
@@ -303,7 +374,7 @@ crypto::Cert resign_certificate(X509* cert, X509* issuer, EVP_PKEY* signer, cons
     return out;
 }
 
-crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key) {
+crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key, int signature_bits) {
     crypto::Req req(X509_REQ_new());
     X509_REQ_set_version(req.get(), X509_REQ_VERSION_1);
     X509_REQ_set_subject_name(req.get(), spec.subject);
@@ -320,7 +391,7 @@ crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key) {
         sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
     }
     if (sk_X509_EXTENSION_num(exts.get()) > 0) X509_REQ_add_extensions(req.get(), exts.get());
-    if (X509_REQ_sign(req.get(), key, digest_for(key, 0)) <= 0)
+    if (X509_REQ_sign(req.get(), key, digest_for(key, signature_bits)) <= 0)
         fail(ErrorKind::Internal, "signing the CSR failed: {}", openssl_error());
     return req;
 }

@@ -49,7 +49,7 @@ struct CertSpec {
     Sans sans;
     std::vector<std::string> permitted_dns_domains;
     Urls urls;
-    std::vector<std::string> policy_oids;
+    std::vector<std::string> policy_oids;  // dotted OIDs, or canonical_policy_identifier() objects
     // Extensions copied as they are (from a CSR); those the spec sets itself take precedence.
     const STACK_OF(X509_EXTENSION)* copy_extensions = nullptr;
 };
@@ -86,7 +86,7 @@ struct CsrSpec {
     bool add_basic_constraints = false;
     std::vector<std::string> key_usage;  // OpenSSL names; empty: no key usage extension
 };
-crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key);
+crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key, int signature_bits = 0);  // signature_bits: as digest_for
 
 // Key usage names as the reference spells them (Go's KeyUsage without the prefix, any case)
 // to OpenSSL's names; Error(Invalid) for unknown names.
@@ -96,5 +96,11 @@ std::vector<std::string> key_usage_names(const std::vector<std::string>& referen
 std::optional<std::string> ca_only_usage(const std::vector<std::string>& usages);
 // Extended key usage names (ServerAuth, ClientAuth ...) to dotted OIDs.
 std::string ext_key_usage_oid(const std::string& reference_name);
+
+// A policy_identifiers entry given as a JSON object, Vault's {"oid": ..., "cps": ..., "notice": ...}:
+// its compact canonical text (oid first, only the members given), or Error(Invalid) naming what is
+// wrong (a bad OID, a CPS that is not an ASCII URI, a notice beyond RFC 5280's 200 characters,
+// another member).
+std::string canonical_policy_identifier(std::string_view json_text);
 
 }  // namespace pki::x509

@@ -32,12 +32,16 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/ok.pe
 openssl pkey -in "$WORK/ok.pem" -aes256 -passout pass:secret -out "$WORK/encrypted.pem"
 echo "this is not a key" >"$WORK/garbage.pem"
 
-# ---- unknown fields, paths and mounts ------------------------------------------------------------
-expect_refused_msg 1 'unknown field "bogus"' "$PKI" write pki/keys/generate/internal key_type=ec bogus=1
-expect_err_contains "pki/keys/generate/internal"
-expect_refused_msg 1 'unknown field "colour"' "$PKI" key generate internal --key-type ec colour=blue
-expect_refused_msg 1 'unknown field' "$PKI" write sys/mounts/x type=pki colour=blue
-expect_refused_msg 1 'unknown field' "$PKI" write pki/config/keys default=a extra=1
+# ---- unknown fields are ignored with Vault's warning, naming the field meant; flags stay strict ----
+expect_ok "$PKI" write pki/config/keys default=a bogus=1
+expect_err_contains 'Warning: Endpoint ignored these unrecognized parameters: [bogus]'
+expect_ok "$PKI" write pki/config/keys default=a defualt=b
+expect_err_contains 'Warning: parameter "defualt" was ignored: did you mean "default"?'
+expect_ok "$PKI" read pki/config/keys -format=json
+expect_eq "$(jf "$WORK/out" default)" "$("$PKI" read pki/key/a -field=key_id)" "the ignored field changed nothing"
+expect_refused_msg 1 'key_bits' "$PKI" write pki/keys/generate/internal key_type=ec key_bits=1 bogus=1
+expect_refused_msg 2 '--colour' "$PKI" key generate internal --key-type ec --colour blue
+# ---- unknown paths and mounts ----------------------------------------------------------------------
 expect_refused_msg 1 'pki/nope' "$PKI" read pki/nope
 expect_refused_msg 1 'unknown path' "$PKI" write pki/keys/frob x=1
 expect_refused_msg 1 'unknown path' "$PKI" delete pki/key/a/extra

@@ -63,12 +63,15 @@ expect_err_contains 'is 65 characters long; X.509 names allow at most 64'
 expect_refused 1 "$PKI" write pki/root/generate/internal common_name=X "ou=$long_o"
 expect_err_contains 'ou "'
 
-# type existing takes its key as it is: key_type and key_bits are ignored (as in Vault), with a warning.
-expect_ok "$PKI" write pki/root/generate/existing common_name=R2 key_type=rsa issuer_name=r2
-expect_err_contains 'key_type is ignored for type existing'
+# type existing takes its key as it is: key_type and key_bits are refused (as Vault 1.11 does).
+expect_refused 1 "$PKI" write pki/root/generate/existing common_name=R2 key_type=rsa issuer_name=r2
+expect_err_contains 'key_type cannot be given with type existing: the key default is used as it is; drop it'
+expect_refused 1 "$PKI" write pki/intermediate/generate/existing common_name=I2 key_bits=384
+expect_err_contains 'key_bits cannot be given with type existing'
+expect_refused 1 "$PKI" root generate existing --common-name R2 --key-type ec --key-bits 256
+expect_err_contains 'drop both'
+expect_ok "$PKI" write pki/root/generate/existing common_name=R2 issuer_name=r2
 expect_eq "$("$PKI" read -field=certificate pki/issuer/r2 | openssl x509 -noout -text | grep -c 'id-ecPublicKey')" "1" "the existing EC key is used"
-expect_ok "$PKI" write pki/intermediate/generate/existing common_name=I2 key_bits=384
-expect_err_contains 'key_bits is ignored for type existing'
 
 # ---- TTL capping warns whatever the TTL's source -------------------------------------------------
 expect_ok "$PKI" write pki/roles/bigttl allowed_domains=example.com allow_subdomains=true ttl=100h max_ttl=200h

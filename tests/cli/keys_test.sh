@@ -279,7 +279,7 @@ same "rename to default" -- write pki/key/r key_name=default -- key update r --k
 want_exit 1
 same "read missing" -- read pki/key/nope -- key read nope
 want_exit 1
-same "unknown field" -- write pki/keys/generate/internal key_type=ec colour=blue -- key generate internal --key-type ec colour=blue
+same "a refused request with an unknown field" -- write pki/keys/generate/internal key_type=ec key_bits=1 colour=blue -- key generate internal --key-type ec --key-bits 1 colour=blue
 want_exit 1
 same "key=value after a flag's value" -- write pki/keys/generate/internal key_type=ec key_name=kv -- key generate internal --key-type ec key_name=kv
 want_exit 0

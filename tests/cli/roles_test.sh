@@ -35,7 +35,8 @@ expect_ok "$PKI" secrets enable pki
 expect_ok "$PKI" secrets enable -path=other pki
 
 # ---- defaults ---------------------------------------------------------------------------------
-# The defaults of a new role, as the reference lists them (key_bits 0 becomes 2048 for RSA).
+# The defaults of a new role, as the reference lists them (key_bits 0 becomes 2048 for RSA, and
+# signature_bits 0 becomes 256, as Vault 1.11 stores it).
 DEFAULTS='{
  "issuer_ref": "default", "ttl": 0, "max_ttl": 0,
  "allow_localhost": True, "allowed_domains": [], "allowed_domains_template": False,
@@ -44,13 +45,14 @@ DEFAULTS='{
  "allow_ip_sans": True, "allowed_uri_sans": [], "allowed_uri_sans_template": False,
  "allowed_other_sans": [], "allowed_serial_numbers": [],
  "server_flag": True, "client_flag": True, "code_signing_flag": False, "email_protection_flag": False,
- "key_type": "rsa", "key_bits": 2048, "signature_bits": 0,
+ "key_type": "rsa", "key_bits": 2048, "signature_bits": 256,
  "key_usage": ["DigitalSignature", "KeyAgreement", "KeyEncipherment"],
  "ext_key_usage": [], "ext_key_usage_oids": [],
  "use_csr_common_name": True, "use_csr_sans": True,
  "ou": [], "organization": [], "country": [], "locality": [], "province": [], "street_address": [], "postal_code": [],
  "generate_lease": False, "no_store": False, "require_cn": True, "policy_identifiers": [],
- "basic_constraints_valid_for_non_ca": False, "not_before_duration": 30, "not_after": ""}'
+ "basic_constraints_valid_for_non_ca": False, "not_before_duration": 30, "not_after": "",
+ "backend": "", "allow_token_displayname": False}'
 
 expect_ok "$PKI" role write plain -format=json
 save w_plain.json
@@ -86,7 +88,11 @@ for kb in rsa:2048 rsa:3072 rsa:4096 ec:224 ec:256 ec:384 ec:521; do
 done
 expect_ok "$PKI" write -format=json pki/roles/k_ed key_type=ed25519
 save k_ed.json
-fields k_ed.json '{"key_type": "ed25519"}'
+fields k_ed.json '{"key_type": "ed25519", "signature_bits": 0}'
+expect_ok "$PKI" write -format=json pki/roles/k_ed384 key_type=ed25519 signature_bits=384
+save k_ed384.json
+fields k_ed384.json '{"key_type": "ed25519", "signature_bits": 0}'
+fields ecd.json '{"signature_bits": 0}'
 expect_ok "$PKI" role write k_any --key-type any -format=json
 save k_any.json
 fields k_any.json '{"key_type": "any", "key_bits": 0}'
@@ -111,7 +117,8 @@ FULL='{
  "ou": ["Eng", "Ops"], "organization": ["Acme"], "country": ["NL", "BE"], "locality": ["Amsterdam"],
  "province": ["Noord-Holland"], "street_address": ["Dam 1"], "postal_code": ["1012 JS"],
  "generate_lease": True, "no_store": False, "require_cn": False, "policy_identifiers": ["1.2.3.4.5.6", "2.5.29.32.0"],
- "basic_constraints_valid_for_non_ca": True, "not_before_duration": 45, "not_after": "2031-01-02T03:04:05Z"}'
+ "basic_constraints_valid_for_non_ca": True, "not_before_duration": 45, "not_after": "2031-01-02T03:04:05Z",
+ "backend": "4f2c-uuid", "allow_token_displayname": True}'
 
 ERGO_FULL=(--issuer-ref my-issuer --ttl 1h --max-ttl 2h --allow-localhost false
   --allowed-domains example.com,example.org --allowed-domains-template true
@@ -129,7 +136,8 @@ ERGO_FULL=(--issuer-ref my-issuer --ttl 1h --max-ttl 2h --allow-localhost false
   --ou Eng,Ops --organization Acme --country NL,BE --locality Amsterdam
   --province Noord-Holland --street-address 'Dam 1' --postal-code '1012 JS'
   --generate-lease true --no-store false --require-cn false --policy-identifiers 1.2.3.4.5.6,2.5.29.32.0
-  --basic-constraints-valid-for-non-ca true --not-before-duration 45s --not-after 2031-01-02T03:04:05Z)
+  --basic-constraints-valid-for-non-ca true --not-before-duration 45s --not-after 2031-01-02T03:04:05Z
+  --backend 4f2c-uuid --allow-token-displayname true)
 expect_ok "$PKI" role write full "${ERGO_FULL[@]}" -format=json
 save w_full.json
 fields w_full.json "$FULL"
@@ -158,7 +166,7 @@ expect_ok "$PKI" write pki/roles/full2 issuer_ref=my-issuer ttl=1h max_ttl=7200 
   ou=Eng,Ops organization=Acme country='["NL","BE"]' locality=Amsterdam province=Noord-Holland \
   street_address='Dam 1' postal_code='1012 JS' generate_lease=true no_store=false require_cn=false \
   policy_identifiers=1.2.3.4.5.6,2.5.29.32.0 basic_constraints_valid_for_non_ca=true \
-  not_before_duration=45 not_after=2031-01-02T03:04:05Z
+  not_before_duration=45 not_after=2031-01-02T03:04:05Z backend=4f2c-uuid allow_token_displayname=true
 expect_ok "$PKI" read -format=json pki/roles/full2
 save r_full2.json
 fields r_full2.json "$FULL"
@@ -252,7 +260,7 @@ expect_err_contains '"nosuch"'
 expect_ok "$PKI" role list -format=json
 save list1.json
 expect_eq "$(jf list1.json keys | tr '\n' ' ')" \
-  "dur ecd ecd2 full full2 k_any k_ec224 k_ec256 k_ec384 k_ec521 k_ed k_rsa2048 k_rsa3072 k_rsa4096 lc lc2 noku noku2 ns ow_ergo ow_vault pa_ergo pa_vault plain plain2 ref tmpl tmpl2 " \
+  "dur ecd ecd2 full full2 k_any k_ec224 k_ec256 k_ec384 k_ec521 k_ed k_ed384 k_rsa2048 k_rsa3072 k_rsa4096 lc lc2 noku noku2 ns ow_ergo ow_vault pa_ergo pa_vault plain plain2 ref tmpl tmpl2 " \
   "role list (sorted)"
 expect_ok "$PKI" list -format=json pki/roles
 save list2.json

@@ -343,15 +343,23 @@ has "$e" "E-mail Protection" "verbatim: request EKU (2)"
 has "$e" "1.3.6.1.4.1.311.10.3.12" "verbatim: request EKU OID"
 sign_to vb5 "$PKI" write pki/sign-verbatim csr=@plainv.csr key_usage=
 hasnt "$(text vb5.pem)" "X509v3 Key Usage" "verbatim: empty key_usage gives none"
-# A CSR asking for CA:TRUE is refused; CA:FALSE is fine.
+# A CSR asking for CA:TRUE gets a leaf without the CA constraint, with a warning (as Vault); a CSR
+# asking for keyCertSign stays refused; CA:FALSE is kept.
 csr vca ec:P-256 /CN=ca.evil.org -addext "basicConstraints=critical,CA:TRUE"
-expect_refused 1 "$PKI" sign-verbatim --csr @vca.csr
-expect_err_contains "CA"
-expect_refused 1 "$PKI" write pki/sign-verbatim csr=@vca.csr
+sign_to vca_leaf "$PKI" sign-verbatim --csr @vca.csr
+expect_err_contains "the CSR asks for CA:TRUE; sign-verbatim issues leaves"
+hasnt "$(text vca_leaf.pem)" "CA:TRUE" "verbatim: CA:TRUE dropped"
+hasnt "$(text vca_leaf.pem)" "X509v3 Basic Constraints" "verbatim: no basic constraints from the CSR"
+verify_all root.pem vca_leaf.pem
 csr vca2 ec:P-256 /CN=ca.evil.org -addext "basicConstraints=CA:TRUE,pathlen:0"
-expect_refused 1 "$PKI" sign-verbatim --csr @vca2.csr
+sign_to vca2_leaf "$PKI" write pki/sign-verbatim csr=@vca2.csr
+hasnt "$(text vca2_leaf.pem)" "CA:TRUE" "verbatim (generic): CA:TRUE dropped"
 expect_ok "$PKI" role write lend --allowed-domains example.com --ttl 2h
-expect_refused 1 "$PKI" sign-verbatim-role lend --csr @vca.csr
+sign_to vca_lend "$PKI" sign-verbatim-role lend --csr @vca.csr
+hasnt "$(text vca_lend.pem)" "CA:TRUE" "verbatim with a role: CA:TRUE dropped"
+csr vcs ec:P-256 /CN=ca.evil.org -addext "keyUsage=critical,keyCertSign,digitalSignature"
+expect_refused 1 "$PKI" sign-verbatim --csr @vcs.csr
+expect_err_contains "keyCertSign"
 csr vnca ec:P-256 /CN=notca.evil.org -addext "basicConstraints=critical,CA:FALSE"
 sign_to vb6 "$PKI" sign-verbatim --csr @vnca.csr
 expect_eq "$(ext vb6.pem basicConstraints | sed -n 2p | xargs)" "CA:FALSE" "verbatim: CA:FALSE kept"

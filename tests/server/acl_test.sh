@@ -135,6 +135,8 @@ as "$MINTER" 403 POST auth/token/create '{"policies":["web"],"no_parent":true}'
 TOKEN=$MINTER expect_status 200 POST auth/token/create-orphan '{"policies":["web"]}'
 ORPHAN=$(jq -r '.auth.client_token' <<<"$LAST")
 expect_eq "$(jq -r '.auth.orphan' <<<"$LAST")" true "create-orphan makes an orphan"
+as "$MINTER" 403 POST auth/token/create-orphan '{"policies":["wide"]}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" 'child policies must be a subset of the parent'"'"'s: the caller lacks "wide"' "create-orphan gives no more policies"
 # Revoking the parent takes the child, not the orphan.
 as "$MINTER" 204 POST auth/token/revoke-self ''
 as "$KID" 403 GET auth/token/lookup-self
@@ -159,14 +161,32 @@ expect_eq "$(jq -r '.data.id' <<<"$LAST")" "" "lookup-accessor does not show the
 expect_eq "$(jq -c '.data.policies' <<<"$LAST")" '["default","web"]' "lookup-accessor shows the policies"
 expect_status 204 POST auth/token/revoke-accessor "{\"accessor\":\"$acc\"}"
 as "$REVOKED" 403 POST pki/issue/web '{"common_name":"revoked.example.com"}'
-expect_status 400 POST auth/token/revoke-accessor "{\"accessor\":\"$acc\"}"
-expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" "invalid accessor: no valid token has it" "revoking it twice"
+expect_status 200 POST auth/token/revoke-accessor "{\"accessor\":\"$acc\"}"
+expect_eq "$(jq -c '.warnings' <<<"$LAST")" '["No token found with this accessor"]' "revoking it twice: Vault's warning"
+expect_status 400 POST auth/token/lookup-accessor "{\"accessor\":\"$acc\"}"
+expect_status 403 POST auth/token/lookup '{"token":"hvs.notatoken"}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" "bad token" "lookup of an unknown token, as Vault"
+# The last use of a limited token ends it, whatever the request: a renewal does not bring it back,
+# and it cannot create a token then.
+child ONCE "$ROOT" '{"policies":["default"],"num_uses":1}'
+as "$ONCE" 200 POST auth/token/renew-self '{}'
+as "$ONCE" 403 GET auth/token/lookup-self
+child ONCE2 "$ROOT" '{"policies":["minter"],"num_uses":1}'
+as "$ONCE2" 403 POST auth/token/create '{"policies":["minter"]}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" "a use-limited token cannot create tokens; use a token without num_uses" "a limited token's last use"
 sleep 1.2
 as "$SHORT" 403 POST pki/issue/web '{"common_name":"short.example.com"}'
 child BOUND "$ROOT" '{"policies":["web"],"bound_cidrs":["10.0.0.0/8"]}'
 as "$BOUND" 403 POST pki/issue/web '{"common_name":"bound.example.com"}'
-child HERE "$ROOT" '{"policies":["web"],"bound_cidrs":["127.0.0.0/8"]}'
+child HERE "$ROOT" '{"policies":["web","minter"],"bound_cidrs":["127.0.0.0/8"]}'
 as "$HERE" 200 POST pki/issue/web '{"common_name":"here.example.com"}'
+# A child is bound where its parent is, and no wider.
+child HERE_KID "$HERE" '{"policies":["web"]}'
+expect_eq "$(jq -c '.auth | [.policies]' <<<"$LAST")" '[["default","web"]]' "the child's policies"
+expect_status 200 POST auth/token/lookup "{\"token\":\"$HERE_KID\"}"
+expect_eq "$(jq -c '.data.bound_cidrs' <<<"$LAST")" '["127.0.0.0/8"]' "the child inherits the parent's bound CIDRs"
+as "$HERE" 403 POST auth/token/create '{"policies":["web"],"bound_cidrs":["0.0.0.0/0"]}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" "bound_cidrs must lie within the parent token's bound CIDRs" "a wider child"
 expect_status 400 POST auth/token/create '{"bound_cidrs":["10.0.0.0/33"]}'
 
 section "sudo: enabling an auth method needs it"
@@ -246,6 +266,11 @@ expect_status 200 POST auth/approle/role/bound/secret-id '{}'
 TOKEN= expect_status 200 POST auth/approle/login "{\"role_id\":\"$B_ID\",\"secret_id\":\"$(jq -r '.data.secret_id' <<<"$LAST")\"}"
 as "$(jq -r '.auth.client_token' <<<"$LAST")" 403 POST pki/issue/web '{"common_name":"bound.example.com"}'
 expect_status 400 POST auth/approle/role/bad '{"token_policies":"agent","bind_secret_id":false}'
+expect_status 400 POST auth/approle/role/bad '{"token_policies":"root"}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" 'auth methods cannot create root tokens; remove "root" from token_policies' "no root tokens from AppRole"
+expect_status 400 POST auth/approle/role/bound/secret-id '{"token_bound_cidrs":["10.0.0.1/0"]}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" 'token_bound_cidrs: every block must lie within the role'"'"'s bound CIDRs (10.0.0.0/8)' "a secret ID widening the role's CIDRs"
+expect_status 200 POST auth/approle/role/bound/secret-id '{"token_bound_cidrs":["10.1.0.0/16"]}'
 expect_status 400 POST auth/approle/role/bad '{"secret_id_bound_cidrs":"not-a-cidr"}'
 expect_status 400 POST auth/approle/role/bad%20name '{}'
 expect_status 404 GET auth/approle/role/nope
@@ -280,6 +305,8 @@ expect_status 404 GET sys/policies/acl/broken
 expect_status 400 PUT sys/policies/acl/root '{"policy":"path \"*\" { capabilities = [\"read\"] }"}'
 expect_status 400 DELETE sys/policies/acl/default
 expect_status 404 GET sys/policies/acl/root
+expect_status 400 PUT sys/policies/acl/WEB '{"policy":"path \"*\" { capabilities = [\"sudo\",\"update\"] }"}'
+expect_eq "$(jq -r '.errors[0]' <<<"$LAST")" 'policy name "WEB" must be written as it is stored: "web" (lower-case, no surrounding spaces)' "a policy name in another case"
 expect_status 200 GET sys/policies/acl/default
 has "$(jq -r '.data.policy' <<<"$LAST")" 'path "auth/token/renew-self"' "the default policy"
 expect_status 204 DELETE sys/policies/acl/plus

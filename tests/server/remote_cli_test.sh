@@ -89,8 +89,8 @@ SUITE=$(cat <<'EOF'
 1 read pki/nope
 1 write pki/keys/frob x=1
 1 read sys/nothing
-1 write pki/roles/x bogus=1
-1 role write x --allowed-domains example.com colour=blue
+0 write pki/roles/x bogus=1
+0 role write x --allowed-domains example.com colour=blue
 1 write pki/roles/web allow_any_name=maybe
 1 list pki/config/urls
 1 read pki/keys/generate/internal

@@ -181,26 +181,21 @@ TEST_CASE("a null request body is an empty one, and a non-object body is refused
     CHECK_THROWS_AS(Fields(specs(), Json("x"), kPath), pki::Error);
 }
 
-TEST_CASE("an unknown field is an error naming the field and the path") {
-    auto msg = error_of(Json{{"name", "ok"}, {"bogus_field", "1"}});
-    CHECK(contains(msg, "unknown field"));
-    CHECK(contains(msg, "\"bogus_field\""));
-    CHECK(contains(msg, kPath));
-    // It helps: the accepted fields are listed, but the path parameters are not.
-    CHECK(contains(msg, "allowed_domains"));
-    CHECK_FALSE(contains(msg, "role,"));
-}
-
-TEST_CASE("an unknown field on a path without fields says none are accepted") {
-    try {
-        Fields({}, Json{{"x", 1}}, "pki/keys");
-        FAIL("expected an error");
-    } catch (const pki::Error& e) {
-        CHECK(e.kind() == pki::ErrorKind::Invalid);
-        CHECK(contains(e.what(), "\"x\""));
-        CHECK(contains(e.what(), "pki/keys"));
-        CHECK(contains(e.what(), "none"));
-    }
+TEST_CASE("an unknown field is ignored, as Vault does, and the warning names it and the field meant") {
+    auto f = parse(Json{{"name", "ok"}, {"bogus_field", "1"}, {"allowed_domain", "example.com"}});
+    CHECK(f.unknown() == std::vector<std::string>{"allowed_domain", "bogus_field"});
+    CHECK_FALSE(f.has("allowed_domains"));  // a misspelt field sets nothing
+    auto w = pki::api::unknown_field_warnings(f, specs());
+    REQUIRE(w.size() == 2);
+    CHECK(w[0] == "Endpoint ignored these unrecognized parameters: [allowed_domain bogus_field]");
+    CHECK(w[1] == "parameter \"allowed_domain\" was ignored: did you mean \"allowed_domains\"?");
+    // Nothing to say when every name is known; path parameters are never suggested.
+    CHECK(pki::api::unknown_field_warnings(parse(Json{{"name", "ok"}}), specs()).empty());
+    CHECK_FALSE(pki::api::closest_field(specs(), "rolex"));
+    CHECK(pki::api::closest_field(specs(), "key_bit") == std::optional<std::string>("key_bits"));
+    CHECK(pki::api::closest_field(specs(), "tl") == std::optional<std::string>("ttl"));
+    CHECK_FALSE(pki::api::closest_field(specs(), "xyz"));
+    CHECK_FALSE(pki::api::closest_field(specs(), std::string(1000, 'a')));
 }
 
 TEST_CASE("choices are enforced for strings and for each list item") {

@@ -187,7 +187,7 @@ TEST_CASE("generate: bad sizes and types are refused and store nothing") {
         {Json{{"key_type", "ec"}, {"key_bits", 192}}, "224"},
         {Json{{"key_type", "dsa"}}, "dsa"},
         {Json{{"key_type", "ec"}, {"key_bits", "big"}}, "key_bits"},
-        {Json{{"key_type", "ec"}, {"bogus", "1"}}, "bogus"},
+        {Json{{"key_type", "ec"}, {"key_bits", 255}, {"bogus", "1"}}, "224"},  // an unknown field changes nothing of that
     };
     for (const auto& c : cases) {
         CAPTURE(c.body.dump());
@@ -197,6 +197,16 @@ TEST_CASE("generate: bad sizes and types are refused and store nothing") {
     }
     CHECK(f.key_ids().empty());
     CHECK(f.default_key().empty());
+}
+
+TEST_CASE("generate: an unknown field is ignored with Vault's warning, the closest field named") {
+    Fixture f;
+    auto r = f.run(Op::Write, "pki/keys/generate/internal", Json{{"key_type", "ec"}, {"key_nmae", "a"}});
+    REQUIRE(r.warnings.size() >= 2);
+    CHECK(r.warnings[0] == "Endpoint ignored these unrecognized parameters: [key_nmae]");
+    CHECK(r.warnings[1] == "parameter \"key_nmae\" was ignored: did you mean \"key_name\"?");
+    CHECK(r.data["key_name"] == "");  // the misspelt name set nothing
+    CHECK(f.key_ids().size() == 1);
 }
 
 TEST_CASE("generate: kms and unknown generation types are refused") {
