@@ -124,16 +124,15 @@ void add_exported_key(Json& data, const char* field, EVP_PKEY* key, const std::s
     if (out.format == engine::CertFormat::PemBundle) data[field] = pem + "\n" + data[field].get<std::string>();
 }
 
-Response generate_root(Call& c) {
+// root/generate, or with `rotating` root/rotate: a new root beside the current one, named "next"
+// unless that name is taken (as Vault); root/replace then makes it the default.
+Response generate_root_as(Call& c, bool rotating) {
     const auto& f = c.fields;
     auto out = output_format(f);
     engine::RootRequest req;
     req.key = ca_key_request(f, f.str("type"));
     req.issuer_name = f.str("issuer_name");
-    // root/rotate: a new root beside the current one, named "next" unless that name is taken (as
-    // Vault); root/replace then makes it the default.
-    if (util::starts_with(c.spec.pattern, "root/rotate/") && req.issuer_name.empty() && !engine::find_issuer(c.ctx.txn, c.ctx.mount_name(), "next"))
-        req.issuer_name = "next";
+    if (rotating && req.issuer_name.empty() && !engine::find_issuer(c.ctx.txn, c.ctx.mount_name(), "next")) req.issuer_name = "next";
     req.subject = subject(f);
     req.sans = san_request(f);
     req.validity = validity_request(f);
@@ -155,6 +154,9 @@ Response generate_root(Call& c) {
     if (root.exported) add_exported_key(data, "certificate", root.exported.get(), root.key.type, out);
     return reply(std::move(data));
 }
+
+Response generate_root(Call& c) { return generate_root_as(c, false); }
+Response rotate_root(Call& c) { return generate_root_as(c, true); }
 
 // intermediate/generate/:type and, without a type (the key is key_ref), intermediate/cross-sign.
 Response generate_intermediate(Call& c) {
@@ -246,7 +248,7 @@ void add_ca_paths(Table& t) {
     t.add(PathSpec{"root/rotate/:type", "root",
                    "Generate a new root beside the current one (named next unless that is taken); the default issuer stays until "
                    "root/replace.",
-                   root_fields(true), {{Op::Write, generate_root, "Generate the next root CA.", {"root", "rotate"}}}});
+                   root_fields(true), {{Op::Write, rotate_root, "Generate the next root CA.", {"root", "rotate"}}}});
     t.add(PathSpec{"issuers/generate/root/:type", "root", "Generate a self-signed root CA; same as root/generate/:type.",
                    root_fields(true), {{Op::Write, generate_root, "Generate a root CA.", {}}}});
     t.add(PathSpec{"root", "root", "Every issuer and key of the mount.", {},

@@ -147,6 +147,17 @@ Service::Resolved Service::resolve(const Request& request) const {
     return r;
 }
 
+namespace {
+
+// Vault's warning about the parameters the path ignored, ahead of the operation's own.
+Response with_ignored_fields(Response out, const Service::Resolved& r) {
+    auto ignored = unknown_field_warnings(r.fields, r.match.spec->fields);
+    out.warnings.insert(out.warnings.begin(), ignored.begin(), ignored.end());
+    return out;
+}
+
+}  // namespace
+
 Response Service::run(const Resolved& r, store::Txn& txn) const {
     engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
     ctx.token = r.token.value_or("");
@@ -159,9 +170,7 @@ Response Service::run(const Resolved& r, store::Txn& txn) const {
     if (!r.sys) ctx.mount = engine::require_mount(txn, r.mount);
     Response out = r.spec->handler(call);
     out.warnings.insert(out.warnings.begin(), std::make_move_iterator(ctx.warnings.begin()), std::make_move_iterator(ctx.warnings.end()));
-    auto ignored = unknown_field_warnings(r.fields, r.match.spec->fields);
-    out.warnings.insert(out.warnings.begin(), ignored.begin(), ignored.end());
-    return out;
+    return with_ignored_fields(std::move(out), r);
 }
 
 std::optional<engine::Caller> Service::authorize(const Resolved& r, store::Txn& txn, int64_t now, Call* call) const {
@@ -255,10 +264,7 @@ Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
     engine::BatchContext bctx{*backend_, mi, now(), *keys_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
     BatchCall call{bctx, r.fields};
-    Response out = r.spec->batch(call);
-    auto ignored = unknown_field_warnings(r.fields, r.match.spec->fields);
-    out.warnings.insert(out.warnings.begin(), ignored.begin(), ignored.end());
-    return out;
+    return with_ignored_fields(r.spec->batch(call), r);
 }
 
 namespace {

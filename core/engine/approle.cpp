@@ -299,7 +299,7 @@ CreatedToken approle_login(Context& ctx, std::string_view role_id, std::string_v
     auto index = role_id.size() <= 256 ? load(ctx.txn, role_id_key(role_id)) : std::nullopt;
     if (!index) fail(ErrorKind::Invalid, "invalid role ID");
     AppRole role = require_approle_role(ctx.txn, index->value("role", ""));
-    std::string remote = ctx.remote.empty() ? "127.0.0.1" : ctx.remote;
+    std::string remote = util::request_address(ctx.remote);
     std::vector<std::string> token_cidrs = role.token_bound_cidrs;
     std::map<std::string, std::string> meta{{"role_name", role.name}};
     if (role.bind_secret_id) {

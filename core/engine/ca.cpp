@@ -54,11 +54,6 @@ ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
     return {std::move(generated.key), e, exported};
 }
 
-void check_signature_bits(int bits) {
-    if (bits != 0 && bits != 256 && bits != 384 && bits != 512)
-        fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", bits);
-}
-
 std::string require_common_name(const x509::Subject& s) {
     if (s.common_name.empty()) fail(ErrorKind::Invalid, "common_name is required; give the CA's name, e.g. common_name=\"Example Root CA\"");
     return s.common_name;
@@ -129,7 +124,7 @@ GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
     spec.sans = sans;
     spec.permitted_dns_domains = permitted_dns_domains(req.constraints);
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
-    check_signature_bits(req.signature_bits);
+    x509::check_signature_bits(req.signature_bits);
     auto cert = x509::sign_certificate(spec, x509::Signer{}, chosen.key.get(), req.signature_bits);
     Issuer issuer = add_issuer(ctx, cert.get(), chosen.entry.id, req.issuer_name);
     store_certificate(ctx, cert.get(), issuer.id);
@@ -149,7 +144,7 @@ GeneratedCsr generate_intermediate(Context& ctx, const CsrRequest& req) {
     spec.sans = sans;
     spec.add_basic_constraints = req.add_basic_constraints;
     if (!req.key_usage.empty()) spec.key_usage = ca_key_usage(req.key_usage);
-    check_signature_bits(req.signature_bits);
+    x509::check_signature_bits(req.signature_bits);
     GeneratedCsr out{x509::make_csr(spec, chosen.key.get(), req.signature_bits), chosen.entry, nullptr};
     if (chosen.exported) out.exported = std::move(chosen.key);
     if (req.ttl_given)
@@ -229,7 +224,7 @@ SignedCa sign_intermediate(Context& ctx, const SignIntermediateRequest& req) {
     spec.permitted_dns_domains = permitted_dns_domains(req.constraints);
     spec.urls = load_urls(ctx.txn, mount);
     auto signer = load_private_key(ctx, issuer.key_id);
-    check_signature_bits(req.signature_bits);
+    x509::check_signature_bits(req.signature_bits);
     auto cert = x509::sign_certificate(spec, x509::signer_of(issuer_cert.get()), signer.get(), req.signature_bits);
     store_certificate(ctx, cert.get(), issuer.id);
     return SignedCa{std::move(cert), issuer.certificate, issuer.ca_chain};

@@ -89,6 +89,22 @@ void check_limits(const NewToken& req) {
     util::check_cidrs(req.bound_cidrs, "bound_cidrs");
 }
 
+// The unexpired token stored under `hash` (`token`: the secret when the caller gave it, else "").
+std::optional<Caller> live_hash(const store::Txn& txn, std::string hash, std::string_view token, int64_t now) {
+    auto r = load(txn, std::string(kTokenPrefix) + hash);
+    if (!r) return std::nullopt;
+    TokenInfo info = from_record(*r);
+    if (info.expire_time != 0 && info.expire_time <= now) return std::nullopt;
+    Caller c{std::string(token), std::move(hash), std::move(info)};
+    c.use_limited = c.info.num_uses > 0;
+    return c;
+}
+
+std::optional<Caller> live_token(const store::Txn& txn, std::string_view token, int64_t now) {
+    if (token.empty() || token.size() > 256) return std::nullopt;
+    return live_hash(txn, crypto::sha256_hex(token), token, now);
+}
+
 }  // namespace
 
 bool TokenInfo::root() const { return std::find(policies.begin(), policies.end(), "root") != policies.end(); }
@@ -181,30 +197,13 @@ std::optional<CreatedToken> create_root_token_once(store::Txn& txn, int64_t now)
 }
 
 Caller authenticate(const store::Txn& txn, std::string_view token, int64_t now, std::string_view remote) {
-    if (!token.empty() && token.size() <= 256) {
-        std::string hash = crypto::sha256_hex(token);
-        if (auto r = load(txn, std::string(kTokenPrefix) + hash)) {
-            TokenInfo info = from_record(*r);
-            bool live = info.expire_time == 0 || info.expire_time > now;
-            bool from_here = info.bound_cidrs.empty() || util::address_in(remote.empty() ? "127.0.0.1" : remote, info.bound_cidrs);
-            if (live && from_here) {
-                Caller c{std::string(token), std::move(hash), std::move(info)};
-                c.use_limited = c.info.num_uses > 0;
-                return c;
-            }
-        }
-    }
+    if (auto c = live_token(txn, token, now))
+        if (c->info.bound_cidrs.empty() || util::address_in(util::request_address(remote), c->info.bound_cidrs)) return *c;
     fail(ErrorKind::Forbidden, "permission denied");
 }
 
 Caller named_token(const store::Txn& txn, std::string_view token, int64_t now) {
-    if (!token.empty() && token.size() <= 256) {
-        std::string hash = crypto::sha256_hex(token);
-        if (auto r = load(txn, std::string(kTokenPrefix) + hash)) {
-            TokenInfo info = from_record(*r);
-            if (info.expire_time == 0 || info.expire_time > now) return Caller{std::string(token), std::move(hash), std::move(info)};
-        }
-    }
+    if (auto c = live_token(txn, token, now)) return *c;
     fail(ErrorKind::Forbidden, "bad token");
 }
 
@@ -249,13 +248,8 @@ void use_token(store::Txn& txn, Caller& caller) {
 
 Caller by_accessor(const store::Txn& txn, std::string_view accessor, int64_t now) {
     if (!accessor.empty() && accessor.size() <= 64 && accessor.find('/') == std::string_view::npos)
-        if (auto a = load(txn, std::string(kAccessorPrefix) + std::string(accessor))) {
-            std::string hash = a->value("hash", "");
-            if (auto r = load(txn, std::string(kTokenPrefix) + hash)) {
-                TokenInfo info = from_record(*r);
-                if (info.expire_time == 0 || info.expire_time > now) return Caller{"", std::move(hash), std::move(info)};
-            }
-        }
+        if (auto a = load(txn, std::string(kAccessorPrefix) + std::string(accessor)))
+            if (auto c = live_hash(txn, a->value("hash", ""), "", now)) return *c;
     fail(ErrorKind::Invalid, "invalid accessor: no valid token has it");
 }
 

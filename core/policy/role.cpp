@@ -93,8 +93,7 @@ void validate_role(Role& r) {
         r.key_bits = spec.bits;
     }
     int sig = r.signature_bits;
-    if (sig != 0 && sig != 256 && sig != 384 && sig != 512)
-        fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", sig);
+    x509::check_signature_bits(sig);
     // As Vault stores it: RSA's 0 is SHA-256, Ed25519 and "any" sign without a chosen hash.
     if (sig == 0 && r.key_type == "rsa") r.signature_bits = 256;
     if (r.key_type == "ed25519" || r.key_type == "any") r.signature_bits = 0;

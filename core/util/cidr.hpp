@@ -7,6 +7,10 @@
 
 namespace pki::util {
 
+// The address a request comes from, for bound-CIDR checks: `remote` over pki serve; the local
+// operator ("") counts as loopback.
+inline std::string request_address(std::string_view remote) { return remote.empty() ? "127.0.0.1" : std::string(remote); }
+
 // Error(Invalid) naming `field` unless every entry is a CIDR block or an address.
 void check_cidrs(const std::vector<std::string>& cidrs, std::string_view field);
 // Whether `address` (an IPv4 or IPv6 literal; an IPv4-mapped IPv6 address counts as IPv4) lies in

@@ -201,6 +201,11 @@ std::string canonical_policy_identifier(std::string_view json_text) {
     return out.dump();
 }
 
+void check_signature_bits(int bits) {
+    if (bits != 0 && bits != 256 && bits != 384 && bits != 512)
+        fail(ErrorKind::Invalid, "signature_bits {} is not supported; use 0 (automatic), 256, 384 or 512", bits);
+}
+
 const EVP_MD* digest_for(EVP_PKEY* signer, int signature_bits) {
     switch (EVP_PKEY_get_base_id(signer)) {
         case EVP_PKEY_RSA:

@@ -86,6 +86,8 @@ struct CsrSpec {
     bool add_basic_constraints = false;
     std::vector<std::string> key_usage;  // OpenSSL names; empty: no key usage extension
 };
+// Error(Invalid) unless `bits` is a signature_bits value pki takes: 0 (automatic), 256, 384, 512.
+void check_signature_bits(int bits);
 crypto::Req make_csr(const CsrSpec& spec, EVP_PKEY* key, int signature_bits = 0);  // signature_bits: as digest_for
 
 // Key usage names as the reference spells them (Go's KeyUsage without the prefix, any case)
