@@ -37,6 +37,7 @@ int http_status(ErrorKind kind) {
         case ErrorKind::Forbidden: return 403;
         case ErrorKind::NotFound: return 404;
         case ErrorKind::Unsupported: return 405;
+        case ErrorKind::Unavailable: return 503;
         case ErrorKind::Storage:
         case ErrorKind::Internal: return 500;
     }

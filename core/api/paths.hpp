@@ -22,6 +22,7 @@ void add_crl_paths(Table& t);
 void add_auth_paths(Table& t);
 void add_approle_paths(Table& t);
 void add_policy_paths(Table& t);
+void add_managed_key_paths(Table& t);
 
 // The fields of sys/mounts/:path write as the parameters of enabling a mount (paths_sys.cpp):
 // the service checks them before it creates a fresh store.

@@ -20,12 +20,13 @@ namespace {
 // signature_bits and Vault's managed-key fields, shared by root/generate and intermediate/generate.
 std::vector<FieldSpec> signing_fields(const std::string& what) {
     return {int_field("signature_bits", "RSA hash of " + what + ": 256, 384 or 512 (0: SHA-256); ECDSA uses its curve's.", 0),
-            string_field("managed_key_name", "Vault's managed key (type kms) by name; managed keys are not available in this version."),
-            string_field("managed_key_id", "Vault's managed key (type kms) by id; managed keys are not available in this version.")};
+            string_field("managed_key_name", "The managed key (sys/managed-keys/pkcs11/NAME) holding the key, for type kms."),
+            string_field("managed_key_id", "The managed key by its id instead of its name, for type kms.")};
 }
 
-// managed_key_* mean something only with type kms (refused as a type of its own).
+// managed_key_* mean something only with type kms.
 void warn_managed_key(Call& c) {
+    if (c.fields.has("type") && c.fields.str("type") == "kms") return;
     for (const char* name : {"managed_key_name", "managed_key_id"})
         if (!c.fields.str(name).empty())
             c.ctx.warnings.push_back(fmt::format("{} is used only with type kms; ignored for type {}", name,
@@ -34,7 +35,7 @@ void warn_managed_key(Call& c) {
 
 std::vector<FieldSpec> root_fields(bool with_type) {
     std::vector<FieldSpec> f;
-    if (with_type) f.push_back(path_field("type", "internal, exported (the private key is returned once) or existing (key_ref)."));
+    if (with_type) f.push_back(path_field("type", "internal, exported (the private key is returned once), existing (key_ref) or kms (a managed key: managed_key_name)."));
     f.push_back(string_field("issuer_name", "Name for the new issuer; unique in the mount, and not \"default\".", ""));
     f.push_back(key_name_field());
     f.push_back(string_field("key_ref", "Existing key (id, name or \"default\") for type existing.", "default"));
@@ -53,7 +54,7 @@ std::vector<FieldSpec> root_fields(bool with_type) {
 
 std::vector<FieldSpec> csr_fields(bool with_type) {
     std::vector<FieldSpec> f;
-    if (with_type) f.push_back(path_field("type", "internal, exported (the private key is returned once) or existing (key_ref)."));
+    if (with_type) f.push_back(path_field("type", "internal, exported (the private key is returned once), existing (key_ref) or kms (a managed key: managed_key_name)."));
     f.push_back(key_name_field());
     f.push_back(string_field("key_ref", "Existing key (id, name or \"default\") for type existing.", "default"));
     append(f, key_generation_fields());
@@ -107,6 +108,9 @@ engine::CaKeyRequest ca_key_request(const Fields& f, const std::string& type) {
     if (type == "internal") k.source = engine::KeySource::Internal;
     else if (type == "exported") k.source = engine::KeySource::Exported;
     else if (type == "existing") k.source = engine::KeySource::Existing;
+    else if (type == "kms") k.source = engine::KeySource::Managed;
+    k.managed_key_name = f.str("managed_key_name");
+    k.managed_key_id = f.str("managed_key_id");
     k.key_ref = f.str("key_ref");
     k.key_name = f.str("key_name");
     k.spec = crypto::KeySpec{crypto::parse_key_type(f.str("key_type")).value_or(crypto::KeyType::Rsa),

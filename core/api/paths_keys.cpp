@@ -4,22 +4,34 @@
 #include "api/table.hpp"
 #include "api/params.hpp"
 #include "engine/keys.hpp"
+#include "engine/managed_keys.hpp"
 #include "util/error.hpp"
 
 namespace pki::api {
 namespace {
 
-Json describe(const engine::KeyEntry& k) {
-    return Json{{"key_id", k.id}, {"key_name", k.name}, {"key_type", k.type}, {"key_bits", k.bits}};
+Json describe(const engine::KeyEntry& k, const store::Txn& txn) {
+    Json j{{"key_id", k.id}, {"key_name", k.name}, {"key_type", k.type}, {"key_bits", k.bits}};
+    if (!k.managed_key_id.empty()) {
+        j["managed_key_id"] = k.managed_key_id;
+        j["managed_key_name"] = engine::managed_key_name(txn, k.managed_key_id);
+    }
+    return j;
 }
 
 Response generate_key(Call& c) {
     std::string type = c.fields.str("type");
-    if (type == "kms") fail(ErrorKind::Invalid, "managed keys (type kms) are not available in pki; use internal or exported");
+    if (type == "kms") {
+        if (c.fields.has("key_type") || c.fields.has("key_bits"))
+            fail(ErrorKind::Invalid, "{} cannot be given with type kms: the managed key decides the key; drop it",
+                 c.fields.has("key_type") ? "key_type" : "key_bits");
+        auto e = engine::use_managed_key(c.ctx, {c.fields.str("managed_key_name"), c.fields.str("managed_key_id")}, c.fields.str("key_name"));
+        return reply(describe(e, c.ctx.txn));
+    }
     if (type != "internal" && type != "exported")
-        fail(ErrorKind::Invalid, "key generation type \"{}\" is not supported; use internal or exported", type);
+        fail(ErrorKind::Invalid, "key generation type \"{}\" is not supported; use internal, exported or kms", type);
     auto key = engine::generate_key(c.ctx, {type == "exported", c.fields.str("key_name"), key_spec(c.fields)});
-    Json data = describe(key.entry);
+    Json data = describe(key.entry, c.ctx.txn);
     if (key.exported) {
         data["private_key"] = crypto::private_key_pem(key.exported.get(), crypto::PrivateKeyFormat::Der);
         data["private_key_type"] = key.entry.type;
@@ -27,7 +39,7 @@ Response generate_key(Call& c) {
     return reply(std::move(data));
 }
 
-Response import_key(Call& c) { return reply(describe(engine::import_key(c.ctx, c.fields.str("pem_bundle"), c.fields.str("key_name")))); }
+Response import_key(Call& c) { return reply(describe(engine::import_key(c.ctx, c.fields.str("pem_bundle"), c.fields.str("key_name")), c.ctx.txn)); }
 
 Response list_keys(Call& c) {
     Json keys = Json::array(), info = Json::object();
@@ -39,10 +51,10 @@ Response list_keys(Call& c) {
     return reply(Json{{"keys", keys}, {"key_info", info}});
 }
 
-Response read_key(Call& c) { return reply(describe(engine::read_key(c.ctx, c.fields.str("key_ref")))); }
+Response read_key(Call& c) { return reply(describe(engine::read_key(c.ctx, c.fields.str("key_ref")), c.ctx.txn)); }
 
 Response update_key(Call& c) {
-    return reply(describe(engine::rename_key(c.ctx, c.fields.str("key_ref"), c.fields.str("key_name"))));
+    return reply(describe(engine::rename_key(c.ctx, c.fields.str("key_ref"), c.fields.str("key_name")), c.ctx.txn));
 }
 
 Response delete_key(Call& c) {
@@ -62,9 +74,12 @@ void add_key_paths(Table& t) {
     t.describe_group("keys", "The mount's default key (config/keys).");
     t.describe_group("issuers", "The mount's default issuer (config/issuers).");
     t.describe_group("urls", "URLs written into issued certificates (config/urls).");
-    std::vector<FieldSpec> gen{path_field("type", "internal (the key stays in the state directory) or exported (the private key is also returned, once).")};
+    std::vector<FieldSpec> gen{path_field("type", "internal (the key stays in the state directory), exported (the private key is also returned, "
+                                                  "once) or kms (the key is on a managed key's PKCS#11 token and never leaves it).")};
     gen.push_back(key_name_field());
     append(gen, key_generation_fields());
+    gen.push_back(string_field("managed_key_name", "The managed key (sys/managed-keys/pkcs11/NAME) for type kms."));
+    gen.push_back(string_field("managed_key_id", "The managed key by its id instead of its name, for type kms."));
     t.add(PathSpec{"keys/generate/:type", "key", "Generate a new private key for the mount.", gen,
                    {{Op::Write, generate_key, "Generate a key.", {"key", "generate"}}}});
 

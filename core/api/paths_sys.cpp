@@ -19,11 +19,14 @@ Json describe(const engine::MountInfo& m) {
     return Json{{"type", "pki"},
                 {"description", m.description},
                 {"accessor", m.accessor},
-                {"config", {{"default_lease_ttl", m.default_lease_ttl}, {"max_lease_ttl", m.max_lease_ttl}}}};
+                {"config", {{"default_lease_ttl", m.default_lease_ttl}, {"max_lease_ttl", m.max_lease_ttl}, {"allowed_managed_keys", m.allowed_managed_keys}}}};
 }
 
 Json tune_data(const engine::MountInfo& m) {
-    return Json{{"default_lease_ttl", m.default_lease_ttl}, {"max_lease_ttl", m.max_lease_ttl}, {"description", m.description}};
+    return Json{{"default_lease_ttl", m.default_lease_ttl},
+                {"max_lease_ttl", m.max_lease_ttl},
+                {"description", m.description},
+                {"allowed_managed_keys", m.allowed_managed_keys}};
 }
 
 // sys/mounts: read shows every mount with its configuration, LIST only their names.
@@ -62,6 +65,7 @@ Response write_tune(Call& c) {
     if (f.has("default_lease_ttl")) tune.default_lease_ttl = f.duration("default_lease_ttl");
     if (f.has("max_lease_ttl")) tune.max_lease_ttl = f.duration("max_lease_ttl");
     tune.description = given_str(f, "description");
+    if (f.has("allowed_managed_keys")) tune.allowed_managed_keys = f.list("allowed_managed_keys");
     return reply(tune_data(engine::write_tune(c.ctx, mount_path(f), tune)));
 }
 
@@ -137,9 +141,11 @@ void add_sys_paths(Table& t) {
 
     auto tune_fields = ttl_fields();
     tune_fields.insert(tune_fields.begin(), path_field("path", "Name of the mount."));
-    t.add(PathSpec{"mounts/:path/tune", "secrets", "Lease TTLs of a mount.", tune_fields,
+    tune_fields.push_back(list_field("allowed_managed_keys",
+                                     "Managed keys (names or ids) the mount may use with type kms; a managed key with any_mount=true needs no entry."));
+    t.add(PathSpec{"mounts/:path/tune", "secrets", "Lease TTLs and allowed managed keys of a mount.", tune_fields,
                    {{Op::Read, read_tune, "Show a mount's TTLs.", {}},
-                    {Op::Write, write_tune, "Change a mount's default and maximum TTL.", {"mount", "tune"}}},
+                    {Op::Write, write_tune, "Change a mount's TTLs or allowed managed keys.", {"mount", "tune"}}},
                    "sys"});
 }
 

@@ -159,7 +159,7 @@ Response with_ignored_fields(Response out, const Service::Resolved& r) {
 }  // namespace
 
 Response Service::run(const Resolved& r, store::Txn& txn) const {
-    engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
+    engine::Context ctx{txn, std::nullopt, now(), *keys_, hsm_, keygen_, *caches_};
     ctx.token = r.token.value_or("");
     ctx.remote = r.remote;
     Call call{ctx, r.fields, *r.match.spec, r.op};
@@ -222,14 +222,14 @@ bool Service::rebuild_due_crls(const std::string& mount, bool on_read) const {
     backend_->read([&](store::Txn& txn) {
         auto mi = engine::find_mount(txn, mount);
         if (!mi) return;
-        engine::Context ctx{txn, mi, now(), *keys_, keygen_, *caches_};
+        engine::Context ctx{txn, mi, now(), *keys_, hsm_, keygen_, *caches_};
         due = engine::crls_due(ctx, on_read);
     });
     if (!due) return false;
     backend_->write([&](store::Txn& txn) {
         auto mi = engine::find_mount(txn, mount);
         if (!mi) return;
-        engine::Context ctx{txn, mi, now(), *keys_, keygen_, *caches_};
+        engine::Context ctx{txn, mi, now(), *keys_, hsm_, keygen_, *caches_};
         engine::rebuild_due_crls(ctx, on_read);
     });
     return true;
@@ -239,7 +239,7 @@ std::vector<std::string> Service::rebuild_due_crls() const {
     std::vector<std::string> names, rebuilt;
     if (!backend_->exists()) return rebuilt;
     backend_->read([&](store::Txn& txn) {
-        engine::Context ctx{txn, std::nullopt, now(), *keys_, keygen_, *caches_};
+        engine::Context ctx{txn, std::nullopt, now(), *keys_, hsm_, keygen_, *caches_};
         names.clear();
         for (const auto& m : engine::list_mounts(ctx)) names.push_back(m.name);
     });
@@ -262,7 +262,7 @@ Response Service::run_standalone(const Resolved& r, const Scope& scope) const {
         });
     }
     engine::Progress none = [](std::string_view, uint64_t, uint64_t) {};
-    engine::BatchContext bctx{*backend_, mi, now(), *keys_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
+    engine::BatchContext bctx{*backend_, mi, now(), *keys_, hsm_, keygen_, *caches_, scope.progress ? scope.progress : none, [this] { return now(); }};
     BatchCall call{bctx, r.fields};
     return with_ignored_fields(r.spec->batch(call), r);
 }

@@ -138,6 +138,7 @@ private:
     const Table& table_;
     Clock clock_;
     std::unique_ptr<const keys::KeyStore> keys_;
+    keys::Pkcs11 hsm_;  // modules load when a managed key is first used
     crypto::KeyGenerator keygen_;
     std::unique_ptr<engine::Caches> caches_;
 };

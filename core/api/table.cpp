@@ -131,6 +131,7 @@ Table build_table() {
     add_auth_paths(t);
     add_approle_paths(t);
     add_policy_paths(t);
+    add_managed_key_paths(t);
     return t;
 }
 

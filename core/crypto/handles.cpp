@@ -8,11 +8,19 @@ namespace pki::crypto {
 
 std::string openssl_error() {
     std::string out;
-    while (unsigned long e = ERR_get_error()) {
+    const char* data = nullptr;
+    int flags = 0;
+    while (unsigned long e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
+        bool text = data && *data && (flags & ERR_TXT_STRING);
+        if (!out.empty()) out += "; ";
+        if (ERR_GET_LIB(e) == ERR_LIB_USER && text) {  // pki's own (a PKCS#11 token's refusal): the text says it all
+            out += data;
+            continue;
+        }
         char buf[256];
         ERR_error_string_n(e, buf, sizeof buf);
-        if (!out.empty()) out += "; ";
         out += buf;
+        if (text) out += std::string(" (") + data + ")";
     }
     return out.empty() ? "unknown OpenSSL error" : out;
 }

@@ -249,6 +249,14 @@ std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format) {
 
 std::string public_key_der(EVP_PKEY* key) { return to_der<EVP_PKEY>(key, i2d_PUBKEY, "a public key"); }
 
+PKey public_key_only(EVP_PKEY* key) {
+    std::string der = public_key_der(key);
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    PKey pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+    if (!pub) fail(ErrorKind::Internal, "decoding a public key failed: {}", openssl_error());
+    return pub;
+}
+
 PKey load_legacy_private_key(std::string_view sealed) {
     if (sealed.substr(0, 11) == "-----BEGIN ") return parse_private_key(sealed);
     auto doc = nlohmann::json::parse(sealed, nullptr, false);

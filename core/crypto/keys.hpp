@@ -62,6 +62,8 @@ std::string private_key_pem(EVP_PKEY* key, PrivateKeyFormat format);
 std::string private_key_der(EVP_PKEY* key, PrivateKeyFormat format);
 // SubjectPublicKeyInfo DER: used to compare keys and to find a certificate's key.
 std::string public_key_der(EVP_PKEY* key);
+// The public half of `key` as a key of its own (OpenSSL's, whatever holds the private half).
+PKey public_key_only(EVP_PKEY* key);
 
 // A private key in the stored forms of earlier versions: the key's OpenSSL parameters as a JSON
 // document ({"scheme":"params",...}), or PEM. Error(Storage) when it is damaged.

@@ -9,6 +9,7 @@
 #include "engine/issuer_store.hpp"
 #include "engine/issuers.hpp"
 #include "engine/keys.hpp"
+#include "engine/managed_keys.hpp"
 #include "engine/records.hpp"
 #include "policy/idna.hpp"
 #include "policy/names.hpp"
@@ -30,10 +31,15 @@ struct ChosenKey {
 
 // The key for a root or CSR: generated (internal/exported) or an existing one (key_ref).
 ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
-    if (!req.source) {
-        if (req.type == "kms")
-            fail(ErrorKind::Invalid, "managed keys (type kms) are not available in pki; use internal, exported or existing");
-        fail(ErrorKind::Invalid, "type \"{}\" is not supported; use internal, exported or existing", req.type);
+    if (!req.source) fail(ErrorKind::Invalid, "type \"{}\" is not supported; use internal, exported, existing or kms", req.type);
+    if (*req.source == KeySource::Managed) {
+        // As the reference says: the managed key decides its type and size.
+        if (req.key_type_given || req.key_bits_given)
+            fail(ErrorKind::Invalid, "{} cannot be given with type kms: the managed key decides the key; drop {}",
+                 req.key_type_given ? "key_type" : "key_bits", req.key_type_given && req.key_bits_given ? "both" : "it");
+        ChosenKey chosen;
+        chosen.entry = use_managed_key(ctx, ManagedKeyRef{req.managed_key_name, req.managed_key_id}, req.key_name, &chosen.key);
+        return chosen;
     }
     if (*req.source == KeySource::Existing) {
         std::string ref = req.key_ref.empty() ? "default" : req.key_ref;
@@ -50,7 +56,7 @@ ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
     if (exported && !ctx.keys.exportable())
         fail(ErrorKind::Denied, "the key store of this state keeps keys it generates; use type internal");
     auto generated = ctx.keys.generate(spec);
-    KeyEntry e = store_key(ctx, generated.key.get(), req.key_name, nullptr, generated.stored);
+    KeyEntry e = store_key(ctx, generated.key.get(), req.key_name, nullptr, StoredKey{ctx.keys.scheme(), generated.stored, ""});
     return {std::move(generated.key), e, exported};
 }
 

@@ -27,6 +27,8 @@ struct CaKeyRequest {
     KeySpec spec;                     // a generated key: key_type / key_bits as requested, normalized when used
     bool key_type_given = false;      // Existing: a given key_type / key_bits is ignored, with a warning
     bool key_bits_given = false;
+    std::string managed_key_name;     // Managed: the managed key, by name or by id
+    std::string managed_key_id;
 };
 
 // root/generate/:type (and issuers/generate/root/:type).

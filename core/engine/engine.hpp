@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "keys/keystore.hpp"
+#include "keys/pkcs11.hpp"
 #include "store/store.hpp"
 
 namespace pki::engine {
@@ -24,6 +25,7 @@ struct MountInfo {
     int64_t max_lease_ttl = 0;
     std::string accessor;
     int64_t created = 0;
+    std::vector<std::string> allowed_managed_keys{};  // managed keys (names or ids) the mount may use, as Vault's tune
 };
 
 // What an operation gets beside its typed parameters: the open transaction, the mount, the time,
@@ -35,6 +37,7 @@ struct Context {
     std::optional<MountInfo> mount;   // absent for sys/ paths
     int64_t now;                      // Unix seconds, from the service's clock
     const keys::KeyStore& keys;
+    const keys::Pkcs11& hsm;              // the PKCS#11 modules and sessions of managed keys
     const crypto::KeyGenerator& keygen;   // keys issued to leaves (never stored)
     const Caches& caches;                 // parsed roles and issuers, shared by the service's requests
     std::vector<std::string> warnings{};  // said to the caller with the result
@@ -55,6 +58,7 @@ struct BatchContext {
     MountInfo mount;
     int64_t now;
     const keys::KeyStore& keys;
+    const keys::Pkcs11& hsm;
     const crypto::KeyGenerator& keygen;
     const Caches& caches;
     const Progress& progress;

@@ -4,6 +4,7 @@
 
 #include "crypto/random.hpp"
 #include "engine/issuers.hpp"
+#include "engine/managed_keys.hpp"
 #include "engine/records.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -15,7 +16,8 @@ namespace {
 constexpr char kKind[] = "key";
 
 KeyEntry entry_of(const Json& r) {
-    return KeyEntry{r.at("key_id").get<std::string>(), r.value("key_name", ""), r.value("key_type", ""), r.value("key_bits", 0)};
+    return KeyEntry{r.at("key_id").get<std::string>(), r.value("key_name", ""), r.value("key_type", ""), r.value("key_bits", 0),
+                    r.value("managed_key_id", "")};
 }
 
 std::string default_key_id(const store::Txn& txn, std::string_view mount) {
@@ -74,6 +76,7 @@ void check_key_name_free(const store::Txn& txn, std::string_view mount, const st
 crypto::PKey load_private_key(const Context& ctx, std::string_view key_id) {
     auto r = load(ctx.txn, rec_key(ctx.mount_name(), kKind, key_id));
     if (!r) fail(ErrorKind::NotFound, "key {} of mount {} is missing", key_id, ctx.mount_name());
+    if (r->value("seal", "") == "pkcs11") return managed_key_signer(ctx, *r);
     return ctx.keys.signer(r->at("private_key").get<std::string>());
 }
 
@@ -91,7 +94,7 @@ std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_vi
     return found;
 }
 
-KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed, const std::string& stored) {
+KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed, const StoredKey& stored) {
     const auto& mount = ctx.mount_name();
     crypto::refuse_weak_key(key, "");
     auto spec = crypto::describe_key(key);
@@ -102,16 +105,17 @@ KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* e
     }
     if (existed) *existed = false;
     check_key_name_free(ctx.txn, mount, name, "");
-    KeyEntry e{crypto::random_uuid(), name, std::string(spec.type_name()), spec.bits};
-    save(ctx.txn, rec_key(mount, kKind, e.id),
-         Json{{"key_id", e.id},
-              {"key_name", e.name},
-              {"key_type", e.type},
-              {"key_bits", e.bits},
-              {"public_key", util::base64(spki)},
-              {"seal", ctx.keys.scheme()},
-              {"private_key", stored.empty() ? ctx.keys.store(key) : stored},
-              {"created", ctx.now}});
+    KeyEntry e{crypto::random_uuid(), name, std::string(spec.type_name()), spec.bits, stored.managed_key_id};
+    Json r{{"key_id", e.id},
+           {"key_name", e.name},
+           {"key_type", e.type},
+           {"key_bits", e.bits},
+           {"public_key", util::base64(spki)},
+           {"seal", stored.data.empty() ? ctx.keys.scheme() : stored.scheme},
+           {"private_key", stored.data.empty() ? ctx.keys.store(key) : stored.data},
+           {"created", ctx.now}};
+    if (!e.managed_key_id.empty()) r["managed_key_id"] = e.managed_key_id;
+    save(ctx.txn, rec_key(mount, kKind, e.id), std::move(r));
     if (default_key_id(ctx.txn, mount).empty()) set_default_key(ctx.txn, mount, e.id);
     return e;
 }
@@ -121,7 +125,7 @@ GeneratedKey generate_key(Context& ctx, const GenerateKey& req) {
     if (req.exported && !ctx.keys.exportable())
         fail(ErrorKind::Denied, "the key store of this state keeps keys it generates; generate the key as internal");
     auto generated = ctx.keys.generate(req.spec);
-    GeneratedKey out{store_key(ctx, generated.key.get(), req.name, nullptr, generated.stored), nullptr};
+    GeneratedKey out{store_key(ctx, generated.key.get(), req.name, nullptr, StoredKey{ctx.keys.scheme(), generated.stored, ""}), nullptr};
     if (req.exported) out.exported = std::move(generated.key);
     return out;
 }

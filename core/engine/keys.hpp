@@ -16,6 +16,15 @@ struct KeyEntry {
     std::string name;
     std::string type;
     int bits = 0;
+    std::string managed_key_id{};  // the managed key (type kms) holding it; "" for keys in the state
+};
+
+// What a key record keeps of the private key: the store's form and the store's scheme
+// ("software", or "pkcs11" for a managed key's, whose id is then given too).
+struct StoredKey {
+    std::string scheme;
+    std::string data;
+    std::string managed_key_id;
 };
 
 std::optional<KeyEntry> find_key(const store::Txn& txn, std::string_view mount, std::string_view ref);
@@ -23,8 +32,9 @@ KeyEntry require_key(const store::Txn& txn, std::string_view mount, std::string_
 crypto::PKey load_private_key(const Context& ctx, std::string_view key_id);
 // Store `key` under a new id (becoming the default key when there is none), unless the same key
 // is already stored: then its entry is returned and `*existed` is set. `stored` is the key
-// store's form of a key it generated itself (else the key store is asked to store `key`).
-KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed = nullptr, const std::string& stored = {});
+// store's form of a key it generated itself, or a managed key's (else the key store is asked to
+// store `key`).
+KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed = nullptr, const StoredKey& stored = {});
 std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_view mount, std::string_view spki_der);
 // A name is unique within the mount, and "default" is reserved.
 void check_object_name(std::string_view what, std::string_view name);

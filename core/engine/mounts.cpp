@@ -13,13 +13,14 @@ namespace {
 
 MountInfo from_record(const Json& r) {
     return MountInfo{r.at("name").get<std::string>(), r.value("description", ""), r.value("default_lease_ttl", int64_t{0}),
-                     r.value("max_lease_ttl", int64_t{0}), r.value("accessor", ""), r.value("created", int64_t{0})};
+                     r.value("max_lease_ttl", int64_t{0}), r.value("accessor", ""), r.value("created", int64_t{0}),
+                     r.value("allowed_managed_keys", std::vector<std::string>{})};
 }
 
 Json to_record(const MountInfo& m) {
     return Json{{"name", m.name},           {"type", "pki"},       {"description", m.description},
                 {"default_lease_ttl", m.default_lease_ttl}, {"max_lease_ttl", m.max_lease_ttl},
-                {"accessor", m.accessor},   {"created", m.created}};
+                {"accessor", m.accessor},   {"created", m.created}, {"allowed_managed_keys", m.allowed_managed_keys}};
 }
 
 void check_ttls(int64_t def, int64_t max) {
@@ -98,6 +99,7 @@ MountInfo write_tune(Context& ctx, const std::string& name, const TuneMount& tun
     if (tune.default_lease_ttl) m.default_lease_ttl = *tune.default_lease_ttl ? *tune.default_lease_ttl : kDefaultLeaseTtl;
     if (tune.max_lease_ttl) m.max_lease_ttl = *tune.max_lease_ttl ? *tune.max_lease_ttl : kDefaultLeaseTtl;
     if (tune.description) m.description = *tune.description;
+    if (tune.allowed_managed_keys) m.allowed_managed_keys = *tune.allowed_managed_keys;
     if (!tune.default_lease_ttl && m.default_lease_ttl > m.max_lease_ttl) {
         m.default_lease_ttl = m.max_lease_ttl;  // a lower maximum takes the default down with it
         ctx.warnings.push_back(fmt::format("default_lease_ttl lowered to {} to stay within max_lease_ttl", util::format_duration(m.max_lease_ttl)));

@@ -36,6 +36,7 @@ struct TuneMount {
     std::optional<int64_t> default_lease_ttl;
     std::optional<int64_t> max_lease_ttl;
     std::optional<std::string> description;
+    std::optional<std::vector<std::string>> allowed_managed_keys;
 };
 
 // sys/mounts family; a mount by its name.

@@ -230,7 +230,7 @@ TidyResult tidy(BatchContext& b, const TidyOptions& options) {
         }
         std::vector<std::string> warnings;
         b.store.write([&](store::Txn& txn) {
-            Context ctx{txn, b.mount, b.clock(), b.keys, b.keygen, b.caches};
+            Context ctx{txn, b.mount, b.clock(), b.keys, b.hsm, b.keygen, b.caches};
             if (revoked_deleted > 0) rebuild_all_crls(ctx, &warnings);
             status["state"] = "Finished";
             status["time_finished"] = rfc3339(b.clock());

@@ -45,6 +45,7 @@ enum class KeySource {
     Internal,  // generated, kept in the mount
     Exported,  // generated, kept, and returned once
     Existing,  // a key of the mount (key_ref)
+    Managed,   // type kms: a managed key on a PKCS#11 token (managed_key_name / managed_key_id)
 };
 
 // Names requested beside the subject: alt_names, ip_sans, uri_sans, other_sans.

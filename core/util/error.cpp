@@ -10,6 +10,7 @@ std::string_view kind_name(ErrorKind kind) noexcept {
         case ErrorKind::Usage: return "usage";
         case ErrorKind::Forbidden: return "forbidden";
         case ErrorKind::Unsupported: return "unsupported";
+        case ErrorKind::Unavailable: return "unavailable";
         case ErrorKind::Storage: return "storage";
         case ErrorKind::Internal: return "internal";
     }
@@ -18,7 +19,7 @@ std::string_view kind_name(ErrorKind kind) noexcept {
 
 std::optional<ErrorKind> parse_kind(std::string_view name) noexcept {
     for (auto k : {ErrorKind::Invalid, ErrorKind::Denied, ErrorKind::NotFound, ErrorKind::Usage, ErrorKind::Forbidden,
-                   ErrorKind::Unsupported, ErrorKind::Storage, ErrorKind::Internal})
+                   ErrorKind::Unsupported, ErrorKind::Unavailable, ErrorKind::Storage, ErrorKind::Internal})
         if (kind_name(k) == name) return k;
     return std::nullopt;
 }

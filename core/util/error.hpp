@@ -19,6 +19,7 @@ enum class ErrorKind {
     Usage,     // the command line itself is wrong
     Forbidden, // no valid token for a path that needs one (HTTP 403, Vault's "permission denied")
     Unsupported,  // the path exists but not with this operation (HTTP 405)
+    Unavailable,  // something the request needs is not there now: a PKCS#11 token absent, removed or locked (HTTP 503)
     Storage,   // the state directory cannot be opened, read or written
     Internal,  // a bug or a library failure
 };
@@ -66,7 +67,8 @@ constexpr int exit_code_for(ErrorKind kind) noexcept {
         case ErrorKind::Denied:
         case ErrorKind::NotFound:
         case ErrorKind::Forbidden:
-        case ErrorKind::Unsupported: return 1;
+        case ErrorKind::Unsupported:
+        case ErrorKind::Unavailable: return 1;
         case ErrorKind::Usage: return 2;
         case ErrorKind::Storage:
         case ErrorKind::Internal: return 3;

@@ -38,6 +38,7 @@ struct Engine {
     pki::test::TempDir tmp{"pki-ops-test"};
     std::unique_ptr<pki::store::Backend> store = pki::store::open_lmdb((tmp.path / "state").string(), true);
     std::unique_ptr<pki::keys::KeyStore> keys = pki::keys::software_key_store();
+    pki::keys::Pkcs11 hsm;
     pki::crypto::KeyGenerator keygen;
     engine::Caches caches;
     int64_t now = 1800000000;  // 2027-01-15T08:00:00Z
@@ -46,7 +47,7 @@ struct Engine {
     std::vector<std::string> write(const std::string& mount, const std::function<void(engine::Context&)>& op) {
         std::vector<std::string> warnings;
         store->write([&](pki::store::Txn& txn) {
-            engine::Context ctx{txn, std::nullopt, now, *keys, keygen, caches};
+            engine::Context ctx{txn, std::nullopt, now, *keys, hsm, keygen, caches};
             if (!mount.empty()) ctx.mount = engine::require_mount(txn, mount);
             op(ctx);
             warnings = ctx.warnings;

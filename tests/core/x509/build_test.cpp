@@ -36,6 +36,7 @@ std::string thrown(F&& f) {
             case ErrorKind::Usage: return "Usage";
             case ErrorKind::Forbidden: return "Forbidden";
             case ErrorKind::Unsupported: return "Unsupported";
+            case ErrorKind::Unavailable: return "Unavailable";
             case ErrorKind::Storage: return "Storage";
             case ErrorKind::Internal: return "Internal";
         }
