@@ -97,7 +97,9 @@ api::Request to_request(const HttpIn& in) {
     if (!query.empty()) add_query(query_data, query);
     bool list_query = false;
     if (query_data.contains("list")) {
-        list_query = query_data["list"] == "true";
+        // Any spelling of true Go's strconv.ParseBool takes, as Vault (hvac sends "True").
+        const auto& v = query_data["list"];
+        list_query = v.is_string() && (v == "true" || v == "True" || v == "TRUE" || v == "t" || v == "T" || v == "1");
         query_data.erase("list");
     }
 

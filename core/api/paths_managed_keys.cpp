@@ -72,22 +72,29 @@ void add_managed_key_paths(Table& t) {
         int_field("max_parallel", "Vault's limit of parallel operations; pki runs one at a time per token.", 1),
         bool_field("force_rw_session", "Vault's flag; pki always opens read-write sessions.", false),
     };
-    t.add(PathSpec{"managed-keys/:type", "managed-key", "The managed keys of one type.", {type},
+    // Root-protected (sudo), unlike Vault's: here library is a module path that pki serve loads
+    // (Vault names a kms_library stanza of its server configuration instead).
+    auto admin = [](PathSpec p) {
+        p.sudo = true;
+        return p;
+    };
+    t.add(admin(PathSpec{"managed-keys/:type", "managed-key", "The managed keys of one type.", {type},
                    {{Op::List, list_managed_keys, "List the managed keys of a type.", {"managed-key", "list"}}},
-                   "sys"});
-    t.add(PathSpec{"managed-keys/:type/:name", "managed-key",
+                   "sys"}));
+    t.add(admin(PathSpec{"managed-keys/:type/:name", "managed-key",
                    "One managed key: where its PKCS#11 token is, how to log in, which key, and who may use it. The private key stays on the "
                    "token; pki signs through it.",
                    fields,
                    {{Op::Write, write_managed_key, "Create or change a managed key (only the fields given).", {"managed-key", "write"}},
                     {Op::Read, read_managed_key, "Show a managed key (never its PIN).", {"managed-key", "read"}},
                     {Op::Delete, delete_managed_key, "Delete a managed key no mount key uses (the key on the token stays).", {"managed-key", "delete"}}},
-                   "sys"});
-    t.add(PathSpec{"managed-keys/:type/:name/test/sign", "managed-key",
+                   "sys"}));
+    t.add(admin(PathSpec{"managed-keys/:type/:name/test/sign", "managed-key",
                    "Sign random bytes with the managed key on its token and verify the signature: a check of PIN, slot and key.",
                    {type, name},
-                   {{Op::Write, test_managed_key, "Test a managed key.", {"managed-key", "test"}}},
-                   "sys"});
+                   {{Op::Write, test_managed_key, "Test a managed key (generating it when allow_generate_key and it is missing).",
+                     {"managed-key", "test"}}},
+                   "sys"}));
 }
 
 }  // namespace pki::api

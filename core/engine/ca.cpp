@@ -115,6 +115,11 @@ GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
     subject.common_name = ascii_host_name(subject.common_name);  // a host name as its SAN has it
     auto sans = sans_from_request(req.sans, subject.common_name);
     auto validity = ca_validity(ctx, req.validity);
+    // Every check of the request before the key: a key generated on a token stays there even
+    // when the transaction is abandoned.
+    auto key_usage = ca_key_usage(req.key_usage);
+    auto permitted = permitted_dns_domains(req.constraints);
+    x509::check_signature_bits(req.signature_bits);
     auto chosen = choose_key(ctx, req.key);
 
     auto name = x509::build_name(subject);
@@ -126,11 +131,10 @@ GeneratedCa generate_root(Context& ctx, const RootRequest& req) {
     spec.not_after = validity.not_after;
     spec.ca = true;
     spec.max_path_len = static_cast<int>(req.constraints.max_path_length);
-    spec.key_usage = ca_key_usage(req.key_usage);
+    spec.key_usage = std::move(key_usage);
     spec.sans = sans;
-    spec.permitted_dns_domains = permitted_dns_domains(req.constraints);
+    spec.permitted_dns_domains = std::move(permitted);
     spec.urls = load_urls(ctx.txn, ctx.mount_name());
-    x509::check_signature_bits(req.signature_bits);
     auto cert = x509::sign_certificate(spec, x509::Signer{}, chosen.key.get(), req.signature_bits);
     Issuer issuer = add_issuer(ctx, cert.get(), chosen.entry.id, req.issuer_name);
     store_certificate(ctx, cert.get(), issuer.id);
@@ -143,14 +147,16 @@ GeneratedCsr generate_intermediate(Context& ctx, const CsrRequest& req) {
     auto subject = req.subject;
     subject.common_name = ascii_host_name(subject.common_name);
     auto sans = sans_from_request(req.sans, subject.common_name);
+    std::vector<std::string> key_usage;
+    if (!req.key_usage.empty()) key_usage = ca_key_usage(req.key_usage);
+    x509::check_signature_bits(req.signature_bits);  // all checked before a key is made (see generate_root)
     auto chosen = choose_key(ctx, req.key);
     auto name = x509::build_name(subject);
     x509::CsrSpec spec;
     spec.subject = name.get();
     spec.sans = sans;
     spec.add_basic_constraints = req.add_basic_constraints;
-    if (!req.key_usage.empty()) spec.key_usage = ca_key_usage(req.key_usage);
-    x509::check_signature_bits(req.signature_bits);
+    spec.key_usage = std::move(key_usage);
     GeneratedCsr out{x509::make_csr(spec, chosen.key.get(), req.signature_bits), chosen.entry, nullptr};
     if (chosen.exported) out.exported = std::move(chosen.key);
     if (req.ttl_given)

@@ -615,12 +615,15 @@ std::shared_ptr<const Caches::IssuerCert> cached_cert(const Context& ctx, const 
 std::shared_ptr<const Caches::OcspSigner> ocsp_signer(const Context& ctx, const std::string& key_id) {
     std::string key = rec_key(ctx.mount_name(), "key", key_id);
     auto bytes = ctx.txn.get(key);
-    if (bytes)
+    // A token key is asked for at each use: the key store checks the token still has it, and the
+    // mount may still use its managed key.
+    bool on_token = bytes && decode_record(key, *bytes).value("seal", "") == "pkcs11";
+    if (bytes && !on_token)
         if (auto hit = ctx.caches.ocsp_signers.get(key, *bytes)) return hit;
     auto pkey = load_private_key(ctx, key_id);
     auto prepared = x509::ocsp_signing_context(pkey.get());
     auto made = std::make_shared<const Caches::OcspSigner>(Caches::OcspSigner{std::move(pkey), std::move(prepared)});
-    if (bytes) ctx.caches.ocsp_signers.put(key, *bytes, made);
+    if (bytes && !on_token) ctx.caches.ocsp_signers.put(key, *bytes, made);
     return made;
 }
 

@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "crypto/keys.hpp"
 #include "crypto/random.hpp"
@@ -55,14 +60,19 @@ std::optional<Json> find_by_id(const store::Txn& txn, const std::string& id) {
 // The merged record, checked whole: what a later use needs is there and means something.
 void validate(const Json& r) {
     const std::string name = r.value("name", "");
-    if (r.value("library", "").empty())
-        fail(ErrorKind::Invalid, "managed key \"{}\" needs library: the path of the PKCS#11 module, e.g. library=/usr/lib/softhsm/libsofthsm2.so",
+    const std::string library = r.value("library", "");
+    if (library.empty() || library.front() != '/')
+        fail(ErrorKind::Invalid, "managed key \"{}\" needs library: the absolute path of the PKCS#11 module, e.g. library=/usr/lib/softhsm/libsofthsm2.so",
              name);
+    if (std::string f = r.value("pin_file", ""); !f.empty() && f.front() != '/')
+        fail(ErrorKind::Invalid, "pin_file \"{}\" is not an absolute path; give the file's full path", f);
     bool slot = !r.value("slot", "").empty(), label = !r.value("token_label", "").empty();
     if (slot == label) fail(ErrorKind::Invalid, "managed key \"{}\" needs exactly one of slot and token_label to find its token", name);
     if (slot) {
         const std::string s = r.value("slot", "");
-        if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }) || s.size() > 19)
+        uint64_t v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || end != s.data() + s.size())
             fail(ErrorKind::Invalid, "slot \"{}\" is not a slot number; list them with pkcs11-tool --module LIBRARY --list-slots", s);
     }
     int pins = !r.value("pin", "").empty() + !r.value("pin_file", "").empty() + !r.value("pin_env", "").empty();
@@ -73,6 +83,7 @@ void validate(const Json& r) {
         fail(ErrorKind::Invalid, "managed key \"{}\" needs key_label (and/or key_id) to name its key on the token", name);
     if (r.value("mechanism", "").empty())
         fail(ErrorKind::Invalid, "managed key \"{}\" needs mechanism: 0x0001 (CKM_RSA_PKCS) or 0x1041 (CKM_ECDSA)", name);
+    keys::token_key_id(r.value("key_id", ""));
     auto mech = keys::parse_mechanism(r.value("mechanism", ""));
     int bits = r.value("key_bits", 0);
     if (mech == keys::TokenMechanism::RsaPkcs && bits != 0 && (bits < 2048 || bits > 8192))
@@ -95,12 +106,18 @@ Json public_view(Json r) {
     return r;
 }
 
+// A PIN file: a regular file of a few bytes (never a device, a FIFO or a large file).
 std::string read_pin_file(const std::string& path, const std::string& name) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(ErrorKind::Invalid, "the PIN file {} of managed key \"{}\" cannot be read; check pin_file", path, name);
-    std::ostringstream s;
-    s << in.rdbuf();
-    std::string pin = s.str();
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) fail(ErrorKind::Invalid, "the PIN file {} of managed key \"{}\" cannot be read ({}); check pin_file", path, name, std::strerror(errno));
+    struct stat st {};
+    char buf[257];
+    ssize_t n = -1;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < static_cast<off_t>(sizeof buf)) n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n < 0 || n >= static_cast<ssize_t>(sizeof buf))
+        fail(ErrorKind::Invalid, "the PIN file {} of managed key \"{}\" is not a regular file of at most 256 bytes; check pin_file", path, name);
+    std::string pin(buf, static_cast<size_t>(n));
     while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) pin.pop_back();
     if (pin.empty()) fail(ErrorKind::Invalid, "the PIN file {} of managed key \"{}\" is empty", path, name);
     return pin;
@@ -224,6 +241,14 @@ void delete_managed_key(Context& ctx, const std::string& type, const std::string
         });
     if (!users.empty())
         fail(ErrorKind::Denied, "managed key \"{}\" is used by {}; delete those keys (and their issuers) first", name, util::join(users, ", "));
+    // As Vault: a mount that may use it keeps it (else a later key of the same name would inherit the grant).
+    std::vector<std::string> allowing;
+    for (const auto& m : list_mounts(ctx))
+        for (const auto& a : m.allowed_managed_keys)
+            if (a == name || a == id) allowing.push_back(m.name);
+    if (!allowing.empty())
+        fail(ErrorKind::Denied, "managed key \"{}\" is in the allowed_managed_keys of mount(s) {}; remove it there first (sys/mounts/MOUNT/tune)", name,
+             util::join(allowing, ", "));
     ctx.txn.del(key_of(name));
 }
 
@@ -231,7 +256,9 @@ Json test_managed_key(Context& ctx, const std::string& type, const std::string& 
     check_type(type);
     auto r = find_by_name(ctx.txn, name);
     if (!r) fail(ErrorKind::NotFound, "no managed key \"{}\" of type {}", name, type);
-    crypto::PKey key = ctx.hsm.key(config_of(*r), keys::Pkcs11::Missing::Report);
+    bool generated = false;
+    crypto::PKey key = ctx.hsm.key(config_of(*r), keys::Pkcs11::Missing::Generate, &generated);
+    if (generated) ctx.warnings.push_back(fmt::format("a new key was generated on the token of managed key \"{}\"", name));
     auto data = crypto::random_bytes(32);
     crypto::MdCtx sign(EVP_MD_CTX_new()), verify(EVP_MD_CTX_new());
     std::vector<unsigned char> sig(static_cast<size_t>(EVP_PKEY_get_size(key.get())) + 16);

@@ -5,6 +5,7 @@
 #include "keys/pkcs11.hpp"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -14,8 +15,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <set>
+#include <shared_mutex>
 #include <vector>
 
 #include "crypto/digest.hpp"
@@ -80,11 +83,10 @@ std::string trim_padded(const unsigned char* p, size_t n) {
     return s;
 }
 
-// The bytes of CKA_ID: "0x" and hex digits, otherwise the text itself.
 std::string id_bytes(const std::string& key_id) {
-    if (key_id.size() > 2 && key_id[0] == '0' && (key_id[1] == 'x' || key_id[1] == 'X')) {
+    if (key_id.size() >= 2 && key_id[0] == '0' && (key_id[1] == 'x' || key_id[1] == 'X')) {
         std::string hex = key_id.substr(2);
-        if (hex.size() % 2 || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
+        if (hex.empty() || hex.size() % 2 || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
             fail(ErrorKind::Invalid, "key_id \"{}\" starts with 0x but is not an even number of hex digits; write e.g. key_id=0x01", key_id);
         std::string out;
         for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
@@ -93,11 +95,17 @@ std::string id_bytes(const std::string& key_id) {
     return key_id;
 }
 
+// A loaded module. Every call on its sessions holds `gate` shared; a restart (C_Finalize and
+// C_Initialize, after a token was removed and put back) holds it alone and starts a new
+// generation, so a session of an older one is never used again: the module may hand its handle
+// number to a new session.
 struct Module {
     std::string path;
     void* dl = nullptr;
     CK_FUNCTION_LIST* f = nullptr;
     bool finalize = false;  // we initialised it
+    std::shared_mutex gate;
+    uint64_t generation = 0;
 
     ~Module() {
         if (f && finalize) f->C_Finalize(nullptr);
@@ -105,17 +113,23 @@ struct Module {
     }
 };
 
-// One logged-in session on a token; PKCS#11 sessions take one call at a time.
+// The session pki keeps on one token (a module's slot); PKCS#11 sessions take one call at a time.
 struct Session {
     Module* mod = nullptr;
+    uint64_t generation = 0;   // the module's, when opened
     CK_SLOT_ID slot = 0;
     CK_SESSION_HANDLE h = 0;
-    std::string where;  // "module M, slot N (token "L")" for messages
+    std::string where;         // "module M, slot N (token "L")" for messages
+    std::string pin_hash;      // SHA-256 of the PIN it logged in with; "" when not logged in
     std::mutex mu;
     bool lost = false;
 
+    // Under mod->gate (shared): whether the handle is still this session's.
+    bool current() const { return h != 0 && generation == mod->generation; }
     ~Session() {
-        if (h) mod->f->C_CloseSession(h);
+        if (!h) return;
+        std::shared_lock gate(mod->gate);
+        if (current()) mod->f->C_CloseSession(h);
     }
     CK_FUNCTION_LIST* f() const { return mod->f; }
 };
@@ -128,15 +142,19 @@ struct TokenKey {
 
     // C_Sign over `in`; false (with an OpenSSL error naming the key) when the token refused.
     bool sign(CK_MECHANISM_TYPE mech, const unsigned char* in, size_t in_len, std::vector<unsigned char>& out) const {
+        std::shared_lock gate(s->mod->gate);
         std::lock_guard lock(s->mu);
-        CK_MECHANISM m{mech, nullptr, 0};
-        CK_RV rv = s->f()->C_SignInit(s->h, &m, obj);
-        CK_ULONG len = 0;
-        if (rv == CKR_OK) rv = s->f()->C_Sign(s->h, const_cast<unsigned char*>(in), in_len, nullptr, &len);
-        if (rv == CKR_OK) {
-            out.resize(len);
-            rv = s->f()->C_Sign(s->h, const_cast<unsigned char*>(in), in_len, out.data(), &len);
-            out.resize(len);
+        CK_RV rv = CKR_SESSION_HANDLE_INVALID;
+        if (s->current()) {
+            CK_MECHANISM m{mech, nullptr, 0};
+            rv = s->f()->C_SignInit(s->h, &m, obj);
+            CK_ULONG len = 0;
+            if (rv == CKR_OK) rv = s->f()->C_Sign(s->h, const_cast<unsigned char*>(in), in_len, nullptr, &len);
+            if (rv == CKR_OK) {
+                out.resize(len);
+                rv = s->f()->C_Sign(s->h, const_cast<unsigned char*>(in), in_len, out.data(), &len);
+                out.resize(len);
+            }
         }
         if (rv == CKR_OK) return true;
         if (session_lost(rv)) s->lost = true;
@@ -263,19 +281,10 @@ private:
 TokenMechanism parse_mechanism(std::string_view text) {
     std::string t = util::to_lower(util::trim(text));
     unsigned long v = 0;
-    bool number = false;
-    try {
-        size_t used = 0;
-        if (t.size() > 2 && t[0] == '0' && t[1] == 'x') {
-            v = std::stoul(t.substr(2), &used, 16);
-            number = used == t.size() - 2;
-        } else if (!t.empty() && std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isdigit(c); })) {
-            v = std::stoul(t, &used, 10);
-            number = true;
-        }
-    } catch (const std::exception&) {
-        number = false;
-    }
+    bool hex = t.size() > 2 && t[0] == '0' && t[1] == 'x';
+    const char* first = t.data() + (hex ? 2 : 0);
+    auto [end, ec] = std::from_chars(first, t.data() + t.size(), v, hex ? 16 : 10);
+    bool number = !t.empty() && ec == std::errc() && end == t.data() + t.size();
     if ((number && v == CKM_RSA_PKCS) || t == "ckm_rsa_pkcs") return TokenMechanism::RsaPkcs;
     if ((number && v == CKM_ECDSA) || t == "ckm_ecdsa") return TokenMechanism::Ecdsa;
     if ((number && (v == CKM_RSA_PKCS_PSS || v == CKM_SHA256_RSA_PKCS_PSS)) || t == "ckm_rsa_pkcs_pss")
@@ -285,12 +294,14 @@ TokenMechanism parse_mechanism(std::string_view text) {
          text);
 }
 
+std::string token_key_id(const std::string& key_id) { return id_bytes(key_id); }
+
 std::string mechanism_text(TokenMechanism m) { return m == TokenMechanism::RsaPkcs ? "0x0001" : "0x1041"; }
 
 struct Pkcs11::Impl {
     std::mutex mu;
     std::map<std::string, std::unique_ptr<Module>> modules;     // by path; kept until the end
-    std::map<std::string, std::shared_ptr<Session>> sessions;   // by module, token and PIN
+    std::map<std::string, std::shared_ptr<Session>> sessions;   // by module and token
     std::map<std::string, crypto::PKey> keys;                   // by session and key
 
     ~Impl() {
@@ -302,6 +313,9 @@ struct Pkcs11::Impl {
     Module& module(const std::string& path) {
         if (auto it = modules.find(path); it != modules.end()) return *it->second;
         if (path.empty()) fail(ErrorKind::Invalid, "the managed key names no library; set library=/path/to/pkcs11-module.so");
+        struct stat st {};
+        if (path.front() != '/' || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            fail(ErrorKind::Invalid, "PKCS#11 module {} is not a file; check the managed key's library path", path);
         auto m = std::make_unique<Module>();
         m->path = path;
         m->dl = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -326,11 +340,15 @@ struct Pkcs11::Impl {
         if (cfg.slot) {
             CK_TOKEN_INFO ti{};
             CK_RV rv = m.f->C_GetTokenInfo(*cfg.slot, &ti);
-            if (rv == CKR_SLOT_ID_INVALID)
+            if (rv == CKR_SLOT_ID_INVALID) {
+                token_gone_ = true;
                 fail(ErrorKind::Invalid, "module {} has no slot {}; list the slots with pkcs11-tool --module {} --list-slots", m.path, *cfg.slot,
                      m.path);
-            if (rv != CKR_OK)
+            }
+            if (rv != CKR_OK) {
+                token_gone_ = true;
                 fail(kind_of(rv), "slot {} of module {} holds no usable token: {}", *cfg.slot, m.path, rv_name(rv));
+            }
             return *cfg.slot;
         }
         if (cfg.token_label.empty()) fail(ErrorKind::Invalid, "the managed key names neither slot nor token_label; set one of them");
@@ -338,53 +356,88 @@ struct Pkcs11::Impl {
         CK_RV rv = m.f->C_GetSlotList(CK_TRUE, nullptr, &n);
         std::vector<CK_SLOT_ID> slots(n);
         if (rv == CKR_OK && n) rv = m.f->C_GetSlotList(CK_TRUE, slots.data(), &n);
-        if (rv != CKR_OK) fail(ErrorKind::Unavailable, "module {} cannot list its slots: {}", m.path, rv_name(rv));
+        if (rv != CKR_OK) {
+            token_gone_ = true;
+            fail(ErrorKind::Unavailable, "module {} cannot list its slots: {}", m.path, rv_name(rv));
+        }
         slots.resize(n);
         for (CK_SLOT_ID s : slots) {
             CK_TOKEN_INFO ti{};
             if (m.f->C_GetTokenInfo(s, &ti) == CKR_OK && trim_padded(ti.label, sizeof ti.label) == cfg.token_label) return s;
         }
+        token_gone_ = true;
         fail(ErrorKind::Invalid, "module {} has no token labelled \"{}\" ({} token(s) present); check token_label", m.path, cfg.token_label, n);
     }
 
+    // Sessions are per token: PKCS#11 logs an application in to a token, not to a session.
     std::string session_key(const TokenKeyConfig& cfg) const {
-        return cfg.library + '\n' + (cfg.slot ? std::to_string(*cfg.slot) : "label:" + cfg.token_label) + '\n' +
-               crypto::sha256_hex(cfg.pin);
+        return cfg.library + '\n' + (cfg.slot ? std::to_string(*cfg.slot) : "label:" + cfg.token_label);
     }
 
     std::shared_ptr<Session> open(const TokenKeyConfig& cfg) {
         Module& m = module(cfg.library);
+        std::shared_lock gate(m.gate);
         auto s = std::make_shared<Session>();
         s->mod = &m;
+        s->generation = m.generation;
         s->slot = find_slot(m, cfg);
         CK_TOKEN_INFO ti{};
         std::string label = m.f->C_GetTokenInfo(s->slot, &ti) == CKR_OK ? trim_padded(ti.label, sizeof ti.label) : "";
         s->where = fmt::format("module {}, slot {} (token \"{}\")", m.path, s->slot, label);
-        if (ti.flags & CKF_USER_PIN_LOCKED) fail(ErrorKind::Unavailable, "the user PIN of {} is locked; unlock it with the token's SO PIN", s->where);
+        // Read-write, so that a key can be generated; a write-protected token is used read-only.
         CK_RV rv = m.f->C_OpenSession(s->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s->h);
+        if (rv == CKR_TOKEN_WRITE_PROTECTED) rv = m.f->C_OpenSession(s->slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s->h);
         if (rv != CKR_OK) {
             s->h = 0;
+            if (session_lost(rv)) token_gone_ = true;
             fail(kind_of(rv), "cannot open a session on {}: {}", s->where, rv_name(rv));
         }
-        rv = m.f->C_Login(s->h, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(cfg.pin.data())), cfg.pin.size());
-        if (rv == CKR_PIN_INCORRECT)
-            fail(ErrorKind::Denied, "the PIN of managed key \"{}\" is wrong for {} (CKR_PIN_INCORRECT); correct it with "
-                                    "sys/managed-keys/pkcs11/{} pin=...", cfg.name, s->where, cfg.name);
-        if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) fail(kind_of(rv), "cannot log in to {}: {}", s->where, rv_name(rv));
         return s;
     }
 
-    // A live session for cfg: the cached one unless the token lost it (*fresh: newly opened).
-    std::shared_ptr<Session> session(const TokenKeyConfig& cfg, bool* fresh) {
-        std::string sk = session_key(cfg);
+    // Logged in with cfg's PIN: a session logged in with another PIN logs out first, so a wrong
+    // PIN is never taken for a right one. A PIN the token refused is not tried again by this
+    // process (tokens lock after a few wrong PINs, and OCSP requests need no token of the caller).
+    void login(Session& s, const TokenKeyConfig& cfg, const std::string& sk) {
+        std::string h = crypto::sha256_hex(cfg.pin);
+        if (s.pin_hash == h) return;
+        if (refused_pins.count(sk + '\n' + h))
+            fail(ErrorKind::Denied, "the PIN of managed key \"{}\" was refused by {} before (CKR_PIN_INCORRECT); pki does not try a refused PIN "
+                                    "again: correct it with sys/managed-keys/pkcs11/{} pin=...", cfg.name, s.where, cfg.name);
+        CK_TOKEN_INFO ti{};
+        if (s.f()->C_GetTokenInfo(s.slot, &ti) == CKR_OK && (ti.flags & CKF_USER_PIN_LOCKED))
+            fail(ErrorKind::Unavailable, "the user PIN of {} is locked; unlock it with the token's SO PIN", s.where);
+        if (!s.pin_hash.empty()) s.f()->C_Logout(s.h);
+        s.pin_hash.clear();
+        auto pin = reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(cfg.pin.data()));
+        CK_RV rv = s.f()->C_Login(s.h, CKU_USER, pin, cfg.pin.size());
+        if (rv == CKR_USER_ALREADY_LOGGED_IN) {  // logged in before by another PIN of this process: that proves nothing of this one
+            s.f()->C_Logout(s.h);
+            rv = s.f()->C_Login(s.h, CKU_USER, pin, cfg.pin.size());
+        }
+        if (rv == CKR_PIN_INCORRECT) {
+            refused_pins.insert(sk + '\n' + h);
+            fail(ErrorKind::Denied, "the PIN of managed key \"{}\" is wrong for {} (CKR_PIN_INCORRECT); correct it with "
+                                    "sys/managed-keys/pkcs11/{} pin=...", cfg.name, s.where, cfg.name);
+        }
+        if (rv != CKR_OK) {
+            if (session_lost(rv)) s.lost = true;
+            fail(kind_of(rv), "cannot log in to {}: {}", s.where, rv_name(rv));
+        }
+        s.pin_hash = h;
+    }
+
+    // The session of cfg's token: the cached one unless the token lost it (*fresh: newly opened).
+    std::shared_ptr<Session> session(const TokenKeyConfig& cfg, const std::string& sk, bool* fresh) {
         *fresh = false;
         if (auto it = sessions.find(sk); it != sessions.end()) {
             auto& s = it->second;
             CK_SESSION_INFO info{};
             bool alive;
             {
+                std::shared_lock gate(s->mod->gate);
                 std::lock_guard lock(s->mu);
-                alive = !s->lost && s->f()->C_GetSessionInfo(s->h, &info) == CKR_OK;
+                alive = !s->lost && s->current() && s->f()->C_GetSessionInfo(s->h, &info) == CKR_OK;
             }
             if (alive) return s;
             drop(sk);
@@ -555,10 +608,14 @@ struct Pkcs11::Impl {
     // One try on the cached session (or a new one); throws what the token said.
     crypto::PKey attempt(const TokenKeyConfig& cfg, const std::string& sk, const std::string& id, Pkcs11::Missing missing, bool* generated) {
         bool fresh = false;
-        auto s = session(cfg, &fresh);
+        auto s = session(cfg, sk, &fresh);
+        last_fresh_ = fresh;
         std::string kk = sk + '\n' + cfg.key_label + '\n' + id + '\n' + mechanism_text(cfg.mechanism);
+        std::shared_lock gate(s->mod->gate);
         std::lock_guard lock(s->mu);
+        if (!s->current()) fail(ErrorKind::Unavailable, "the session on {} ended with a restart of its module", s->where);
         describe_last_ = describe(cfg, *s);
+        login(*s, cfg, sk);
         if (auto it = keys.find(kk); it != keys.end()) {
             // Still on the token? (A key deleted there would fail only at signing.)
             CK_OBJECT_CLASS cls = 0;
@@ -576,10 +633,6 @@ struct Pkcs11::Impl {
         if (found.empty() && missing == Pkcs11::Missing::Refuse)
             fail(ErrorKind::Unavailable, "{} is gone from the token; put the token (or the key) back, or restore the key from the token's backup",
                  describe_last_);
-        if (found.empty() && missing == Pkcs11::Missing::Report)
-            fail(ErrorKind::Denied, "{} does not exist yet; {}", describe_last_,
-                 cfg.allow_generate_key ? "the first type kms request generates it"
-                                        : "create it on the token (pkcs11-tool --keypairgen) or set allow_generate_key=true");
         if (found.empty()) {
             if (!cfg.allow_generate_key)
                 fail(ErrorKind::Denied, "{} does not exist; create it on the token (pkcs11-tool --keypairgen) or set "
@@ -590,6 +643,7 @@ struct Pkcs11::Impl {
         }
         if (found.size() > 1)
             fail(ErrorKind::Denied, "{} matches {} private keys; give a key_label and key_id that name one", describe_last_, found.size());
+        if (found.empty()) fail(ErrorKind::Unavailable, "{} was generated but the token does not find it", describe_last_);
         crypto::PKey k = wrap(*s, s, found.front(), cfg, id);
         EVP_PKEY_up_ref(k.get());
         keys[kk] = crypto::PKey(k.get());
@@ -597,18 +651,12 @@ struct Pkcs11::Impl {
         return k;
     }
 
-    // Start a module over, as after a token was removed and put back: its sessions go first
-    // (each waits for a signature in progress), then C_Finalize and C_Initialize.
+    // Start a module over, as after a token was removed and put back: alone on its gate (every
+    // call on its sessions has ended), C_Finalize and C_Initialize, and a new generation.
     void restart(Module& m) {
-        std::vector<std::string> mine;
-        for (auto& [k, s] : sessions)
-            if (s->mod == &m) {
-                std::lock_guard lock(s->mu);
-                s->h = 0;  // gone with the module; a key still held fails to sign instead
-                s->lost = true;
-                mine.push_back(k);
-            }
-        for (const auto& k : mine) drop(k);
+        for (auto it = sessions.begin(); it != sessions.end();) it = it->second->mod == &m ? (drop_keys_of(it->first), sessions.erase(it)) : std::next(it);
+        std::unique_lock gate(m.gate);
+        ++m.generation;
         if (!m.finalize) return;  // someone else initialised it: not ours to restart
         m.f->C_Finalize(nullptr);
         CK_C_INITIALIZE_ARGS args{};
@@ -619,32 +667,49 @@ struct Pkcs11::Impl {
                  rv_name(rv));
     }
 
+    void drop_keys_of(const std::string& sk) {
+        for (auto it = keys.begin(); it != keys.end();) it = it->first.rfind(sk + '\n', 0) == 0 ? keys.erase(it) : std::next(it);
+    }
+
     crypto::PKey key(const TokenKeyConfig& cfg, Pkcs11::Missing missing, bool* generated) {
         if (cfg.key_label.empty() && cfg.key_id.empty())
             fail(ErrorKind::Invalid, "managed key \"{}\" names no key; set key_label (and/or key_id)", cfg.name);
         std::string id = id_bytes(cfg.key_id);
         std::string sk = session_key(cfg);
-        // A token that served this key before and fails now may have been removed and put back:
-        // tried again on a new session, then with the module started over. A refusal (a wrong
-        // PIN above all: a token counts those) is never repeated.
+        describe_last_ = fmt::format("managed key \"{}\" on module {}", cfg.name, cfg.library);
+        // A cached session that fails is replaced once by a new one. A token that served this key
+        // before and is not found now may have been removed and put back: the module is started
+        // over once. A refusal (a wrong PIN above all) is never repeated.
+        bool restarted = false;
         for (int round = 0;; ++round) {
+            token_gone_ = false;
+            last_fresh_ = true;
             try {
                 return attempt(cfg, sk, id, missing, generated);
             } catch (const Error& e) {
                 bool before = served.count(sk) > 0;
-                if (!before || e.kind() == ErrorKind::Denied) throw;
-                if (round == 2) {
-                    if (e.kind() == ErrorKind::Invalid)  // a token that was there: absent now, not misconfigured
-                        fail(ErrorKind::Unavailable, "{} (the token served this key before: was it removed?)", e.what());
-                    throw;
+                bool lost = token_gone_ || (sessions.count(sk) && sessions[sk]->lost);
+                if (e.kind() == ErrorKind::Denied || round >= 3) throw;
+                if (!last_fresh_) {
+                    drop(sk);
+                    continue;
                 }
-                if (round == 0) drop(sk);
-                else restart(module(cfg.library));
+                if (before && lost && !restarted && modules.count(cfg.library)) {
+                    restarted = true;
+                    restart(*modules[cfg.library]);
+                    continue;
+                }
+                if (before && e.kind() == ErrorKind::Invalid)  // a token that was there: absent now, not misconfigured
+                    fail(ErrorKind::Unavailable, "{} (the token served this key before: was it removed?)", e.what());
+                throw;
             }
         }
     }
 
-    std::set<std::string> served;  // sessions keys that once gave a key
+    std::set<std::string> served;         // session keys that once gave a key
+    std::set<std::string> refused_pins;   // session key + PIN hash the token refused
+    bool token_gone_ = false;             // the last failure was a token that is not there
+    bool last_fresh_ = true;              // the last attempt ran on a new session
     std::string describe_last_;  // the key being worked on, for messages (under mu)
 };
 

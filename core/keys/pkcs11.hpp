@@ -27,6 +27,9 @@ enum class TokenMechanism { RsaPkcs, Ecdsa };
 // are read too. Error(Invalid) naming the two for anything else (RSA-PSS among them).
 TokenMechanism parse_mechanism(std::string_view text);
 std::string mechanism_text(TokenMechanism m);  // "0x0001", "0x1041"
+// The bytes of a CKA_ID written as Vault's key_id: "0x" and hex digits, otherwise the text's own
+// bytes. Error(Invalid) for "0x" followed by anything but an even number of hex digits.
+std::string token_key_id(const std::string& key_id);
 
 // A managed key as the engine resolved it from sys/managed-keys/pkcs11/:name, PIN included.
 struct TokenKeyConfig {
@@ -54,9 +57,9 @@ public:
     Pkcs11& operator=(const Pkcs11&) = delete;
 
     // What to do when the key is not on the token: generate it there when cfg.allow_generate_key
-    // (a new CA key); refuse as a key that is gone (a key a mount uses: it was removed); or refuse
-    // as a key not made yet (a test of the managed key).
-    enum class Missing { Generate, Refuse, Report };
+    // (a new CA key, a test of the managed key), or refuse as a key that is gone (a key a mount
+    // uses: it was removed).
+    enum class Missing { Generate, Refuse };
     // The key `cfg` names, ready to sign with: found on its token, or generated there first (then
     // *generated is set). Errors name the module, slot and key: Error(Invalid) for a module or
     // slot that is not there, Error(Denied) for a wrong PIN, a key that is missing when it could
