@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libcli11-dev libfmt-dev libyaml-cpp-dev
       liblmdb-dev lmdb-utils zlib1g-dev doctest-dev nlohmann-json3-dev openssl gnutls-bin libnss3-tools groff-base
-      libboost-dev curl python3-hvac wrk clang
+      libboost-dev curl python3-hvac wrk clang libp11-kit-dev softhsm2 opensc
       ansible-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -6,6 +6,11 @@
 # Usage: PKI=/path/to/pki examples/offline-root/run.sh
 #   PKI            the pki binary (default: pki on PATH)
 #   PKI_STATE_DIR  parent directory for the two state directories and the files (default: mktemp -d)
+#   ROOT_KEY       "state" (default): the root key in the offline state directory; "softhsm": on a
+#                  PKCS#11 token (a SoftHSM2 token made in $BASE/hsm, or the one SOFTHSM2_CONF names,
+#                  labelled $TOKEN_LABEL with its user PIN in $PIN_FILE), where it never leaves
+#   TOKEN_LABEL, PIN_FILE, PKCS11_MODULE  the token (default offline-root), the file holding its
+#                  user PIN (default $BASE/hsm/pin) and the module (default SoftHSM2's)
 set -euo pipefail
 PKI=${PKI:-pki}
 BASE=${PKI_STATE_DIR:-$(mktemp -d)}
@@ -20,14 +25,39 @@ offline() { "$PKI" --state-dir "$OFFLINE" "$@"; }
 online() { "$PKI" --state-dir "$ONLINE" "$@"; }
 step() { printf '\n== %s\n' "$*" >&2; }
 
-step "1. Offline: create the root CA (its key never leaves $OFFLINE)"
-offline secrets enable pki
-offline secrets tune -max-lease-ttl=87600h pki
+ROOT_KEY=${ROOT_KEY:-state}
+TOKEN_LABEL=${TOKEN_LABEL:-offline-root}
+MODULE=${PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+PIN_FILE=${PIN_FILE:-$BASE/hsm/pin}
+ROOT_FIELDS=(common_name="Example Offline Root CA" organization="Example Ltd" country=GB ttl=87600h
+             max_path_length=1 issuer_name=offline-root)
+case $ROOT_KEY in
+  state)
+    step "1. Offline: create the root CA (its key never leaves $OFFLINE)"
+    offline secrets enable pki
+    offline secrets tune -max-lease-ttl=87600h pki
+    root_type=internal root_key_fields=(key_type=ec key_bits=384) ;;
+  softhsm)
+    step "1. Offline: create the root CA on a PKCS#11 token (its key never leaves the token)"
+    if [ -z "${SOFTHSM2_CONF:-}" ]; then  # a token of our own; a real ceremony uses the HSM's
+      mkdir -p "$BASE/hsm/tokens" && chmod 700 "$BASE/hsm"
+      printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$BASE/hsm/tokens" > "$BASE/hsm/softhsm2.conf"
+      export SOFTHSM2_CONF=$BASE/hsm/softhsm2.conf
+      (umask 077 && openssl rand -hex 8 > "$PIN_FILE")
+      softhsm2-util --init-token --free --label "$TOKEN_LABEL" --so-pin "$(openssl rand -hex 8)" --pin "$(cat "$PIN_FILE")" >&2
+    fi
+    offline secrets enable pki
+    offline secrets tune -max-lease-ttl=87600h pki
+    # The PIN stays in its file: the state directory holds where the key is, not how to open it.
+    offline write sys/managed-keys/pkcs11/offline-root library="$MODULE" token_label="$TOKEN_LABEL" \
+      pin_file="$PIN_FILE" key_label=offline-root mechanism=0x1041 curve=P-384 allow_generate_key=true
+    offline write sys/mounts/pki/tune allowed_managed_keys=offline-root >/dev/null
+    root_type=kms root_key_fields=(managed_key_name=offline-root) ;;
+  *) echo "ROOT_KEY must be state or softhsm, not $ROOT_KEY" >&2; exit 2 ;;
+esac
 offline write pki/config/urls issuing_certificates=http://pki.example.com/root/ca.crt \
   crl_distribution_points=http://pki.example.com/root/crl >/dev/null
-offline write -field=certificate pki/root/generate/internal common_name="Example Offline Root CA" \
-  organization="Example Ltd" country=GB key_type=ec key_bits=384 ttl=87600h max_path_length=1 \
-  issuer_name=offline-root > "$OUT/root_ca.pem"
+offline write -field=certificate "pki/root/generate/$root_type" "${ROOT_FIELDS[@]}" "${root_key_fields[@]}" > "$OUT/root_ca.pem"
 openssl x509 -in "$OUT/root_ca.pem" -noout -subject -enddate >&2
 
 step "2. Online: create the intermediate's key and CSR (its key never leaves $ONLINE)"
@@ -80,4 +110,9 @@ import json, sys
 keys = json.load(sys.stdin)["data"]["keys"]
 assert keys == [sys.argv[1]], f"offline keys {keys}, expected only the root key {sys.argv[1]}"
 ' "$root_key"
+if [ "$ROOT_KEY" = softhsm ]; then
+  offline read -field=managed_key_name "pki/key/$root_key" >&2
+  pkcs11-tool --module "$MODULE" --token-label "$TOKEN_LABEL" --login --pin "$(cat "$PIN_FILE")" \
+    --list-objects --type privkey 2>/dev/null | grep -A3 "label: *offline-root" >&2
+fi
 echo "ok: offline state $OFFLINE, online state $ONLINE, files in $CARRY and $OUT" >&2

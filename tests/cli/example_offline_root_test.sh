@@ -41,4 +41,20 @@ if [ -e "$WORK/xdg/pki" ] || [ -e "$WORK/home/.local/share/pki" ]; then fail "ru
 made=$(sed -n 's/^ok: offline state \(.*\)\/offline-root, .*/\1/p' "$WORK/run2.err")
 if [ -n "$made" ] && [ -d "$made/offline-root" ]; then ok; rm -rf "$made"; else fail "run.sh did not say where it worked: $(tail -2 "$WORK/run2.err")"; fi
 
+# The variant with the root key on a PKCS#11 token (SoftHSM2): the same ceremony, and the root's
+# key is on the token, never extractable, and not in the offline state.
+for tool in softhsm2-util:softhsm2 pkcs11-tool:opensc; do
+  command -v "${tool%%:*}" >/dev/null || fail "${tool%%:*} is missing: install the Debian package ${tool#*:}"
+done
+HSM="$WORK/hsm-ceremony"; mkdir -p "$HSM"
+if ROOT_KEY=softhsm PKI="$PKI" PKI_STATE_DIR="$HSM" bash "$SCRIPT" >"$WORK/run3.out" 2>"$WORK/run3.err"; then ok; else
+  fail "run.sh with ROOT_KEY=softhsm failed: $(tail -20 "$WORK/run3.err")"; fi
+if grep -q "never extractable" "$WORK/run3.err"; then ok; else fail "the token root key is not shown as never extractable: $(tail -8 "$WORK/run3.err")"; fi
+openssl x509 -in "$HSM/transfer/signed_certificate.pem" -out "$WORK/int3.pem" 2>/dev/null || fail "no signed certificate carried back (softhsm)"
+verify_all "$HSM/out/root_ca.pem" "$HSM/out/www.example.com.pem" "$WORK/int3.pem"
+expect_ok "$PKI" --state-dir "$HSM/offline-root" read -format=json pki/key/default; save "$WORK/k3.json"
+expect_eq "$(jf "$WORK/k3.json" managed_key_name)" "offline-root" "the offline root's key is the managed key's"
+if mdb_dump -p "$HSM/offline-root" | grep -q "$(cat "$HSM/hsm/pin")"; then fail "the offline state holds the token PIN"; else ok; fi
+expect_eq "$(openssl x509 -in "$HSM/out/root_ca.pem" -noout -text | sed -n 's/.*ASN1 OID: //p')" "secp384r1" "token root on P-384"
+
 finish
