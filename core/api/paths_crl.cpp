@@ -85,7 +85,8 @@ Response rotate_delta_crls(Call& c) {
 }
 
 // OCSP answers in OCSP's own terms, as Vault's responder: the response DER, or a bare OCSP status
-// (malformedRequest 400, unauthorized 401, internalError 500), never the JSON error envelope.
+// (malformedRequest 400, unauthorized 401, tryLater 503 when the issuer's key is on a token that is
+// away, internalError 500), never the JSON error envelope.
 Response ocsp_reply(int http_status, std::string der) {
     Response r = raw_reply(kOcsp, std::move(der));
     r.raw->status = http_status;
@@ -106,6 +107,7 @@ Response ocsp(Call& c) {
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::Invalid) return ocsp_reply(400, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST));
         if (e.kind() == ErrorKind::Forbidden) return ocsp_reply(401, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED));
+        if (e.kind() == ErrorKind::Unavailable) return ocsp_reply(503, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_TRYLATER));
         return ocsp_reply(500, x509::ocsp_status_response(OCSP_RESPONSE_STATUS_INTERNALERROR));
     }
 }

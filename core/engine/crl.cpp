@@ -620,7 +620,14 @@ std::shared_ptr<const Caches::OcspSigner> ocsp_signer(const Context& ctx, const 
     bool on_token = bytes && decode_record(key, *bytes).value("seal", "") == "pkcs11";
     if (bytes && !on_token)
         if (auto hit = ctx.caches.ocsp_signers.get(key, *bytes)) return hit;
-    auto pkey = load_private_key(ctx, key_id);
+    crypto::PKey pkey;
+    try {
+        pkey = load_private_key(ctx, key_id);
+    } catch (const Error& e) {
+        // Not the request's fault (a token that is away, a managed key set up wrong): tryLater.
+        if (e.kind() == ErrorKind::Invalid || e.kind() == ErrorKind::Denied) fail(ErrorKind::Unavailable, "{}", e.what());
+        throw;
+    }
     auto prepared = x509::ocsp_signing_context(pkey.get());
     auto made = std::make_shared<const Caches::OcspSigner>(Caches::OcspSigner{std::move(pkey), std::move(prepared)});
     if (bytes && !on_token) ctx.caches.ocsp_signers.put(key, *bytes, made);

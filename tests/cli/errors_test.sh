@@ -91,7 +91,7 @@ expect_refused_msg 1 '2048' "$PKI" write pki/keys/generate/internal key_type=ec 
 expect_refused_msg 1 '"dsa"' "$PKI" write pki/keys/generate/internal key_type=dsa
 expect_refused_msg 1 'kms' "$PKI" write pki/keys/generate/kms key_type=ec
 expect_refused_msg 1 'kms' "$PKI" key generate kms --key-type ec
-expect_refused_msg 1 'internal or exported' "$PKI" write pki/keys/generate/existing key_type=ec
+expect_refused_msg 1 'internal, exported or kms' "$PKI" write pki/keys/generate/existing key_type=ec
 expect_refused_msg 1 '"a"' "$PKI" write pki/keys/generate/internal key_type=ec key_name=a
 expect_refused_msg 1 'already' "$PKI" key generate internal --key-type ec --key-name b
 expect_refused_msg 1 'reserved' "$PKI" write pki/keys/generate/internal key_type=ec key_name=default

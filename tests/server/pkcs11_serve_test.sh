@@ -349,6 +349,10 @@ one_error "issue without the token"
 expect_status 503 POST sys/managed-keys/pkcs11/root-key/test/sign
 has "$(j '.errors[0]')" "$LIB" "test/sign without the token"
 expect_eq "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$ADDR/v1/sys/health" || echo 000)" 200 "sys/health without the token"
+# OCSP answers tryLater (RFC 6960 4.2.1): the responder's key is away, the request is fine.
+code=$(curl -s --max-time 30 -H "Content-Type: application/ocsp-request" --data-binary @ocsp.req -o gone.der -w '%{http_code}' "$ADDR/v1/pki_int/ocsp") || code=000
+expect_eq "$code" 503 "OCSP without the token"
+has "$(openssl ocsp -respin gone.der -resp_text -noverify 2>&1 || true)" "trylater (3)" "OCSP without the token says tryLater"
 expect_eq "$(state_dump)" "$before" "the refused requests changed nothing"
 mv "$WORK/tokens.gone" "$WORK/tokens"
 expect_status 200 POST pki_int/issue/web "$ISSUE"

@@ -209,14 +209,17 @@ TEST_CASE("generate: an unknown field is ignored with Vault's warning, the close
     CHECK(f.key_ids().size() == 1);
 }
 
-TEST_CASE("generate: kms and unknown generation types are refused") {
+TEST_CASE("generate: kms with key_type or without a managed key, and unknown generation types, are refused") {
     Fixture f;
     auto e = f.refused(Op::Write, "pki/keys/generate/kms", Json{{"key_type", "ec"}});
     CHECK(e.kind() == ErrorKind::Invalid);
-    CHECK(contains(e.what(), "kms"));
+    CHECK(contains(e.what(), "key_type cannot be given with type kms"));
+    auto e1 = f.refused(Op::Write, "pki/keys/generate/kms", Json::object());
+    CHECK(e1.kind() == ErrorKind::Invalid);
+    CHECK(contains(e1.what(), "type kms needs managed_key_name or managed_key_id"));
     auto e2 = f.refused(Op::Write, "pki/keys/generate/existing", Json{{"key_type", "ec"}});
     CHECK(e2.kind() == ErrorKind::Invalid);
-    CHECK(contains(e2.what(), "internal or exported"));
+    CHECK(contains(e2.what(), "internal, exported or kms"));
     CHECK(f.key_ids().empty());
 }
 
