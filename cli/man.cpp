@@ -233,8 +233,9 @@ std::vector<Page> pages() {
          "with the key made on the device first (ykman piv keys generate, then a certificate in the slot so OpenSC shows "
          "the key); slot 9c asks for the PIN at every signature (CKA_ALWAYS_AUTHENTICATE), which pki does not do. The sys/managed-keys paths need sudo over pki serve (library is a module "
          "the server loads). Differences from Vault: only type pkcs11; library is a path; pin_file and pin_env are pki's; "
-         "max_parallel, allow_replace_key, allow_store_key and force_rw_session are stored with no effect (one operation at "
-         "a time per token; sessions are read-write unless the token is write-protected).",
+         "allow_replace_key, allow_store_key and force_rw_session are stored with no effect (sessions are read-write unless "
+         "the token is write-protected). \\fBmax_parallel\\fR (default 1, as Vault) is how many signatures may be in "
+         "flight on the token at once, each on a session of its own: raise it for a token that signs in parallel.",
          ".EX\npki write sys/managed-keys/pkcs11/root-hsm library=/usr/lib/softhsm/libsofthsm2.so token_label=ca \\e\n"
          "    pin_file=/etc/pki/ca.pin key_label=root mechanism=0x1041 curve=P-384 allow_generate_key=true any_mount=true\n"
          "pki write sys/managed-keys/pkcs11/root-hsm/test/sign\n"

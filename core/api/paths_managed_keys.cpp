@@ -69,7 +69,7 @@ void add_managed_key_paths(Table& t) {
         bool_field("allow_store_key", "Vault's flag for storing a key on the token; pki never stores one there.", false),
         bool_field("any_mount", "Every mount may use this key; otherwise a mount lists it in allowed_managed_keys (sys/mounts/M/tune).", false),
         list_field("usages", "What the key may be used for (sign is needed for CA keys); default all."),
-        int_field("max_parallel", "Vault's limit of parallel operations; pki runs one at a time per token.", 1),
+        int_field("max_parallel", "Signatures in flight on the token at once, each on a session of its own (default 1, as Vault).", 1),
         bool_field("force_rw_session", "Vault's flag; pki always opens read-write sessions.", false),
     };
     // Root-protected (sudo), unlike Vault's: here library is a module path that pki serve loads

@@ -144,6 +144,7 @@ keys::TokenKeyConfig config_of(const Json& r) {
     if (c.mechanism == keys::TokenMechanism::Ecdsa && c.curve.empty() && c.key_bits)
         c.curve = c.key_bits == 384 ? "P-384" : c.key_bits == 521 ? "P-521" : "P-256";
     c.allow_generate_key = r.value("allow_generate_key", false);
+    c.max_parallel = r.value("max_parallel", 1);
     return c;
 }
 

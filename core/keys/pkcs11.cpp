@@ -14,7 +14,9 @@
 #include <p11-kit/pkcs11.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <charconv>
 #include <map>
 #include <set>
@@ -113,7 +115,9 @@ struct Module {
     }
 };
 
-// The session pki keeps on one token (a module's slot); PKCS#11 sessions take one call at a time.
+// What pki keeps of one token (a module's slot): the session it logs in, finds and generates keys
+// on, and up to max_parallel more that sign (a PKCS#11 session takes one call at a time; the
+// login of the first is the whole application's, and a token object's handle is good in all).
 struct Session {
     Module* mod = nullptr;
     uint64_t generation = 0;   // the module's, when opened
@@ -121,17 +125,55 @@ struct Session {
     CK_SESSION_HANDLE h = 0;
     std::string where;         // "module M, slot N (token "L")" for messages
     std::string pin_hash;      // SHA-256 of the PIN it logged in with; "" when not logged in
-    std::mutex mu;
-    bool lost = false;
+    std::mutex mu;             // for h
+    std::atomic<bool> lost = false;
 
-    // Under mod->gate (shared): whether the handle is still this session's.
+    std::mutex pool_mu;        // for the signing sessions
+    std::condition_variable pool_cv;
+    std::vector<CK_SESSION_HANDLE> idle;
+    size_t signing = 0;        // signing sessions open
+    size_t max_parallel = 1;   // the largest of the managed keys' using this token
+
+    // Under mod->gate (shared): whether the handles are still this session's.
     bool current() const { return h != 0 && generation == mod->generation; }
     ~Session() {
         if (!h) return;
         std::shared_lock gate(mod->gate);
-        if (current()) mod->f->C_CloseSession(h);
+        if (!current()) return;
+        for (auto s : idle) mod->f->C_CloseSession(s);
+        mod->f->C_CloseSession(h);
     }
     CK_FUNCTION_LIST* f() const { return mod->f; }
+
+    // A signing session (under mod->gate, shared): an idle one, a new one while fewer than
+    // max_parallel are open, or the next one given back. 0 when the token opens none.
+    CK_SESSION_HANDLE take(CK_RV* rv) {
+        std::unique_lock lock(pool_mu);
+        pool_cv.wait(lock, [&] { return !idle.empty() || signing < max_parallel; });
+        *rv = CKR_OK;
+        if (!idle.empty()) {
+            CK_SESSION_HANDLE s = idle.back();
+            idle.pop_back();
+            return s;
+        }
+        CK_SESSION_HANDLE s = 0;
+        *rv = f()->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s);
+        if (*rv != CKR_OK) return 0;
+        ++signing;
+        return s;
+    }
+    void give_back(CK_SESSION_HANDLE s, bool broken) {
+        {
+            std::lock_guard lock(pool_mu);
+            if (broken) {
+                f()->C_CloseSession(s);
+                --signing;
+            } else {
+                idle.push_back(s);
+            }
+        }
+        pool_cv.notify_one();
+    }
 };
 
 // What a token key's EVP_PKEY carries: its session and object.
@@ -143,17 +185,21 @@ struct TokenKey {
     // C_Sign over `in`; false (with an OpenSSL error naming the key) when the token refused.
     bool sign(CK_MECHANISM_TYPE mech, const unsigned char* in, size_t in_len, std::vector<unsigned char>& out) const {
         std::shared_lock gate(s->mod->gate);
-        std::lock_guard lock(s->mu);
         CK_RV rv = CKR_SESSION_HANDLE_INVALID;
         if (s->current()) {
-            CK_MECHANISM m{mech, nullptr, 0};
-            rv = s->f()->C_SignInit(s->h, &m, obj);
-            CK_ULONG len = 0;
-            if (rv == CKR_OK) rv = s->f()->C_Sign(s->h, const_cast<unsigned char*>(in), in_len, nullptr, &len);
-            if (rv == CKR_OK) {
-                out.resize(len);
-                rv = s->f()->C_Sign(s->h, const_cast<unsigned char*>(in), in_len, out.data(), &len);
-                out.resize(len);
+            CK_SESSION_HANDLE h = s->take(&rv);
+            if (h) {
+                CK_MECHANISM m{mech, nullptr, 0};
+                rv = s->f()->C_SignInit(h, &m, obj);
+                CK_ULONG len = 0;
+                if (rv == CKR_OK) rv = s->f()->C_Sign(h, const_cast<unsigned char*>(in), in_len, nullptr, &len);
+                if (rv == CKR_OK) {
+                    out.resize(len);
+                    rv = s->f()->C_Sign(h, const_cast<unsigned char*>(in), in_len, out.data(), &len);
+                    out.resize(len);
+                }
+                // C_Sign ends the operation either way, except when it only reported the length.
+                s->give_back(h, rv != CKR_OK);
             }
         }
         if (rv == CKR_OK) return true;
@@ -616,6 +662,10 @@ struct Pkcs11::Impl {
         if (!s->current()) fail(ErrorKind::Unavailable, "the session on {} ended with a restart of its module", s->where);
         describe_last_ = describe(cfg, *s);
         login(*s, cfg, sk);
+        {
+            std::lock_guard pool(s->pool_mu);
+            s->max_parallel = std::max<size_t>(s->max_parallel, static_cast<size_t>(std::max(1, cfg.max_parallel)));
+        }
         if (auto it = keys.find(kk); it != keys.end()) {
             // Still on the token? (A key deleted there would fail only at signing.)
             CK_OBJECT_CLASS cls = 0;

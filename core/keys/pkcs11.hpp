@@ -44,6 +44,7 @@ struct TokenKeyConfig {
     int key_bits = 0;               // rsa modulus bits to generate with (default 2048)
     std::string curve;              // ec curve to generate with: P-256 (default), P-384, P-521
     bool allow_generate_key = false;
+    int max_parallel = 1;           // signatures in flight on the token at once (Vault's default 1)
 };
 
 // The modules this process loaded and their logged-in sessions, shared by every request of a
