@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <sys/stat.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -181,6 +182,12 @@ struct TokenKey {
     std::shared_ptr<Session> s;
     CK_OBJECT_HANDLE obj = 0;
     std::string what;  // "key \"label\" on module M, slot N"
+    // CKA_ALWAYS_AUTHENTICATE (PIV slot 9c, say): the PIN again after each C_SignInit, as a
+    // context-specific login; then the PIN is kept here, in memory only.
+    bool always_authenticate = false;
+    std::string pin;
+
+    ~TokenKey() { OPENSSL_cleanse(pin.data(), pin.size()); }
 
     // C_Sign over `in`; false (with an OpenSSL error naming the key) when the token refused.
     bool sign(CK_MECHANISM_TYPE mech, const unsigned char* in, size_t in_len, std::vector<unsigned char>& out) const {
@@ -191,6 +198,8 @@ struct TokenKey {
             if (h) {
                 CK_MECHANISM m{mech, nullptr, 0};
                 rv = s->f()->C_SignInit(h, &m, obj);
+                if (rv == CKR_OK && always_authenticate)
+                    rv = s->f()->C_Login(h, CKU_CONTEXT_SPECIFIC, reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.data())), pin.size());
                 CK_ULONG len = 0;
                 if (rv == CKR_OK) rv = s->f()->C_Sign(h, const_cast<unsigned char*>(in), in_len, nullptr, &len);
                 if (rv == CKR_OK) {
@@ -594,6 +603,12 @@ struct Pkcs11::Impl {
         tk->s = owner;
         tk->obj = priv;
         tk->what = describe_last_;
+        CK_BBOOL always = CK_FALSE;
+        CK_ATTRIBUTE aa{CKA_ALWAYS_AUTHENTICATE, &always, sizeof always};
+        if (s.f()->C_GetAttributeValue(s.h, priv, &aa, 1) == CKR_OK && always == CK_TRUE) {
+            tk->always_authenticate = true;
+            tk->pin = cfg.pin;
+        }
         crypto::PKey pkey(EVP_PKEY_new());
         if (kt == CKK_RSA) {
             if (cfg.mechanism != TokenMechanism::RsaPkcs)

@@ -111,6 +111,32 @@ verify_all "$WORK/root.pem" "$WORK/signed.pem" "$WORK/int.pem"
 expect_ok "$PKI" write -field=certificate pki/sign-verbatim csr=@"$WORK/leaf.csr" ttl=24h; save "$WORK/verbatim.pem"
 verify_all "$WORK/root.pem" "$WORK/verbatim.pem"
 
+section "Vault's other spellings of the kms paths"
+"$PKI" secrets enable -path=alias pki >/dev/null
+expect_ok "$PKI" write -format=json alias/issuers/generate/root/kms managed_key_name=root-hsm common_name="Alias Root" issuer_name=alias-root
+save "$WORK/alias.json"
+expect_eq "$(pubkey_of_cert <(jf "$WORK/alias.json" certificate))" "$(pubkey_of_cert "$WORK/root.pem")" "issuers/generate/root/kms uses the token key"
+expect_ok "$PKI" write -field=csr alias/issuers/generate/intermediate/kms managed_key_name=root-hsm common_name="Alias Int"; save "$WORK/alias1.csr"
+expect_ok "$PKI" write -field=csr alias/generate/intermediate/kms managed_key_name=root-hsm common_name="Alias Int"; save "$WORK/alias2.csr"
+for c in "$WORK/alias1.csr" "$WORK/alias2.csr"; do
+  expect_eq "$(openssl req -in "$c" -noout -pubkey | openssl pkey -pubin -outform der | md5sum)" \
+    "$(openssl x509 -in "$WORK/root.pem" -noout -pubkey | openssl pkey -pubin -outform der | md5sum)" "$(basename "$c") carries the token key"
+done
+expect_ok "$PKI" key list -m alias
+expect_eq "$(grep -c '^[0-9a-f]\{8\}-' "$WORK/out")" 1 "three kms requests, one mount key"
+
+section "a key that asks for the PIN at every signature (CKA_ALWAYS_AUTHENTICATE, as PIV slot 9c)"
+p11 --keypairgen --key-type EC:prime256v1 --id 0c --label always-key --always-auth >/dev/null
+p11 --list-objects --type privkey > "$WORK/objs-always"
+if grep -A4 "label: *always-key" "$WORK/objs-always" | grep -qi "always authenticate"; then ok
+else fail "pkcs11-tool made no always-authenticate key: $(grep -A4 always-key "$WORK/objs-always")"; fi
+expect_ok "$PKI" write sys/managed-keys/pkcs11/always library="$LIB" token_label=ca-token pin="$PIN" key_id=0x0c mechanism=0x1041 any_mount=true
+expect_ok "$PKI" write -format=json sys/managed-keys/pkcs11/always/test/sign; save "$WORK/always.json"
+expect_eq "$(jf "$WORK/always.json" key_type)/$(jf "$WORK/always.json" key_bits)" "ec/256" "always-authenticate key signs"
+"$PKI" secrets enable -path=always pki >/dev/null
+expect_ok "$PKI" write -field=certificate always/root/generate/kms managed_key_name=always common_name="Always Root"; save "$WORK/always.pem"
+if openssl verify -x509_strict -check_ss_sig -CAfile "$WORK/always.pem" "$WORK/always.pem" >/dev/null 2>&1; then ok; else fail "the always-authenticate root does not verify"; fi
+
 section "cross-signing the token intermediate's key by a software root"
 "$PKI" secrets enable -path=other pki >/dev/null
 expect_ok "$PKI" write -field=certificate other/root/generate/internal common_name="Software Root" key_type=ec ttl=8760h; save "$WORK/other.pem"
@@ -239,7 +265,8 @@ expect_refused 1 "$PKI" read sys/managed-keys/pkcs11/nothing-here
 expect_err_contains "no managed key \"nothing-here\" of type pkcs11"
 # In use: the managed key stays until its mount keys go.
 expect_refused 1 "$PKI" delete sys/managed-keys/pkcs11/root-hsm
-expect_err_contains "managed key \"root-hsm\" is used by pki/key/$ROOT_KEY"
+expect_err_contains "managed key \"root-hsm\" is used by "
+expect_err_contains "pki/key/$ROOT_KEY"
 
 section "a token that is gone"
 mv "$WORK/tokens" "$WORK/tokens.away"
