@@ -61,16 +61,7 @@ done
 SERVER=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/sys/health" && break; sleep 0.1; done
 TOKEN=$(cat token)
-cat > issue.lua <<LUA
-wrk.method = "POST"
-wrk.headers["X-Vault-Token"] = "$TOKEN"
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, '{"common_name":"s' .. n .. '.example.com"}')
-end
-LUA
-cat issue.lua report.lua > issue_report.lua
+issue_lua "$TOKEN" s
 rate() {  # MOUNT: "requests/s p50 p99 errors"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s issue_report.lua "http://127.0.0.1:$PORT/v1/$1/issue/web" > "$1.wrk"
   read -r _ n secs p50 p99 _ errors < <(grep '^REPORT' "$1.wrk")

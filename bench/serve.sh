@@ -33,17 +33,7 @@ rss() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$SERVER/status"; }
 # The heap and stacks, without the pages of the mapped store (which count in RSS as they are read).
 anon() { awk '/^RssAnon/ {printf "%.1f", $2/1024}' "/proc/$SERVER/status"; }
 
-cat > issue.lua <<LUA
-wrk.method = "POST"
-wrk.headers["X-Vault-Token"] = "$TOKEN"
-wrk.headers["Content-Type"] = "application/json"
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, '{"common_name":"h' .. n .. '.example.com"}')
-end
-LUA
-cat issue.lua report.lua > issue_report.lua
+issue_lua "$TOKEN" h
 
 load() {  # NAME SCRIPT PATH: prints "NAME requests/s p50 p99 max errors"
   local name=$1 script=$2 path=$3 peak=0 r out

@@ -5,6 +5,22 @@
 # the server in $SERVER (if any) is stopped and $WORK removed. It also writes report.lua, wrk's
 # done() hook printing "REPORT requests seconds p50_ms p99_ms max_ms errors", and sets PORT to a
 # free loopback port.
+# issue_lua TOKEN PREFIX: writes issue_report.lua, a wrk script POSTing {"common_name":"PREFIX<n>.example.com"}
+# (n counting up) with TOKEN, followed by report.lua's done() hook.
+issue_lua() {
+  cat > issue.lua <<LUA
+wrk.method = "POST"
+wrk.headers["X-Vault-Token"] = "$1"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, '{"common_name":"$2' .. n .. '.example.com"}')
+end
+LUA
+  cat issue.lua report.lua > issue_report.lua
+}
+
 wrk_bench_setup() {
   : "${PKI:?set PKI to the pki binary, e.g. PKI=build/pki}"
   PKI=$(cd "$(dirname "$PKI")" && pwd)/$(basename "$PKI")

@@ -22,9 +22,7 @@ Json describe(const engine::KeyEntry& k, const store::Txn& txn) {
 Response generate_key(Call& c) {
     std::string type = c.fields.str("type");
     if (type == "kms") {
-        if (c.fields.has("key_type") || c.fields.has("key_bits"))
-            fail(ErrorKind::Invalid, "{} cannot be given with type kms: the managed key decides the key; drop it",
-                 c.fields.has("key_type") ? "key_type" : "key_bits");
+        engine::refuse_key_spec("kms", c.fields.has("key_type"), c.fields.has("key_bits"), engine::kManagedKeyDecides);
         auto e = engine::use_managed_key(c.ctx, {c.fields.str("managed_key_name"), c.fields.str("managed_key_id")}, c.fields.str("key_name"));
         return reply(describe(e, c.ctx.txn));
     }

@@ -33,10 +33,7 @@ struct ChosenKey {
 ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
     if (!req.source) fail(ErrorKind::Invalid, "type \"{}\" is not supported; use internal, exported, existing or kms", req.type);
     if (*req.source == KeySource::Managed) {
-        // As the reference says: the managed key decides its type and size.
-        if (req.key_type_given || req.key_bits_given)
-            fail(ErrorKind::Invalid, "{} cannot be given with type kms: the managed key decides the key; drop {}",
-                 req.key_type_given ? "key_type" : "key_bits", req.key_type_given && req.key_bits_given ? "both" : "it");
+        refuse_key_spec("kms", req.key_type_given, req.key_bits_given, kManagedKeyDecides);  // as the reference says
         ChosenKey chosen;
         chosen.entry = use_managed_key(ctx, ManagedKeyRef{req.managed_key_name, req.managed_key_id}, req.key_name, &chosen.key);
         return chosen;
@@ -44,9 +41,7 @@ ChosenKey choose_key(Context& ctx, const CaKeyRequest& req) {
     if (*req.source == KeySource::Existing) {
         std::string ref = req.key_ref.empty() ? "default" : req.key_ref;
         // As Vault 1.11: the existing key is what it is, so asking for a type or size is refused.
-        if (req.key_type_given || req.key_bits_given)
-            fail(ErrorKind::Invalid, "{} cannot be given with type existing: the key {} is used as it is; drop {}",
-                 req.key_type_given ? "key_type" : "key_bits", ref, req.key_type_given && req.key_bits_given ? "both" : "it");
+        refuse_key_spec("existing", req.key_type_given, req.key_bits_given, fmt::format("the key {} is used as it is", ref));
         KeyEntry e = require_key(ctx.txn, ctx.mount_name(), ref);
         return ChosenKey{load_private_key(ctx, e.id), e, false};
     }

@@ -615,11 +615,11 @@ std::shared_ptr<const Caches::IssuerCert> cached_cert(const Context& ctx, const 
 std::shared_ptr<const Caches::OcspSigner> ocsp_signer(const Context& ctx, const std::string& key_id) {
     std::string key = rec_key(ctx.mount_name(), "key", key_id);
     auto bytes = ctx.txn.get(key);
-    // A token key is asked for at each use: the key store checks the token still has it, and the
-    // mount may still use its managed key.
-    bool on_token = bytes && decode_record(key, *bytes).value("seal", "") == "pkcs11";
-    if (bytes && !on_token)
+    if (bytes)
         if (auto hit = ctx.caches.ocsp_signers.get(key, *bytes)) return hit;
+    // A token key is never cached, so it is asked for at each use: the key store checks the
+    // token still has it, and that the mount may still use its managed key.
+    bool on_token = bytes && decode_record(key, *bytes).value("seal", "") == "pkcs11";
     crypto::PKey pkey;
     try {
         pkey = load_private_key(ctx, key_id);

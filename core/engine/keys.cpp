@@ -40,6 +40,12 @@ void check_object_name(std::string_view what, std::string_view name) {
         fail(ErrorKind::Invalid, "{} \"{}\" is not allowed; use up to 128 letters, digits, '-', '_' or '.'", what, name);
 }
 
+void refuse_key_spec(std::string_view type, bool key_type_given, bool key_bits_given, std::string_view why) {
+    if (key_type_given || key_bits_given)
+        fail(ErrorKind::Invalid, "{} cannot be given with type {}: {}; drop {}", key_type_given ? "key_type" : "key_bits", type, why,
+             key_type_given && key_bits_given ? "both" : "it");
+}
+
 std::optional<KeyEntry> find_key(const store::Txn& txn, std::string_view mount, std::string_view ref) {
     std::string id(ref);
     if (ref == "default") {

@@ -36,6 +36,9 @@ crypto::PKey load_private_key(const Context& ctx, std::string_view key_id);
 // store `key`).
 KeyEntry store_key(Context& ctx, EVP_PKEY* key, const std::string& name, bool* existed = nullptr, const StoredKey& stored = {});
 std::optional<KeyEntry> find_key_by_public(const store::Txn& txn, std::string_view mount, std::string_view spki_der);
+// type existing and type kms use a key as it is: key_type / key_bits given with them are refused,
+// naming `type` and why (e.g. "the managed key decides the key").
+void refuse_key_spec(std::string_view type, bool key_type_given, bool key_bits_given, std::string_view why);
 // A name is unique within the mount, and "default" is reserved.
 void check_object_name(std::string_view what, std::string_view name);
 void check_key_name_free(const store::Txn& txn, std::string_view mount, const std::string& name, std::string_view except_id);

@@ -90,9 +90,7 @@ void validate(const Json& r) {
         fail(ErrorKind::Invalid, "key_bits {} is out of range for an RSA managed key; use 2048 to 8192", bits);
     if (mech == keys::TokenMechanism::Ecdsa && bits != 0 && bits != 256 && bits != 384 && bits != 521)
         fail(ErrorKind::Invalid, "key_bits {} is not an EC curve size; use 256, 384 or 521 (or curve=P-256, P-384, P-521)", bits);
-    if (std::string c = util::to_lower(r.value("curve", "")); !c.empty() && c != "p-256" && c != "p-384" && c != "p-521" &&
-                                                            c != "p256" && c != "p384" && c != "p521")
-        fail(ErrorKind::Invalid, "curve \"{}\" is not supported; use P-256, P-384 or P-521", r.value("curve", ""));
+    keys::token_curve_nid(r.value("curve", ""));
     for (const auto& u : r.value("usages", std::vector<std::string>{}))
         if (std::find(kUsages.begin(), kUsages.end(), u) == kUsages.end())
             fail(ErrorKind::Invalid, "usage \"{}\" is unknown; use sign, verify, encrypt, decrypt, wrap, unwrap or random", u);

@@ -27,6 +27,7 @@ Json test_managed_key(Context& ctx, const std::string& type, const std::string& 
 // type kms: the managed key named `name` or with id `id` (one of them), allowed in this mount,
 // found on its token or generated there; stored as a key of the mount (an existing entry of the
 // same key is reused). `signer` receives the key.
+inline constexpr std::string_view kManagedKeyDecides = "the managed key decides the key";  // why key_type/key_bits are refused
 struct ManagedKeyRef {
     std::string name;
     std::string id;

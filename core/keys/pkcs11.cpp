@@ -86,7 +86,9 @@ std::string trim_padded(const unsigned char* p, size_t n) {
     return s;
 }
 
-std::string id_bytes(const std::string& key_id) {
+}  // namespace
+
+std::string token_key_id(const std::string& key_id) {
     if (key_id.size() >= 2 && key_id[0] == '0' && (key_id[1] == 'x' || key_id[1] == 'X')) {
         std::string hex = key_id.substr(2);
         if (hex.empty() || hex.size() % 2 || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
@@ -97,6 +99,16 @@ std::string id_bytes(const std::string& key_id) {
     }
     return key_id;
 }
+
+int token_curve_nid(std::string_view curve) {
+    std::string c = util::to_lower(curve);
+    if (c.empty() || c == "p-256" || c == "p256") return NID_X9_62_prime256v1;
+    if (c == "p-384" || c == "p384") return NID_secp384r1;
+    if (c == "p-521" || c == "p521") return NID_secp521r1;
+    fail(ErrorKind::Invalid, "curve \"{}\" is not supported; use P-256, P-384 or P-521", curve);
+}
+
+namespace {
 
 // A loaded module. Every call on its sessions holds `gate` shared; a restart (C_Finalize and
 // C_Initialize, after a token was removed and put back) holds it alone and starts a new
@@ -308,14 +320,6 @@ const EC_KEY_METHOD* ec_method() {
     return m;
 }
 
-int curve_nid(const std::string& curve) {
-    std::string c = util::to_lower(curve);
-    if (c.empty() || c == "p-256" || c == "p256" || c == "prime256v1" || c == "secp256r1") return NID_X9_62_prime256v1;
-    if (c == "p-384" || c == "p384" || c == "secp384r1") return NID_secp384r1;
-    if (c == "p-521" || c == "p521" || c == "secp521r1") return NID_secp521r1;
-    fail(ErrorKind::Invalid, "curve \"{}\" is not supported on tokens; use P-256, P-384 or P-521", curve);
-}
-
 class Attr {
 public:
     void add(CK_ATTRIBUTE_TYPE t, const void* p, size_t n) { list_.push_back(CK_ATTRIBUTE{t, const_cast<void*>(p), n}); }
@@ -348,8 +352,6 @@ TokenMechanism parse_mechanism(std::string_view text) {
     fail(ErrorKind::Invalid, "mechanism \"{}\" is not supported; use 0x0001 (CKM_RSA_PKCS) for RSA keys or 0x1041 (CKM_ECDSA) for EC keys",
          text);
 }
-
-std::string token_key_id(const std::string& key_id) { return id_bytes(key_id); }
 
 std::string mechanism_text(TokenMechanism m) { return m == TokenMechanism::RsaPkcs ? "0x0001" : "0x1041"; }
 
@@ -505,7 +507,7 @@ struct Pkcs11::Impl {
 
     void drop(const std::string& sk) {
         sessions.erase(sk);
-        for (auto it = keys.begin(); it != keys.end();) it = it->first.rfind(sk + '\n', 0) == 0 ? keys.erase(it) : std::next(it);
+        drop_keys_of(sk);
     }
 
     std::string describe(const TokenKeyConfig& cfg, const Session& s) const {
@@ -580,7 +582,7 @@ struct Pkcs11::Impl {
             pub.ulong(CKA_MODULUS_BITS, bits);
             pub.add(CKA_PUBLIC_EXPONENT, exponent, sizeof exponent);
         } else {
-            crypto::Asn1Object oid(OBJ_nid2obj(curve_nid(cfg.curve)));
+            crypto::Asn1Object oid(OBJ_nid2obj(token_curve_nid(cfg.curve)));
             params = crypto::to_der<ASN1_OBJECT>(oid.get(), i2d_ASN1_OBJECT, "curve OID");
             mech.mechanism = CKM_EC_KEY_PAIR_GEN;
             pub.bytes(CKA_EC_PARAMS, params);
@@ -617,12 +619,14 @@ struct Pkcs11::Impl {
             std::string n = attribute(s, priv, CKA_MODULUS, "modulus");
             std::string e = attribute(s, priv, CKA_PUBLIC_EXPONENT, "public exponent");
             RSA* rsa = RSA_new_method(nullptr);
-            BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
-            BIGNUM* be = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
-            if (!rsa || !bn || !be || RSA_set_method(rsa, rsa_method()) != 1 || RSA_set0_key(rsa, bn, be, nullptr) != 1) {
+            crypto::BigNum bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+            crypto::BigNum be(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
+            if (!rsa || !bn || !be || RSA_set_method(rsa, rsa_method()) != 1 || RSA_set0_key(rsa, bn.get(), be.get(), nullptr) != 1) {
                 RSA_free(rsa);
                 fail(ErrorKind::Internal, "building the RSA key of {} failed: {}", describe_last_, crypto::openssl_error());
             }
+            (void)bn.release();  // the RSA key owns them now
+            (void)be.release();
             RSA_set_ex_data(rsa, rsa_slot(), tk.release());
             if (EVP_PKEY_assign_RSA(pkey.get(), rsa) != 1) {
                 RSA_free(rsa);
@@ -739,7 +743,7 @@ struct Pkcs11::Impl {
     crypto::PKey key(const TokenKeyConfig& cfg, Pkcs11::Missing missing, bool* generated) {
         if (cfg.key_label.empty() && cfg.key_id.empty())
             fail(ErrorKind::Invalid, "managed key \"{}\" names no key; set key_label (and/or key_id)", cfg.name);
-        std::string id = id_bytes(cfg.key_id);
+        std::string id = token_key_id(cfg.key_id);
         std::string sk = session_key(cfg);
         describe_last_ = fmt::format("managed key \"{}\" on module {}", cfg.name, cfg.library);
         // A cached session that fails is replaced once by a new one. A token that served this key

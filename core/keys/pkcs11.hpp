@@ -30,6 +30,9 @@ std::string mechanism_text(TokenMechanism m);  // "0x0001", "0x1041"
 // The bytes of a CKA_ID written as Vault's key_id: "0x" and hex digits, otherwise the text's own
 // bytes. Error(Invalid) for "0x" followed by anything but an even number of hex digits.
 std::string token_key_id(const std::string& key_id);
+// The NID of a curve a key is generated on: P-256 ("" too), P-384 or P-521 (also written
+// p256, p384, p521, in any case). Error(Invalid) naming them for anything else.
+int token_curve_nid(std::string_view curve);
 
 // A managed key as the engine resolved it from sys/managed-keys/pkcs11/:name, PIN included.
 struct TokenKeyConfig {
